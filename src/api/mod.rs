@@ -1,0 +1,3 @@
+//! Server functions the pages call: thin wrappers that parse, call the store and map errors.
+
+pub mod calls;

@@ -1,0 +1,123 @@
+//! The feed's filter bar: a GET form, so filters live in the URL and work without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+
+use crate::model::{CallFilter, FilterChoices};
+
+/// Submits the surrounding form when a select or date changes (only once hydrated).
+fn submit_on_change(ev: leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let form = ev
+            .target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|element| element.closest("form").ok().flatten())
+            .and_then(|form| form.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+        if let Some(form) = form {
+            let _ = form.request_submit();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+fn options(values: Vec<(String, String)>, selected: Option<&str>) -> impl IntoView {
+    values
+        .into_iter()
+        .map(|(value, label)| {
+            let is_selected = selected == Some(value.as_str());
+            view! { <option value=value selected=is_selected>{label}</option> }
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
+    let mut model_names: Vec<String> = choices.models.iter().map(|m| m.model.clone()).collect();
+    model_names.dedup();
+    let versions: Vec<(String, String)> = choices
+        .models
+        .iter()
+        .filter(|m| filter.model.as_ref().is_none_or(|model| model == &m.model))
+        .map(|m| (m.version.clone(), format!("{} · {}", m.model, m.version)))
+        .collect();
+    let operations = choices
+        .operations
+        .iter()
+        .map(|o| (o.clone(), o.clone()))
+        .collect();
+    let tags = choices
+        .tags
+        .iter()
+        .map(|t| (t.clone(), t.clone()))
+        .collect();
+    let models = model_names.into_iter().map(|m| (m.clone(), m)).collect();
+    let from = filter
+        .from
+        .as_ref()
+        .map(|b| b.date_text())
+        .unwrap_or_default();
+    let to = filter
+        .to
+        .as_ref()
+        .map(|b| b.date_text())
+        .unwrap_or_default();
+
+    view! {
+        <Form method="GET" action="/calls" attr:class="filters" attr:role="search">
+            <input type="hidden" name="verdict" value=filter.verdict.map(|v| v.as_str()).unwrap_or("")/>
+            <label class="field field-search">
+                <span class="field-label">"Search"</span>
+                <input
+                    type="search"
+                    name="q"
+                    value=filter.q.clone().unwrap_or_default()
+                    placeholder="Words in input or output"
+                    data-testid="filter-q"
+                />
+            </label>
+            <label class="field">
+                <span class="field-label">"Operation"</span>
+                <select name="operation" data-testid="filter-operation" on:change=submit_on_change>
+                    <option value="">"All operations"</option>
+                    {options(operations, filter.operation.as_deref())}
+                </select>
+            </label>
+            <label class="field">
+                <span class="field-label">"Model"</span>
+                <select name="model" data-testid="filter-model" on:change=submit_on_change>
+                    <option value="">"All models"</option>
+                    {options(models, filter.model.as_deref())}
+                </select>
+            </label>
+            <label class="field">
+                <span class="field-label">"Version"</span>
+                <select name="model_version" data-testid="filter-model-version" on:change=submit_on_change>
+                    <option value="">"All versions"</option>
+                    {options(versions, filter.model_version.as_deref())}
+                </select>
+            </label>
+            <label class="field">
+                <span class="field-label">"Tag"</span>
+                <select name="tag" data-testid="filter-tag" on:change=submit_on_change>
+                    <option value="">"Any tag"</option>
+                    {options(tags, filter.tag.as_deref())}
+                </select>
+            </label>
+            <label class="field field-date">
+                <span class="field-label">"From"</span>
+                <input type="date" name="from" value=from data-testid="filter-from" on:change=submit_on_change/>
+            </label>
+            <label class="field field-date">
+                <span class="field-label">"To"</span>
+                <input type="date" name="to" value=to data-testid="filter-to" on:change=submit_on_change/>
+            </label>
+            <div class="filter-actions">
+                <button type="submit" class="button primary" data-testid="filter-apply">"Apply"</button>
+                <a class="button ghost" href="/calls" data-testid="filter-clear">"Clear"</a>
+            </div>
+        </Form>
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable view pieces and the pure functions that format their figures.
+
+pub mod figures;
+pub mod filter_bar;
+pub mod verdict;

@@ -1,0 +1,8 @@
+//! Types shared by the server and the browser: calls, verdicts, filters and ingest validation.
+
+pub mod call;
+pub mod filter;
+pub mod ingest;
+
+pub use call::*;
+pub use filter::*;

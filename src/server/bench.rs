@@ -1,0 +1,517 @@
+//! The benchmark harness (`redline bench`): ingest through the real HTTP endpoint against a
+//! plain sqlx loop, feed query latency, `/calls` render time, server memory and bytes per call.
+//! Prints a report and prepends it to `bench/RESULTS.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+use super::demo::{generate, DemoOptions, Rng};
+use super::store::{raw_insert_calls, Store};
+use crate::model::ingest::validate_call;
+use crate::model::{FeedQuery, Verdict};
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(clap::Args, Clone)]
+pub struct BenchArgs {
+    /// Calls to ingest (in batches of 1,000).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub calls: usize,
+    /// Working folder for the benchmark databases (emptied first).
+    #[arg(long, default_value = "bench/tmp")]
+    pub dir: PathBuf,
+    /// Samples per feed query.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    /// Concurrent HTTP connections sending ingest batches.
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
+    /// Where the report is prepended.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    pub results: PathBuf,
+    /// Port of the server the harness starts.
+    #[arg(long, default_value_t = 3917)]
+    pub port: u16,
+}
+
+const BATCH: usize = 1_000;
+
+struct Report {
+    lines: Vec<String>,
+}
+
+impl Report {
+    fn line(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        println!("{text}");
+        self.lines.push(text);
+    }
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
+    let _ = std::fs::remove_dir_all(&args.dir);
+    std::fs::create_dir_all(&args.dir)?;
+    let mut report = Report { lines: vec![] };
+    report.line(format!(
+        "## Run of {}",
+        Utc::now().format("%Y-%m-%d %H:%M UTC")
+    ));
+    report.line(String::new());
+    report.line(format!("Machine: {}", machine()));
+    report.line(format!(
+        "Calls: {}, batches of {BATCH}, {} HTTP connections",
+        args.calls, args.connections
+    ));
+    report.line(String::new());
+
+    // 1. The workload, generated before any clock starts.
+    let started = Instant::now();
+    let options = DemoOptions::new(args.calls, 11);
+    let bodies = generate_bodies(&options);
+    let payload: usize = bodies.iter().map(|b| b.len()).sum();
+    eprintln!(
+        "generated {} batches ({:.0} MB of JSON) in {:.1} s",
+        bodies.len(),
+        payload as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    // 2. The raw limit: a plain sqlx loop, no HTTP, no validation (parsing not timed).
+    let raw_url = db_url(&args.dir, "raw");
+    let raw_store = Store::open(&raw_url).await?;
+    let mut raw_time = Duration::ZERO;
+    let now = Utc::now();
+    for (i, body) in bodies.iter().enumerate() {
+        let items: Vec<Value> = serde_json::from_slice(body)?;
+        let calls: Vec<_> = items
+            .iter()
+            .filter_map(|item| validate_call(item, now).ok())
+            .collect();
+        let t = Instant::now();
+        raw_insert_calls(&raw_store, &calls, now).await?;
+        raw_time += t.elapsed();
+        if i % 100 == 99 {
+            eprintln!("raw: {} calls", (i + 1) * BATCH);
+        }
+    }
+    raw_store.close().await;
+    let _ = std::fs::remove_file(args.dir.join("raw.db"));
+    let raw_rate = args.calls as f64 / raw_time.as_secs_f64();
+
+    // 3. Through the real endpoint, on a server started as its own process.
+    let http_url = db_url(&args.dir, "http");
+    let mut server = start_server(&args, &http_url).await?;
+    let addr = format!("127.0.0.1:{}", args.port);
+    let t = Instant::now();
+    let sent = send_batches(&addr, bodies, args.connections).await;
+    let http_time = t.elapsed();
+    let created = match sent {
+        Ok(created) => created,
+        Err(error) => {
+            let _ = server.kill().await;
+            return Err(error);
+        }
+    };
+    let http_rate = args.calls as f64 / http_time.as_secs_f64();
+    report.line("### Ingest".to_string());
+    report.line(String::new());
+    report.line("| path | calls/s | target |".to_string());
+    report.line("| --- | ---: | --- |".to_string());
+    report.line(format!(
+        "| `POST /api/v1/calls` (HTTP, validation, dedup, counters) | {http_rate:.0} | ≥ 50,000 |"
+    ));
+    report.line(format!(
+        "| plain sqlx loop (no HTTP, no validation) | {raw_rate:.0} | — |"
+    ));
+    report.line(format!(
+        "| ratio | {:.0}% | ≥ 50% |",
+        100.0 * http_rate / raw_rate
+    ));
+    report.line(String::new());
+    if created != args.calls {
+        report.line(format!(
+            "WARNING: the server reported {created} created calls of {}",
+            args.calls
+        ));
+    }
+
+    // 4. Feed queries, through the store the server uses, on the same file.
+    let store = Store::open(&http_url).await?;
+    report.line("### Feed queries (store, one page of 50)".to_string());
+    report.line(String::new());
+    report.line("| query | p50 ms | p95 ms | p99 ms | target p95 |".to_string());
+    report.line("| --- | ---: | ---: | ---: | --- |".to_string());
+    for (name, target, make) in query_kinds() {
+        let mut rng = Rng::new(5);
+        let mut samples = Vec::with_capacity(args.samples);
+        for _ in 0..args.samples {
+            let query = make(&mut rng, &store).await?;
+            let t = Instant::now();
+            store.list_calls(&query).await?;
+            samples.push(t.elapsed());
+        }
+        let (p50, p95, p99) = percentiles(&mut samples);
+        report.line(format!(
+            "| {name} | {p50:.2} | {p95:.2} | {p99:.2} | ≤ {target} ms |"
+        ));
+    }
+    let mut samples = Vec::new();
+    let mut rng = Rng::new(6);
+    for _ in 0..args.samples {
+        let query = one_operation(&mut rng);
+        let t = Instant::now();
+        store.count_verdicts(&query.filter).await?;
+        samples.push(t.elapsed());
+    }
+    let (p50, p95, p99) = percentiles(&mut samples);
+    report.line(format!(
+        "| verdict counts, one operation | {p50:.2} | {p95:.2} | {p99:.2} | — |"
+    ));
+    report.line(String::new());
+
+    // 5. The page a reviewer opens, rendered by the server; then its memory.
+    report.line("### `/calls` page and server".to_string());
+    report.line(String::new());
+    for path in [
+        "/calls",
+        "/calls?operation=billing_extract&verdict=incorrect",
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..args.samples.min(100) {
+            let t = Instant::now();
+            let (status, body) = request(&addr, "GET", path, None).await?;
+            samples.push(t.elapsed());
+            if status != 200 || body.len() < 1_000 {
+                return Err(
+                    format!("GET {path} answered {status} with {} bytes", body.len()).into(),
+                );
+            }
+        }
+        let (p50, p95, p99) = percentiles(&mut samples);
+        report.line(format!(
+            "- `GET {path}`: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms (target ≤ 50 ms)"
+        ));
+    }
+    if let Some(pid) = server.id() {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+                .unwrap_or(0.0)
+        };
+        report.line(format!(
+            "- server RSS with {} calls stored: {:.0} MB now, {:.0} MB peak (target ≤ 150 MB)",
+            args.calls,
+            field("VmRSS:"),
+            field("VmHWM:")
+        ));
+    }
+    stop_server(&mut server).await;
+    store.checkpoint().await?;
+    let bytes = store.size_on_disk().await?;
+    store.close().await;
+    report.line(format!(
+        "- on disk: {:.0} MB, {:.0} bytes per call (input + output text averages {:.0} bytes)",
+        bytes as f64 / 1e6,
+        bytes as f64 / args.calls as f64,
+        payload as f64 / args.calls as f64
+    ));
+    report.line(String::new());
+
+    write_results(&args.results, &report.lines)?;
+    let _ = std::fs::remove_dir_all(&args.dir);
+    Ok(())
+}
+
+fn db_url(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+}
+
+fn generate_bodies(options: &DemoOptions) -> Vec<Bytes> {
+    let batches = options.calls.div_ceil(BATCH);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let mut bodies: Vec<Option<Bytes>> = vec![None; batches];
+    std::thread::scope(|scope| {
+        let chunks: Vec<_> = bodies
+            .chunks_mut(batches.div_ceil(workers).max(1))
+            .enumerate()
+            .collect();
+        let per = batches.div_ceil(workers).max(1);
+        for (w, chunk) in chunks {
+            scope.spawn(move || {
+                for (j, slot) in chunk.iter_mut().enumerate() {
+                    let b = w * per + j;
+                    let items: Vec<Value> = (b * BATCH..((b + 1) * BATCH).min(options.calls))
+                        .map(|i| generate(options, i).item)
+                        .collect();
+                    *slot = serde_json::to_vec(&items).ok().map(Bytes::from);
+                }
+            });
+        }
+    });
+    bodies.into_iter().flatten().collect()
+}
+
+async fn start_server(args: &BenchArgs, url: &str) -> Result<tokio::process::Child, AnyError> {
+    let exe = std::env::current_exe()?;
+    let child = tokio::process::Command::new(exe)
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", args.port),
+            "--database",
+            url,
+        ])
+        .env("REDLINE_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let addr = format!("127.0.0.1:{}", args.port);
+    for _ in 0..100 {
+        if let Ok((200, _)) = request(&addr, "GET", "/api/v1/calls?limit=1", None).await {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the server did not start within 10 s".into())
+}
+
+async fn stop_server(server: &mut tokio::process::Child) {
+    if let Some(pid) = server.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(20), server.wait()).await;
+}
+
+/// Sends every body over `connections` keep-alive connections; returns the created count.
+async fn send_batches(
+    addr: &str,
+    bodies: Vec<Bytes>,
+    connections: usize,
+) -> Result<usize, AnyError> {
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(bodies.into_iter().enumerate()));
+    let mut tasks = Vec::new();
+    for _ in 0..connections.max(1) {
+        let queue = queue.clone();
+        let addr = addr.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(&addr).await?;
+            let mut created = 0usize;
+            loop {
+                let next = queue.lock().await.next();
+                let Some((i, body)) = next else { break };
+                let req = hyper::Request::post("/api/v1/calls")
+                    .header("host", &addr)
+                    .header("content-type", "application/json")
+                    .body(Full::new(body))?;
+                let res = sender.send_request(req).await?;
+                let status = res.status();
+                let bytes = res.into_body().collect().await?.to_bytes();
+                if status != 200 {
+                    return Err(format!(
+                        "batch {i}: HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    )
+                    .into());
+                }
+                let answer: Value = serde_json::from_slice(&bytes)?;
+                created += answer["created"].as_u64().unwrap_or(0) as usize;
+                if i % 100 == 99 {
+                    eprintln!("http: batch {}", i + 1);
+                }
+            }
+            Ok::<usize, AnyError>(created)
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        created += task.await??;
+    }
+    Ok(created)
+}
+
+async fn connect(
+    addr: &str,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, AnyError> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<Bytes>,
+) -> Result<(u16, Bytes), AnyError> {
+    let mut sender = connect(addr).await?;
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr)
+        .body(Full::new(body.unwrap_or_default()))?;
+    let res = sender.send_request(req).await?;
+    let status = res.status().as_u16();
+    Ok((status, res.into_body().collect().await?.to_bytes()))
+}
+
+type QueryMaker = for<'a> fn(
+    &'a mut Rng,
+    &'a Store,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<FeedQuery, AnyError>> + Send + 'a>,
+>;
+
+const OPERATIONS: [&str; 7] = [
+    "ticket_summarize",
+    "billing_extract",
+    "intent_classify",
+    "reply_draft",
+    "doc_translate",
+    "sql_generate",
+    "lead_qualify",
+];
+const VERSIONS: [&str; 7] = [
+    "2024-08-06",
+    "2024-11-20",
+    "3.5-20241022",
+    "4-20250514",
+    "base",
+    "adapter-v1",
+    "adapter-v2",
+];
+const WORDS: [&str; 10] = [
+    "refund",
+    "invoice",
+    "timeout",
+    "firewall",
+    "deadline",
+    "password reset",
+    "VAT",
+    "carrier",
+    "Hooli",
+    "screenshot",
+];
+
+fn parse(pairs: &[(&str, String)]) -> FeedQuery {
+    FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
+}
+
+fn one_operation(rng: &mut Rng) -> FeedQuery {
+    parse(&[("operation", rng.pick(&OPERATIONS).to_string())])
+}
+
+fn query_kinds() -> Vec<(&'static str, u32, QueryMaker)> {
+    vec![
+        ("no filter", 20, |_, _| Box::pin(async { Ok(parse(&[])) })),
+        ("one operation", 20, |rng, _| {
+            let q = one_operation(rng);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("operation + verdict", 20, |rng, _| {
+            let q = parse(&[
+                ("operation", rng.pick(&OPERATIONS).to_string()),
+                ("verdict", rng.pick(&Verdict::ALL).as_str().to_string()),
+            ]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("operation + model version + date range", 20, |rng, _| {
+            let end = Utc::now() - chrono::Duration::days(rng.below(60) as i64);
+            let start = end - chrono::Duration::days(14);
+            let q = parse(&[
+                ("operation", rng.pick(&OPERATIONS).to_string()),
+                ("model_version", rng.pick(&VERSIONS).to_string()),
+                ("from", start.format("%Y-%m-%d").to_string()),
+                ("to", end.format("%Y-%m-%d").to_string()),
+            ]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("full-text search", 100, |rng, _| {
+            let q = parse(&[("q", rng.pick(&WORDS).to_string())]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("deep page (cursor 10,000 rows in)", 20, |rng, store| {
+            let op = rng.pick(&OPERATIONS).to_string();
+            Box::pin(async move {
+                // Walks to the cursor once (not timed); the timed query starts there.
+                let mut query = parse(&[("operation", op)]);
+                query.limit = 500;
+                for _ in 0..20 {
+                    let page = store.list_calls(&query).await?;
+                    query.cursor = page
+                        .next_cursor
+                        .as_deref()
+                        .and_then(crate::model::Cursor::decode);
+                }
+                query.limit = 50;
+                Ok(query)
+            })
+        }),
+    ]
+}
+
+fn percentiles(samples: &mut [Duration]) -> (f64, f64, f64) {
+    samples.sort();
+    let at = |p: f64| {
+        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+        samples.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0)
+    };
+    (at(0.5), at(0.95), at(0.99))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{cores} cores ({cpu}), {memory_gib:.0} GiB memory, {} build",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    )
+}
+
+fn write_results(path: &Path, lines: &[String]) -> Result<(), AnyError> {
+    let title = "# Benchmark results\n\nWritten by `redline bench` (see the README); the newest run first.\n\n";
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let older_runs = old.find("## Run of").map(|i| &old[i..]).unwrap_or("");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, format!("{title}{}\n{older_runs}", lines.join("\n")))?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Server-only code: state, the store (all SQL), REST handlers, the router, CLI commands.
+
+pub mod bench;
+pub mod demo;
+pub mod error;
+pub mod rest;
+pub mod router;
+pub mod state;
+pub mod store;

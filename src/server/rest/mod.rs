@@ -1,0 +1,23 @@
+//! The public JSON API under `/api/v1`.
+
+pub mod calls;
+
+use axum::routing::{any, get};
+use axum::Router;
+
+use super::error::AppError;
+use super::state::AppState;
+use crate::model::ingest::MAX_BATCH_BYTES;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calls", get(calls::list).post(calls::ingest))
+        .route("/api/v1/calls/{id}", get(calls::get_one))
+        .route("/api/v1/{*rest}", any(not_found))
+        // The ingest handler turns the limit's rejection into a JSON 413 itself.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("no such API route; see /api/v1/calls".into())
+}

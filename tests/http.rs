@@ -1,0 +1,351 @@
+//! The public API and the server-rendered feed, driven through the real router.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use common::{item, with};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use redline::server::{router::build_router, state::AppState, store::Store};
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use tower::ServiceExt;
+
+fn app(pool: SqlitePool) -> Router {
+    build_router(AppState {
+        leptos_options: LeptosOptions::builder().output_name("redline").build(),
+        store: Store::from_pool(pool),
+    })
+}
+
+async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.into())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, bytes)
+}
+
+async fn json_call(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let (status, bytes) = send(app, method, uri, body.to_string()).await;
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "{method} {uri} answered non-JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, value)
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let (status, bytes) = send(app, "GET", uri, Body::empty()).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn stored(app: &Router) -> usize {
+    get(app, "/api/v1/calls?limit=500").await.1["calls"]
+        .as_array()
+        .map_or(0, |c| c.len())
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn ingest_creates_calls_and_reports_each(pool: SqlitePool) {
+    let app = app(pool);
+    let (status, body) = json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!([item("op_a", 0, "a"), item("op_a", 1, "b")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["created"], 2);
+    assert_eq!(body["results"][1]["index"], 1);
+    assert_eq!(body["results"][1]["status"], "created");
+    let id = body["results"][0]["id"].as_str().unwrap().to_string();
+
+    let (status, call) = get(&app, &format!("/api/v1/calls/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(call["output"], "a");
+    assert_eq!(call["input"][0]["role"], "system");
+    assert_eq!(call["verdict"], "unreviewed");
+    assert_eq!(call["history"], json!([]));
+
+    let (status, body) = json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!({"calls": [item("op_b", 2, "c")]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["created"].clone()),
+        (StatusCode::OK, json!(1))
+    );
+    assert_eq!(stored(&app).await, 3);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn resent_calls_are_duplicates_with_the_first_id(pool: SqlitePool) {
+    let app = app(pool);
+    let batch = json!([
+        with(item("op_a", 0, "a"), "external_id", json!("r1")),
+        with(item("op_a", 1, "b"), "external_id", json!("r2")),
+    ]);
+    let (_, first) = json_call(&app, "POST", "/api/v1/calls", batch.clone()).await;
+    let (status, second) = json_call(&app, "POST", "/api/v1/calls", batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (second["created"].clone(), second["duplicate"].clone()),
+        (json!(0), json!(2))
+    );
+    for i in 0..2 {
+        assert_eq!(second["results"][i]["status"], "duplicate");
+        assert_eq!(second["results"][i]["id"], first["results"][i]["id"]);
+    }
+    assert_eq!(stored(&app).await, 2);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn invalid_items_are_reported_and_valid_ones_stored(pool: SqlitePool) {
+    let app = app(pool);
+    let good = item("op_a", 0, "fine");
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("output");
+    let cases = vec![
+        (json!("not an object"), "expected a JSON object"),
+        (missing, "output: required"),
+        (
+            with(good.clone(), "operation", json!("Has Spaces")),
+            "not an operation name",
+        ),
+        (
+            with(good.clone(), "latency_ms", json!("slow")),
+            "latency_ms: expected a number",
+        ),
+        (with(good.clone(), "cost_usd", json!(-1)), "cost_usd"),
+        (
+            with(good.clone(), "created_at", json!("last tuesday")),
+            "RFC 3339",
+        ),
+        (
+            with(good.clone(), "created_at", json!("2999-01-01T00:00:00Z")),
+            "future",
+        ),
+        (
+            with(
+                good.clone(),
+                "input",
+                json!([{"role": "wizard", "content": "hi"}]),
+            ),
+            "input[0].role",
+        ),
+        (
+            with(good.clone(), "input", json!(42)),
+            "input: expected a string or an array",
+        ),
+        (
+            with(good.clone(), "metadata", json!("x")),
+            "metadata: expected an object",
+        ),
+        (
+            with(good.clone(), "model", json!("m".repeat(200))),
+            "model: longer than 128",
+        ),
+        (with(good.clone(), "surprise", json!(1)), "unknown field"),
+    ];
+    let mut batch = vec![good.clone()];
+    batch.extend(cases.iter().map(|(value, _)| value.clone()));
+    batch.push(item("op_a", 5, "also fine"));
+    let (status, body) = json_call(&app, "POST", "/api/v1/calls", Value::Array(batch)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["created"], 2);
+    assert_eq!(body["invalid"], cases.len());
+    for (offset, (_, reason)) in cases.iter().enumerate() {
+        let result = &body["results"][offset + 1];
+        assert_eq!(result["index"], offset + 1);
+        assert_eq!(result["status"], "invalid");
+        let error = result["error"].as_str().unwrap();
+        assert!(
+            error.contains(reason),
+            "item {}: {error:?} should mention {reason:?}",
+            offset + 1
+        );
+    }
+    assert_eq!(stored(&app).await, 2);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn malformed_or_oversized_bodies_are_refused_whole(pool: SqlitePool) {
+    let app = app(pool);
+    for body in ["{not json", "42", "{\"items\": []}", "{\"calls\": 3}"] {
+        let (status, bytes) = send(&app, "POST", "/api/v1/calls", body.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "body {body}");
+        let error: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(error["error"].as_str().unwrap().len() > 10);
+    }
+    let too_many = Value::Array((0..1_001).map(|m| item("op_a", m, "x")).collect());
+    let (status, body) = json_call(&app, "POST", "/api/v1/calls", too_many).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().contains("1000"));
+
+    let huge = json!([item("op_a", 0, &"x".repeat(11 * 1024 * 1024))]);
+    let (status, body) = json_call(&app, "POST", "/api/v1/calls", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().contains("limit"));
+    assert_eq!(stored(&app).await, 0);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn list_filters_and_rejects_bad_parameters(pool: SqlitePool) {
+    let app = app(pool);
+    let batch = json!([
+        item("op_a", 0, "alpha output"),
+        with(
+            item("op_b", 1, "beta output"),
+            "model_version",
+            json!("2024-11-20")
+        ),
+    ]);
+    json_call(&app, "POST", "/api/v1/calls", batch).await;
+    let only = |body: &Value| -> Vec<String> {
+        body["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["output_preview"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        only(&get(&app, "/api/v1/calls?operation=op_b").await.1),
+        ["beta output"]
+    );
+    assert_eq!(
+        only(&get(&app, "/api/v1/calls?model_version=2024-08-06").await.1),
+        ["alpha output"]
+    );
+    assert_eq!(
+        only(&get(&app, "/api/v1/calls?q=alpha").await.1),
+        ["alpha output"]
+    );
+    assert_eq!(
+        only(
+            &get(&app, "/api/v1/calls?verdict=unreviewed&limit=1")
+                .await
+                .1
+        ),
+        ["beta output"]
+    );
+    assert_eq!(
+        only(&get(&app, "/api/v1/calls?from=2026-03-11").await.1),
+        Vec::<String>::new()
+    );
+
+    for (query, param) in [
+        ("verdict=maybe", "verdict"),
+        ("limit=0", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("from=soon", "from"),
+        ("operation=BAD", "operation"),
+    ] {
+        let (status, body) = get(&app, &format!("/api/v1/calls?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(
+            body["error"].as_str().unwrap().starts_with(param),
+            "{query}: {body}"
+        );
+    }
+    let (status, _) = get(&app, "/api/v1/calls/not-a-uuid").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get(&app, &format!("/api/v1/calls/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn api_cursor_pages_without_gaps_or_repeats(pool: SqlitePool) {
+    let app = app(pool);
+    json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        Value::Array((0..25).map(|m| item("op_a", m, &format!("n{m}"))).collect()),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/calls?limit=10".to_string();
+    loop {
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK);
+        for call in body["calls"].as_array().unwrap() {
+            seen.push(call["output_preview"].as_str().unwrap().to_string());
+        }
+        // Calls keep arriving between pages.
+        json_call(
+            &app,
+            "POST",
+            "/api/v1/calls",
+            json!([item("op_a", 1_000, "new")]),
+        )
+        .await;
+        match body["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("/api/v1/calls?limit=10&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let expected: Vec<_> = (0..25).rev().map(|m| format!("n{m}")).collect();
+    assert_eq!(seen, expected);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn the_feed_page_renders_on_the_server_with_text_escaped(pool: SqlitePool) {
+    let app = app(pool);
+    let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!([item("op_a", 0, hostile)]),
+    )
+    .await;
+    let (status, bytes) = send(&app, "GET", "/calls?operation=op_a", Body::empty()).await;
+    let html = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("data-testid=\"call-row\""),
+        "the row is in the server HTML"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<img src=x"));
+
+    let (status, bytes) = send(&app, "GET", "/calls?verdict=maybe", Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("data-testid=\"bad-filter\""));
+
+    let (status, _) = send(&app, "GET", "/", Body::empty()).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let (status, _) = send(&app, "GET", "/no/such/page", Body::empty()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

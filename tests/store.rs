@@ -1,0 +1,332 @@
+//! Store behaviour on a fresh SQLite database per test (`#[sqlx::test]`).
+
+mod common;
+
+use chrono::Utc;
+use common::{base_time, item, new_call, with};
+use redline::model::{CallFilter, FeedQuery, Verdict};
+use redline::server::store::{InsertOutcome, ReviewInput, SaveOutcome, Store};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+fn query(pairs: &[(&str, &str)]) -> FeedQuery {
+    FeedQuery::from_pairs(pairs.iter().copied()).expect("valid query")
+}
+
+async fn ids(store: &Store, pairs: &[(&str, &str)]) -> Vec<String> {
+    store
+        .list_calls(&query(pairs))
+        .await
+        .unwrap()
+        .calls
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+fn created_id(outcome: &InsertOutcome) -> String {
+    match outcome {
+        InsertOutcome::Created { id } => id.clone(),
+        other => panic!("expected created, got {other:?}"),
+    }
+}
+
+async fn review(
+    store: &Store,
+    id: &str,
+    base: i64,
+    verdict: Verdict,
+    tags: &[&str],
+) -> SaveOutcome {
+    let input = ReviewInput {
+        call_id: uuid::Uuid::parse_str(id).unwrap(),
+        base_revision: base,
+        reviewer: "alice".into(),
+        verdict,
+        corrected_output: (verdict == Verdict::Incorrect).then(|| "fixed".to_string()),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        note: String::new(),
+        sampled: false,
+    };
+    store
+        .save_reviews(&[input], Utc::now())
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn feed_lists_newest_first(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let calls: Vec<_> = [5, 1, 9]
+        .iter()
+        .map(|m| new_call(&item("op_a", *m, &format!("out {m}"))))
+        .collect();
+    store.insert_calls(&calls, Utc::now()).await.unwrap();
+    let page = store.list_calls(&query(&[])).await.unwrap();
+    let previews: Vec<_> = page
+        .calls
+        .iter()
+        .map(|c| c.output_preview.as_str())
+        .collect();
+    assert_eq!(previews, ["out 9", "out 5", "out 1"]);
+    assert_eq!(page.next_cursor, None);
+    assert_eq!(page.calls[0].operation, "op_a");
+    assert_eq!(page.calls[0].verdict, Verdict::Unreviewed);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn a_call_sent_twice_is_stored_once(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let first = with(
+        with(item("op_a", 1, "x"), "source", json!("svc")),
+        "external_id",
+        json!("req-1"),
+    );
+    let other_source = with(first.clone(), "source", json!("other"));
+    let outcomes = store
+        .insert_calls(
+            &[new_call(&first), new_call(&first), new_call(&other_source)],
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let id = created_id(&outcomes[0]);
+    assert_eq!(outcomes[1], InsertOutcome::Duplicate { id: id.clone() });
+    created_id(&outcomes[2]);
+
+    let again = store
+        .insert_calls(&[new_call(&first)], Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again, vec![InsertOutcome::Duplicate { id }]);
+    assert_eq!(store.call_count().await.unwrap(), 2);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn each_filter_narrows_the_feed(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let items = vec![
+        item("billing_extract", 0, "{\"amount\": 12}"),
+        with(
+            item("billing_extract", 1, "refund of 40 EUR"),
+            "model_version",
+            json!("2024-11-20"),
+        ),
+        with(
+            item("ticket_summarize", 2, "تمت معالجة استرداد أموالك"),
+            "model",
+            json!("claude-sonnet"),
+        ),
+        item("ticket_summarize", 60 * 24 * 3, "three days later"),
+    ];
+    let calls: Vec<_> = items.iter().map(new_call).collect();
+    let outcomes = store.insert_calls(&calls, Utc::now()).await.unwrap();
+    let id: Vec<String> = outcomes.iter().map(created_id).collect();
+
+    assert_eq!(
+        ids(&store, &[("operation", "billing_extract")]).await,
+        [id[1].clone(), id[0].clone()]
+    );
+    assert_eq!(
+        ids(&store, &[("operation", "nope")]).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&store, &[("model", "claude-sonnet")]).await,
+        [id[2].clone()]
+    );
+    assert_eq!(
+        ids(&store, &[("model_version", "2024-11-20")]).await,
+        [id[1].clone()]
+    );
+    assert_eq!(ids(&store, &[("q", "refund")]).await, [id[1].clone()]);
+    assert_eq!(ids(&store, &[("q", "استرداد")]).await, [id[2].clone()]);
+    assert_eq!(
+        ids(&store, &[("q", "ref")]).await,
+        [id[1].clone()],
+        "the last word is a prefix"
+    );
+    assert_eq!(
+        ids(&store, &[("q", "\"")]).await,
+        Vec::<String>::new(),
+        "punctuation alone matches nothing"
+    );
+    let day = base_time().format("%Y-%m-%d").to_string();
+    assert_eq!(ids(&store, &[("from", &day), ("to", &day)]).await.len(), 3);
+    assert_eq!(
+        ids(&store, &[("from", "2026-03-12")]).await,
+        [id[3].clone()]
+    );
+
+    assert_eq!(
+        review(&store, &id[0], 0, Verdict::Incorrect, &["wrong_amount"]).await,
+        SaveOutcome::Saved { revision: 1 }
+    );
+    assert_eq!(
+        ids(&store, &[("verdict", "incorrect")]).await,
+        [id[0].clone()]
+    );
+    assert_eq!(ids(&store, &[("verdict", "unreviewed")]).await.len(), 3);
+    assert_eq!(
+        ids(&store, &[("tag", "wrong_amount")]).await,
+        [id[0].clone()]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            &[("operation", "billing_extract"), ("verdict", "unreviewed")]
+        )
+        .await,
+        [id[1].clone()]
+    );
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn keyset_pages_have_no_gaps_or_repeats_across_inserts(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let calls: Vec<_> = (0..120)
+        .map(|m| new_call(&item("op_a", m, &format!("call {m}"))))
+        .collect();
+    store.insert_calls(&calls, Utc::now()).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut q = query(&[("limit", "50")]);
+    let mut pages = 0;
+    loop {
+        let page = store.list_calls(&q).await.unwrap();
+        seen.extend(page.calls.iter().map(|c| c.output_preview.clone()));
+        pages += 1;
+        if pages == 1 {
+            // New calls arrive while the reviewer reads page one, some with the same timestamp.
+            let late: Vec<_> = [200, 60, 60]
+                .iter()
+                .map(|m| new_call(&item("op_a", *m, "late")))
+                .collect();
+            store.insert_calls(&late, Utc::now()).await.unwrap();
+        }
+        match page.next_cursor {
+            Some(cursor) => q = query(&[("limit", "50"), ("cursor", &cursor)]),
+            None => break,
+        }
+    }
+    let originals: Vec<_> = seen
+        .iter()
+        .filter(|s| s.as_str() != "late")
+        .cloned()
+        .collect();
+    let expected: Vec<_> = (0..120).rev().map(|m| format!("call {m}")).collect();
+    assert_eq!(
+        originals, expected,
+        "every original call exactly once, in order"
+    );
+    assert_eq!(pages, 3);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn verdict_counts_follow_reviews_and_agree_with_exact_counts(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let calls: Vec<_> = (0..30)
+        .map(|m| {
+            new_call(&item(
+                if m % 3 == 0 { "op_a" } else { "op_b" },
+                m * 90,
+                "words here",
+            ))
+        })
+        .collect();
+    let outcomes = store.insert_calls(&calls, Utc::now()).await.unwrap();
+    for (i, outcome) in outcomes.iter().enumerate().take(12) {
+        let verdict = if i % 4 == 0 {
+            Verdict::Incorrect
+        } else {
+            Verdict::Correct
+        };
+        review(&store, &created_id(outcome), 0, verdict, &[]).await;
+    }
+    // Re-review one call: it moves from correct to incorrect, the totals stay.
+    review(
+        &store,
+        &created_id(&outcomes[1]),
+        1,
+        Verdict::Incorrect,
+        &[],
+    )
+    .await;
+
+    let all = store.count_verdicts(&CallFilter::default()).await.unwrap();
+    assert_eq!((all.unreviewed, all.correct, all.incorrect), (18, 8, 4));
+    // The search path counts rows; every call has "words", so it must agree with the rollup.
+    let exact = store
+        .count_verdicts(&query(&[("q", "words")]).filter)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            exact.unreviewed,
+            exact.correct,
+            exact.incorrect,
+            exact.capped
+        ),
+        (18, 8, 4, false)
+    );
+    let op_a = store
+        .count_verdicts(&query(&[("operation", "op_a"), ("verdict", "correct")]).filter)
+        .await
+        .unwrap();
+    let manual = ids(&store, &[("operation", "op_a"), ("limit", "500")])
+        .await
+        .len() as u64;
+    assert_eq!(
+        op_a.total(),
+        manual,
+        "the verdict filter itself does not narrow the counts"
+    );
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn reviews_append_revisions_and_refuse_stale_saves(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let outcomes = store
+        .insert_calls(&[new_call(&item("op_a", 0, "orig"))], Utc::now())
+        .await
+        .unwrap();
+    let id = created_id(&outcomes[0]);
+    assert_eq!(
+        review(&store, &id, 0, Verdict::Correct, &[]).await,
+        SaveOutcome::Saved { revision: 1 }
+    );
+    assert_eq!(
+        review(&store, &id, 1, Verdict::Incorrect, &["format"]).await,
+        SaveOutcome::Saved { revision: 2 }
+    );
+    assert_eq!(
+        review(&store, &id, 1, Verdict::Correct, &[]).await,
+        SaveOutcome::Conflict {
+            current_revision: 2
+        }
+    );
+    let missing = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        review(&store, &missing, 0, Verdict::Correct, &[]).await,
+        SaveOutcome::NotFound
+    );
+
+    let call = store
+        .get_call(&uuid::Uuid::parse_str(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(call.verdict, Verdict::Incorrect);
+    let revisions: Vec<_> = call
+        .history
+        .iter()
+        .map(|r| (r.revision, r.verdict))
+        .collect();
+    assert_eq!(revisions, [(2, Verdict::Incorrect), (1, Verdict::Correct)]);
+    assert_eq!(
+        call.review.unwrap().corrected_output.as_deref(),
+        Some("fixed")
+    );
+    assert_eq!(call.input[1]["content"], "question 0");
+}
