@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-/// `2026-11-25 14:03` (UTC; the header says so).
+/// `Nov 25 14:03` (UTC; the page says so; the full time is in the tooltip).
 pub fn short_time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
+    at.format("%b %d %H:%M").to_string()
 }
 
 pub fn full_time(at: &DateTime<Utc>) -> String {

@@ -1,9 +1,21 @@
 //! The feed's filter bar: a GET form, so filters live in the URL and work without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
 
 use crate::model::{CallFilter, FilterChoices};
+
+/// The form's fields in the order links are written (the same order as `CallFilter::to_pairs`).
+#[cfg(feature = "hydrate")]
+const FIELDS: [&str; 8] = [
+    "operation",
+    "verdict",
+    "model",
+    "model_version",
+    "from",
+    "to",
+    "tag",
+    "q",
+];
 
 /// Submits the surrounding form when a select or date changes (only once hydrated).
 fn submit_on_change(ev: leptos::ev::Event) {
@@ -28,7 +40,8 @@ fn options(values: Vec<(String, String)>, selected: Option<&str>) -> impl IntoVi
         .into_iter()
         .map(|(value, label)| {
             let is_selected = selected == Some(value.as_str());
-            view! { <option value=value selected=is_selected>{label}</option> }
+            // The attribute serves the server render; the property moves a live select on navigation.
+            view! { <option value=value selected=is_selected prop:selected=is_selected>{label}</option> }
         })
         .collect_view()
 }
@@ -64,16 +77,55 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
         .as_ref()
         .map(|b| b.date_text())
         .unwrap_or_default();
+    let q = filter.q.clone().unwrap_or_default();
+    let verdict = filter.verdict.map(|v| v.as_str()).unwrap_or("");
+
+    // Without JavaScript the form is a plain GET. Once hydrated, submitting navigates inside
+    // the app to a link without the empty fields.
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            let form = ev
+                .target()
+                .and_then(|target| target.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+            let Some(data) =
+                form.and_then(|form| leptos::web_sys::FormData::new_with_form(&form).ok())
+            else {
+                return;
+            };
+            ev.prevent_default();
+            let pairs: Vec<(&str, String)> = FIELDS
+                .iter()
+                .filter_map(|name| {
+                    data.get(name)
+                        .as_string()
+                        .map(|value| (*name, value.trim().to_string()))
+                })
+                .filter(|(_, value)| !value.is_empty())
+                .collect();
+            let href = if pairs.is_empty() {
+                "/calls".to_string()
+            } else {
+                format!("/calls?{}", crate::model::encode_query(&pairs))
+            };
+            navigate(&href, Default::default());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, &navigate);
+    };
 
     view! {
-        <Form method="GET" action="/calls" attr:class="filters" attr:role="search">
-            <input type="hidden" name="verdict" value=filter.verdict.map(|v| v.as_str()).unwrap_or("")/>
+        <form method="get" action="/calls" class="filters" role="search" on:submit=on_submit>
+            <input type="hidden" name="verdict" value=verdict prop:value=verdict/>
             <label class="field field-search">
                 <span class="field-label">"Search"</span>
                 <input
                     type="search"
                     name="q"
-                    value=filter.q.clone().unwrap_or_default()
+                    value=q.clone()
+                    prop:value=q
                     placeholder="Words in input or output"
                     data-testid="filter-q"
                 />
@@ -81,43 +133,43 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
             <label class="field">
                 <span class="field-label">"Operation"</span>
                 <select name="operation" data-testid="filter-operation" on:change=submit_on_change>
-                    <option value="">"All operations"</option>
+                    <option value="" selected=filter.operation.is_none() prop:selected=filter.operation.is_none()>"All operations"</option>
                     {options(operations, filter.operation.as_deref())}
                 </select>
             </label>
             <label class="field">
                 <span class="field-label">"Model"</span>
                 <select name="model" data-testid="filter-model" on:change=submit_on_change>
-                    <option value="">"All models"</option>
+                    <option value="" selected=filter.model.is_none() prop:selected=filter.model.is_none()>"All models"</option>
                     {options(models, filter.model.as_deref())}
                 </select>
             </label>
             <label class="field">
                 <span class="field-label">"Version"</span>
                 <select name="model_version" data-testid="filter-model-version" on:change=submit_on_change>
-                    <option value="">"All versions"</option>
+                    <option value="" selected=filter.model_version.is_none() prop:selected=filter.model_version.is_none()>"All versions"</option>
                     {options(versions, filter.model_version.as_deref())}
                 </select>
             </label>
             <label class="field">
                 <span class="field-label">"Tag"</span>
                 <select name="tag" data-testid="filter-tag" on:change=submit_on_change>
-                    <option value="">"Any tag"</option>
+                    <option value="" selected=filter.tag.is_none() prop:selected=filter.tag.is_none()>"Any tag"</option>
                     {options(tags, filter.tag.as_deref())}
                 </select>
             </label>
             <label class="field field-date">
                 <span class="field-label">"From"</span>
-                <input type="date" name="from" value=from data-testid="filter-from" on:change=submit_on_change/>
+                <input type="date" name="from" value=from.clone() prop:value=from data-testid="filter-from" on:change=submit_on_change/>
             </label>
             <label class="field field-date">
                 <span class="field-label">"To"</span>
-                <input type="date" name="to" value=to data-testid="filter-to" on:change=submit_on_change/>
+                <input type="date" name="to" value=to.clone() prop:value=to data-testid="filter-to" on:change=submit_on_change/>
             </label>
             <div class="filter-actions">
                 <button type="submit" class="button primary" data-testid="filter-apply">"Apply"</button>
                 <a class="button ghost" href="/calls" data-testid="filter-clear">"Clear"</a>
             </div>
-        </Form>
+        </form>
     }
 }

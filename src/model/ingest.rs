@@ -222,10 +222,12 @@ fn validate_input(value: Option<&Value>) -> Result<Value, String> {
         };
         match message.get("role") {
             Some(Value::String(role)) if ROLES.contains(&role.as_str()) => {}
-            Some(Value::String(role)) => return Err(format!(
+            Some(Value::String(role)) => {
+                return Err(format!(
                 "input[{i}].role: \"{}\" is not one of system, user, assistant, tool, developer",
                 truncate_for_message(role)
-            )),
+            ))
+            }
             _ => return Err(format!("input[{i}].role: required string")),
         }
         match message.get("content") {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building and testing Redline needs, from the package registries only, and only
+# what is missing. Sourced by run.sh, test.sh and bench.sh. Pass "browser" to also install
+# Chromium and the Playwright test runner.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.10"
+BINARYEN_VERSION="132.0.0"
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "Adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 12 minutes, once)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force
+fi
+
+# Release builds run wasm-opt; npm's binaryen works where older distribution builds break
+# hydration, so it goes first on PATH.
+if [ ! -x "$ROOT/tools/node_modules/.bin/wasm-opt" ]; then
+  say "Installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into tools/"
+  mkdir -p "$ROOT/tools"
+  [ -f "$ROOT/tools/package.json" ] || echo '{"private": true}' > "$ROOT/tools/package.json"
+  npm install --prefix "$ROOT/tools" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
+fi
+export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+
+if [ "${1:-}" = "browser" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    say "Installing Chromium from Debian's packages"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update
+    $SUDO apt-get install -y chromium
+  fi
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+    say "Installing the Playwright test runner (no browser download)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+  fi
+fi
