@@ -330,3 +330,50 @@ async fn reviews_append_revisions_and_refuse_stale_saves(pool: SqlitePool) {
     );
     assert_eq!(call.input[1]["content"], "question 0");
 }
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn rare_and_common_searches_give_the_same_pages(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let calls: Vec<_> = (0..90)
+        .map(|m| {
+            let output = if m % 3 == 0 {
+                format!("refund {m}")
+            } else {
+                format!("other {m}")
+            };
+            new_call(&item(
+                if m % 2 == 0 { "op_a" } else { "op_b" },
+                (m * 37) % 90,
+                &output,
+            ))
+        })
+        .collect();
+    store.insert_calls(&calls, Utc::now()).await.unwrap();
+    let common = store.clone().with_rare_search_limit(0);
+    for pairs in [
+        vec![("q", "refund"), ("limit", "7")],
+        vec![("q", "refund"), ("operation", "op_b"), ("limit", "4")],
+        vec![("q", "question"), ("limit", "25")],
+    ] {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = pairs.clone();
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.as_str()));
+            }
+            let rare = store.list_calls(&query(&q)).await.unwrap();
+            let common_page = common.list_calls(&query(&q)).await.unwrap();
+            assert_eq!(rare, common_page, "{q:?}");
+            match rare.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    assert_eq!(
+        ids(&store, &[("q", "refund"), ("limit", "500")])
+            .await
+            .len(),
+        30
+    );
+}

@@ -2,13 +2,16 @@
 
 use std::time::Duration;
 
-use axum::response::Redirect;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use super::rest;
 use super::state::AppState;
@@ -28,17 +31,26 @@ pub fn build_router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_request(())
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
-        )
+        // A panic in a handler becomes a 500 for that request, not a dropped connection.
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One log line per request: method, path, status, latency.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+    let status = response.status().as_u16();
+    if status >= 500 {
+        tracing::warn!(target: "redline::http", %method, %path, status, latency_ms, "request");
+    } else {
+        tracing::info!(target: "redline::http", %method, %path, status, latency_ms, "request");
+    }
+    response
 }
 
 /// How long shutdown waits for in-flight requests before giving up.

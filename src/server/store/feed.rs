@@ -66,16 +66,20 @@ impl Store {
                 next_cursor: None,
             });
         }
+        let search = match fts_query(&query.filter) {
+            None => None,
+            Some(fts) => Some(self.search_plan(fts).await?),
+        };
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT c.id, o.name, m.name, m.version, c.verdict, c.reviewer, substr(c.output, 1, ",
         );
         sql.push(PREVIEW_CHARS);
         sql.push(
-            "), c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.seq
-             FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
-             WHERE 1 = 1",
+            "), c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.seq FROM ",
         );
-        push_conditions(&mut sql, &query.filter, &resolved, true);
+        push_from(&mut sql, search.as_ref());
+        sql.push(" JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id WHERE 1 = 1");
+        push_conditions(&mut sql, &query.filter, &resolved, true, search);
         if let Some(cursor) = query.cursor {
             sql.push(" AND (c.created_at, c.seq) < (")
                 .push_bind(cursor.created_at_micros)
@@ -153,10 +157,14 @@ impl Store {
             sql.push(" GROUP BY verdict");
             sql.build_query_as().fetch_all(&self.read).await?
         } else {
+            // Driving from the search index stops after COUNT_CAP matches, however common the words.
+            let search = fts_query(&filter).map(Search::Driving);
             let mut sql = QueryBuilder::<Sqlite>::new(
-                "SELECT verdict, count(*) FROM (SELECT c.verdict FROM calls c WHERE 1 = 1",
+                "SELECT verdict, count(*) FROM (SELECT c.verdict FROM ",
             );
-            push_conditions(&mut sql, &filter, &resolved, false);
+            push_from(&mut sql, search.as_ref());
+            sql.push(" WHERE 1 = 1");
+            push_conditions(&mut sql, &filter, &resolved, false, search);
             sql.push(" LIMIT ")
                 .push_bind(COUNT_CAP + 1)
                 .push(") GROUP BY verdict");
@@ -234,6 +242,24 @@ impl Store {
         }))
     }
 
+    /// Rare words: read their matches from the search index and sort those by time. Common
+    /// words: walk the calls newest first and keep those in the (materialized) match set, which
+    /// finds a page after a few hundred rows instead of sorting a hundred thousand.
+    async fn search_plan(&self, fts: String) -> StoreResult<Search> {
+        let matches: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH ?1 LIMIT ?2)",
+        )
+        .bind(&fts)
+        .bind(self.rare_matches + 1)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(if matches > self.rare_matches {
+            Search::Filtering(fts)
+        } else {
+            Search::Driving(fts)
+        })
+    }
+
     async fn review_history(&self, seq: i64) -> StoreResult<Vec<Review>> {
         let rows = sqlx::query(
             "SELECT revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at
@@ -258,6 +284,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Up to this many matches, a search reads its matches first (see `search_plan`).
+pub(crate) const RARE_MATCHES: i64 = 20_000;
+
+/// How a full-text condition joins the feed query.
+enum Search {
+    /// The search index drives: matching rows are fetched, then filtered and sorted.
+    Driving(String),
+    /// The calls drive (by time or by an index of the other filters); the match set filters.
+    Filtering(String),
+}
+
+fn push_from(sql: &mut QueryBuilder<'_, Sqlite>, search: Option<&Search>) {
+    match search {
+        // CROSS JOIN keeps SQLite from reordering the join: the index is read first.
+        Some(Search::Driving(_)) => {
+            sql.push("calls_fts CROSS JOIN calls c ON c.seq = calls_fts.rowid")
+        }
+        _ => sql.push("calls c"),
+    };
 }
 
 /// The FTS5 query for the filter's search text: every word, the last one as a prefix.
@@ -300,6 +347,7 @@ fn push_conditions(
     filter: &CallFilter,
     resolved: &Resolved,
     with_verdict: bool,
+    search: Option<Search>,
 ) {
     if let Some(Some(id)) = resolved.operation_id {
         sql.push(" AND c.operation_id = ").push_bind(id);
@@ -323,9 +371,16 @@ fn push_conditions(
             .push_bind(tag.clone())
             .push(")");
     }
-    if let Some(fts) = fts_query(filter) {
-        sql.push(" AND c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
-            .push_bind(fts)
-            .push(")");
+    match search {
+        Some(Search::Driving(fts)) => {
+            sql.push(" AND calls_fts MATCH ").push_bind(fts);
+        }
+        // The unary + keeps SQLite from turning the set into rowid look-ups.
+        Some(Search::Filtering(fts)) => {
+            sql.push(" AND +c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
+                .push_bind(fts)
+                .push(")");
+        }
+        None => {}
     }
 }

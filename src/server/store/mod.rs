@@ -39,6 +39,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     write: SqlitePool,
     read: SqlitePool,
+    /// Searches with at most this many matches read the matches first (see `feed.rs`).
+    rare_matches: i64,
 }
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -68,7 +70,11 @@ impl Store {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Store { write, read })
+        Ok(Store {
+            write,
+            read,
+            rare_matches: feed::RARE_MATCHES,
+        })
     }
 
     /// A store over one pool for reads and writes (tests get their pool from `#[sqlx::test]`).
@@ -76,7 +82,15 @@ impl Store {
         Store {
             write: pool.clone(),
             read: pool,
+            rare_matches: feed::RARE_MATCHES,
         }
+    }
+
+    /// Moves the point where a search stops reading its matches first (tests use it to run
+    /// both query plans on small data).
+    pub fn with_rare_search_limit(mut self, matches: i64) -> Store {
+        self.rare_matches = matches;
+        self
     }
 
     /// Waits for in-flight statements, then closes every connection (checkpointing the WAL).
