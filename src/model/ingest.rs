@@ -57,10 +57,18 @@ pub struct NewCall {
 
 impl NewCall {
     /// The words of the input that full-text search should find: message contents and
-    /// tool-call arguments, without the JSON keys around them.
+    /// tool-call arguments, without the JSON keys around them. System messages are left out:
+    /// an operation sends the same system prompt with every call, so its words would match
+    /// every call of the operation and only make the index bigger and ingest slower.
     pub fn input_search_text(&self) -> String {
         let mut text = String::new();
-        collect_text(&self.input, &mut text);
+        match &self.input {
+            Value::Array(messages) => messages
+                .iter()
+                .filter(|m| m.get("role").and_then(Value::as_str) != Some("system"))
+                .for_each(|m| collect_text(m, &mut text)),
+            other => collect_text(other, &mut text),
+        }
         text
     }
 }
@@ -380,7 +388,11 @@ mod tests {
         let call = validate_call(&valid(), now()).unwrap();
         assert_eq!(call.operation, "ticket_summarize");
         assert_eq!(call.external_id.as_deref(), Some("req-1"));
-        assert_eq!(call.input_search_text(), "Summarize.\nMy order never came");
+        assert_eq!(
+            call.input_search_text(),
+            "My order never came",
+            "system prompts are not indexed"
+        );
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         started.elapsed().as_secs_f64()
     );
 
-    // 2. The raw limit: a plain sqlx loop, no HTTP, no validation (parsing not timed).
+    // 2. The raw limit: plain sqlx multi-row INSERTs, no HTTP, no validation (parsing untimed).
     let raw_url = db_url(&args.dir, "raw");
     let raw_store = Store::open(&raw_url).await?;
     let mut raw_time = Duration::ZERO;
@@ -97,13 +97,30 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         let t = Instant::now();
         raw_insert_calls(&raw_store, &calls, now).await?;
         raw_time += t.elapsed();
-        if i % 100 == 99 {
+        if i % 200 == 199 {
             eprintln!("raw: {} calls", (i + 1) * BATCH);
         }
     }
     raw_store.close().await;
     let _ = std::fs::remove_file(args.dir.join("raw.db"));
     let raw_rate = args.calls as f64 / raw_time.as_secs_f64();
+
+    // 2b. The store's own ingest (dedup, counters) without HTTP and JSON: where the time goes.
+    let direct_store = Store::open(&db_url(&args.dir, "direct")).await?;
+    let mut direct_time = Duration::ZERO;
+    for body in &bodies {
+        let items: Vec<Value> = serde_json::from_slice(body)?;
+        let calls: Vec<_> = items
+            .iter()
+            .filter_map(|item| validate_call(item, now).ok())
+            .collect();
+        let t = Instant::now();
+        direct_store.insert_calls(&calls, now).await?;
+        direct_time += t.elapsed();
+    }
+    direct_store.close().await;
+    let _ = std::fs::remove_file(args.dir.join("direct.db"));
+    let direct_rate = args.calls as f64 / direct_time.as_secs_f64();
 
     // 3. Through the real endpoint, on a server started as its own process.
     let http_url = db_url(&args.dir, "http");
@@ -128,10 +145,13 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         "| `POST /api/v1/calls` (HTTP, validation, dedup, counters) | {http_rate:.0} | ≥ 50,000 |"
     ));
     report.line(format!(
-        "| plain sqlx loop (no HTTP, no validation) | {raw_rate:.0} | — |"
+        "| `Store::insert_calls` (no HTTP, no JSON; validation untimed; dedup, counters) | {direct_rate:.0} | — |"
     ));
     report.line(format!(
-        "| ratio | {:.0}% | ≥ 50% |",
+        "| raw limit: plain sqlx multi-row INSERTs (no HTTP, no validation, no dedup, no counters) | {raw_rate:.0} | — |"
+    ));
+    report.line(format!(
+        "| HTTP / raw limit | {:.0}% | ≥ 50% |",
         100.0 * http_rate / raw_rate
     ));
     report.line(String::new());
