@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::demo::{generate, DemoOptions, Rng};
 use super::store::{raw_insert_calls, Store};
-use crate::model::ingest::validate_call;
+use crate::model::ingest::{validate_call, NewCall};
 use crate::model::{FeedQuery, Verdict};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -100,11 +100,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             let mut raw_time = Duration::ZERO;
             let now = Utc::now();
             for (i, body) in bodies.iter().enumerate() {
-                let items: Vec<Value> = serde_json::from_slice(body)?;
-                let calls: Vec<_> = items
-                    .iter()
-                    .filter_map(|item| validate_call(item, now).ok())
-                    .collect();
+                let calls = parse_batch(body, now)?;
                 let t = Instant::now();
                 raw_insert_calls(&raw_store, &calls, now).await?;
                 raw_time += t.elapsed();
@@ -120,11 +116,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             let direct_store = Store::open(&db_url(&args.dir, "direct")).await?;
             let mut direct_time = Duration::ZERO;
             for body in &bodies {
-                let items: Vec<Value> = serde_json::from_slice(body)?;
-                let calls: Vec<_> = items
-                    .iter()
-                    .filter_map(|item| validate_call(item, now).ok())
-                    .collect();
+                let calls = parse_batch(body, now)?;
                 let t = Instant::now();
                 direct_store.insert_calls(&calls, now).await?;
                 direct_time += t.elapsed();
@@ -282,6 +274,15 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     write_results(&args.results, &report.lines)?;
     let _ = std::fs::remove_dir_all(&args.dir);
     Ok(())
+}
+
+/// A generated batch as validated calls (outside the timed part of the store measurements).
+fn parse_batch(body: &[u8], now: chrono::DateTime<Utc>) -> Result<Vec<NewCall>, AnyError> {
+    let items: Vec<Value> = serde_json::from_slice(body)?;
+    Ok(items
+        .iter()
+        .filter_map(|item| validate_call(item, now).ok())
+        .collect())
 }
 
 fn db_url(dir: &Path, name: &str) -> String {
