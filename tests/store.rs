@@ -152,6 +152,32 @@ async fn each_filter_narrows_the_feed(pool: SqlitePool) {
         Vec::<String>::new(),
         "punctuation alone matches nothing"
     );
+    // Search with operation and model filters (narrowed inside the search index).
+    let none = Vec::<String>::new();
+    assert_eq!(
+        ids(&store, &[("q", "refund"), ("operation", "billing_extract")]).await,
+        [id[1].clone()]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            &[("q", "refund"), ("operation", "ticket_summarize")]
+        )
+        .await,
+        none
+    );
+    assert_eq!(
+        ids(&store, &[("q", "refund"), ("model_version", "2024-11-20")]).await,
+        [id[1].clone()]
+    );
+    assert_eq!(
+        ids(&store, &[("q", "refund"), ("model", "claude-sonnet")]).await,
+        none
+    );
+    assert_eq!(
+        ids(&store, &[("q", "refund"), ("model", "gpt-4o")]).await,
+        [id[1].clone()]
+    );
     let day = base_time().format("%Y-%m-%d").to_string();
     assert_eq!(ids(&store, &[("from", &day), ("to", &day)]).await.len(), 3);
     assert_eq!(
@@ -349,10 +375,12 @@ async fn rare_and_common_searches_give_the_same_pages(pool: SqlitePool) {
         })
         .collect();
     store.insert_calls(&calls, Utc::now()).await.unwrap();
-    let common = store.clone().with_rare_search_limit(0);
+    // Every search as "common", read in chunks of 7, 14, 28… calls: many chunks per page.
+    let common = store.clone().with_rare_search_limit(0).with_search_chunk(7);
     for pairs in [
         vec![("q", "refund"), ("limit", "7")],
         vec![("q", "refund"), ("operation", "op_b"), ("limit", "4")],
+        vec![("q", "refund"), ("model", "gpt-4o"), ("limit", "4")],
         vec![("q", "question"), ("limit", "25")],
     ] {
         let mut cursor: Option<String> = None;

@@ -3,7 +3,10 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{id_text, micros_to_time, Store, StoreError, StoreResult, DAY_MICROS};
+use super::{
+    id_text, micros_to_time, Store, StoreError, StoreResult, DAY_MICROS, MODEL_TOKEN,
+    OPERATION_TOKEN,
+};
 use crate::model::{
     search_terms, CallDetail, CallFilter, CallSummary, Cursor, FeedPage, FeedQuery, FilterChoices,
     ModelVersion, OutputKind, Review, Verdict, VerdictCounts,
@@ -60,19 +63,17 @@ impl Store {
     /// One page of the feed, newest first.
     pub async fn list_calls(&self, query: &FeedQuery) -> StoreResult<FeedPage> {
         let resolved = self.resolve(&query.filter).await?;
-        if resolved.matches_nothing() || fts_query(&query.filter).as_deref() == Some("") {
+        if resolved.matches_nothing() || fts_query(&query.filter, &resolved).as_deref() == Some("")
+        {
             return Ok(FeedPage {
                 calls: vec![],
                 next_cursor: None,
             });
         }
-        let search = match fts_query(&query.filter) {
+        let search = match fts_query(&query.filter, &resolved) {
             None => None,
             Some(fts) => Some(self.search_plan(fts).await?),
         };
-        // Two steps in one statement: the inner query finds the page's keys, sorting only
-        // (created_at, seq); the outer one reads the 51 rows it shows. Sorting whole rows would
-        // drag every match's text through the sorter.
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT c.id, o.name, m.name, m.version, c.verdict, c.reviewer, substr(c.output, 1, ",
         );
@@ -83,21 +84,40 @@ impl Store {
             "), c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.seq
              FROM calls c CROSS JOIN operations o ON o.id = c.operation_id
              CROSS JOIN models m ON m.id = c.model_id
-             WHERE c.seq IN (SELECT c.seq FROM ",
+             WHERE c.seq IN (",
         );
-        push_from(&mut sql, search.as_ref());
-        sql.push(" WHERE 1 = 1");
-        push_conditions(&mut sql, &query.filter, &resolved, true, search);
-        if let Some(cursor) = query.cursor {
-            sql.push(" AND (c.created_at, c.seq) < (")
-                .push_bind(cursor.created_at_micros)
-                .push(", ")
-                .push_bind(cursor.seq)
-                .push(")");
+        match search {
+            Some(Search::Common(fts)) => {
+                let keys = self.common_search_keys(query, &resolved, &fts).await?;
+                if keys.is_empty() {
+                    return Ok(FeedPage {
+                        calls: vec![],
+                        next_cursor: None,
+                    });
+                }
+                let mut list = sql.separated(", ");
+                for seq in keys {
+                    list.push_bind(seq);
+                }
+            }
+            search => {
+                // The inner query finds the page's keys, sorting only (created_at, seq); the
+                // outer one reads the rows shown. Sorting whole rows would drag every match's
+                // text through the sorter.
+                let rare = match &search {
+                    Some(Search::Rare(fts)) => Some(fts.as_str()),
+                    _ => None,
+                };
+                sql.push("SELECT c.seq FROM ");
+                push_from(&mut sql, rare.is_some());
+                sql.push(" WHERE 1 = 1");
+                push_conditions(&mut sql, &query.filter, &resolved, true, rare);
+                push_cursor(&mut sql, query.cursor);
+                sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
+                    .push_bind(i64::from(query.limit) + 1);
+            }
         }
-        sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
-            .push_bind(i64::from(query.limit) + 1)
-            .push(") ORDER BY c.created_at DESC, c.seq DESC");
+        sql.push(") ORDER BY c.created_at DESC, c.seq DESC");
 
         let rows = sql.build().fetch_all(&self.read).await?;
         let mut calls = Vec::with_capacity(rows.len());
@@ -138,7 +158,7 @@ impl Store {
         let filter = filter.with_verdict(None);
         let resolved = self.resolve(&filter).await?;
         let mut counts = VerdictCounts::default();
-        if resolved.matches_nothing() || fts_query(&filter).as_deref() == Some("") {
+        if resolved.matches_nothing() || fts_query(&filter, &resolved).as_deref() == Some("") {
             return Ok(counts);
         }
         let from_rollup = filter.q.is_none()
@@ -167,13 +187,13 @@ impl Store {
             sql.build_query_as().fetch_all(&self.read).await?
         } else {
             // Driving from the search index stops after COUNT_CAP matches, however common the words.
-            let search = fts_query(&filter).map(Search::Driving);
+            let search = fts_query(&filter, &resolved);
             let mut sql = QueryBuilder::<Sqlite>::new(
                 "SELECT verdict, count(*) FROM (SELECT c.verdict FROM ",
             );
-            push_from(&mut sql, search.as_ref());
+            push_from(&mut sql, search.is_some());
             sql.push(" WHERE 1 = 1");
-            push_conditions(&mut sql, &filter, &resolved, false, search);
+            push_conditions(&mut sql, &filter, &resolved, false, search.as_deref());
             sql.push(" LIMIT ")
                 .push_bind(COUNT_CAP + 1)
                 .push(") GROUP BY verdict");
@@ -252,8 +272,8 @@ impl Store {
     }
 
     /// Rare words: read their matches from the search index and sort those by time. Common
-    /// words: walk the calls newest first and keep those in the (materialized) match set, which
-    /// finds a page after a few hundred rows instead of sorting a hundred thousand.
+    /// words: walk the calls newest first in chunks (see `common_search_keys`), which finds a
+    /// page after a few hundred rows instead of sorting a hundred thousand matches.
     async fn search_plan(&self, fts: String) -> StoreResult<Search> {
         let matches: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH ?1 LIMIT ?2)",
@@ -263,10 +283,69 @@ impl Store {
         .fetch_one(&self.read)
         .await?;
         Ok(if matches > self.rare_matches {
-            Search::Filtering(fts)
+            Search::Common(fts)
         } else {
-            Search::Driving(fts)
+            Search::Rare(fts)
         })
+    }
+
+    /// The keys of one page for a search whose words are common: calls are read newest first
+    /// (by the best index for the other filters) in growing chunks; for each chunk the search
+    /// index is asked only for matches within the chunk's key range, which it answers by
+    /// seeking its lists. Exact whatever the order calls arrived in: a chunk's matches are
+    /// checked against the chunk itself.
+    async fn common_search_keys(
+        &self,
+        query: &FeedQuery,
+        resolved: &Resolved,
+        fts: &str,
+    ) -> StoreResult<Vec<i64>> {
+        let wanted = query.limit as usize + 1;
+        let mut keys = Vec::with_capacity(wanted);
+        let mut cursor = query.cursor;
+        let mut chunk_size = self.search_chunk;
+        loop {
+            let mut sql =
+                QueryBuilder::<Sqlite>::new("SELECT c.created_at, c.seq FROM calls c WHERE 1 = 1");
+            push_conditions(&mut sql, &query.filter, resolved, true, None);
+            push_cursor(&mut sql, cursor);
+            sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
+                .push_bind(chunk_size);
+            let chunk: Vec<(i64, i64)> = sql.build_query_as().fetch_all(&self.read).await?;
+            let (Some(low), Some(high)) = (
+                chunk.iter().map(|(_, seq)| *seq).min(),
+                chunk.iter().map(|(_, seq)| *seq).max(),
+            ) else {
+                return Ok(keys);
+            };
+            let matching: std::collections::HashSet<i64> = sqlx::query_scalar(
+                "SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3",
+            )
+            .bind(fts)
+            .bind(low)
+            .bind(high)
+            .fetch_all(&self.read)
+            .await?
+            .into_iter()
+            .collect();
+            for (_, seq) in &chunk {
+                if matching.contains(seq) {
+                    keys.push(*seq);
+                    if keys.len() == wanted {
+                        return Ok(keys);
+                    }
+                }
+            }
+            if (chunk.len() as i64) < chunk_size {
+                return Ok(keys);
+            }
+            let (created_at_micros, seq) = chunk[chunk.len() - 1];
+            cursor = Some(Cursor {
+                created_at_micros,
+                seq,
+            });
+            chunk_size = (chunk_size * 2).min(64_000);
+        }
     }
 
     async fn review_history(&self, seq: i64) -> StoreResult<Vec<Review>> {
@@ -297,44 +376,68 @@ impl Store {
 
 /// Up to this many matches, a search reads its matches first (see `search_plan`).
 pub(crate) const RARE_MATCHES: i64 = 20_000;
+/// First chunk of calls a common-word search reads: at more than 2% matches (else the search
+/// is rare), 2,000 calls hold a page of 50 in all but the most skewed data.
+pub(crate) const SEARCH_CHUNK: i64 = 2_000;
 
-/// How a full-text condition joins the feed query.
+/// How a search is answered (see `search_plan`).
 enum Search {
-    /// The search index drives: matching rows are fetched, then filtered and sorted.
-    Driving(String),
-    /// The calls drive (by time or by an index of the other filters); the match set filters.
-    Filtering(String),
+    /// Few matches: the search index drives; matches are filtered and sorted by time.
+    Rare(String),
+    /// Many matches: the calls drive, newest first, checked chunk by chunk.
+    Common(String),
 }
 
-fn push_from(sql: &mut QueryBuilder<'_, Sqlite>, search: Option<&Search>) {
-    match search {
+/// `calls c`, or the search index joined to it when the index drives.
+fn push_from(sql: &mut QueryBuilder<'_, Sqlite>, fts_drives: bool) {
+    if fts_drives {
         // CROSS JOIN keeps SQLite from reordering the join: the index is read first.
-        Some(Search::Driving(_)) => {
-            sql.push("calls_fts CROSS JOIN calls c ON c.seq = calls_fts.rowid")
-        }
-        _ => sql.push("calls c"),
-    };
+        sql.push("calls_fts CROSS JOIN calls c ON c.seq = calls_fts.rowid");
+    } else {
+        sql.push("calls c");
+    }
 }
 
-/// The FTS5 query for the filter's search text: every word, the last one as a prefix.
-fn fts_query(filter: &CallFilter) -> Option<String> {
+fn push_cursor(sql: &mut QueryBuilder<'_, Sqlite>, cursor: Option<Cursor>) {
+    if let Some(cursor) = cursor {
+        sql.push(" AND (c.created_at, c.seq) < (")
+            .push_bind(cursor.created_at_micros)
+            .push(", ")
+            .push_bind(cursor.seq)
+            .push(")");
+    }
+}
+
+/// The FTS5 query for the filter's search text: every word, the last one as a prefix, and the
+/// scope tokens of the operation and model filters (see `search_scope`), so the search index
+/// itself narrows to them. `Some("")` when the text has no words (nothing matches).
+fn fts_query(filter: &CallFilter, resolved: &Resolved) -> Option<String> {
     let text = filter.q.as_deref()?;
     let terms = search_terms(text);
+    if terms.is_empty() {
+        return Some(String::new());
+    }
     let count = terms.len();
-    Some(
-        terms
-            .into_iter()
-            .enumerate()
-            .map(|(i, term)| {
-                if i + 1 == count {
-                    format!("\"{term}\"*")
-                } else {
-                    format!("\"{term}\"")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    let mut query = terms
+        .into_iter()
+        .enumerate()
+        .map(|(i, term)| {
+            if i + 1 == count {
+                format!("\"{term}\"*")
+            } else {
+                format!("\"{term}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    if let Some(Some(id)) = resolved.operation_id {
+        query.push_str(&format!(" AND {OPERATION_TOKEN}{id}"));
+    }
+    if let Some(ids) = &resolved.model_ids {
+        let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
+        query.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    Some(query)
 }
 
 fn push_in(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, ids: &[i64]) {
@@ -356,7 +459,7 @@ fn push_conditions(
     filter: &CallFilter,
     resolved: &Resolved,
     with_verdict: bool,
-    search: Option<Search>,
+    fts_drives: Option<&str>,
 ) {
     if let Some(Some(id)) = resolved.operation_id {
         sql.push(" AND c.operation_id = ").push_bind(id);
@@ -380,16 +483,7 @@ fn push_conditions(
             .push_bind(tag.clone())
             .push(")");
     }
-    match search {
-        Some(Search::Driving(fts)) => {
-            sql.push(" AND calls_fts MATCH ").push_bind(fts);
-        }
-        // The unary + keeps SQLite from turning the set into rowid look-ups.
-        Some(Search::Filtering(fts)) => {
-            sql.push(" AND +c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
-                .push_bind(fts)
-                .push(")");
-        }
-        None => {}
+    if let Some(fts) = fts_drives {
+        sql.push(" AND calls_fts MATCH ").push_bind(fts.to_string());
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use super::{id_text, Store, StoreResult, DAY_MICROS};
+use super::{id_text, search_document, Store, StoreResult, DAY_MICROS};
 use crate::model::ingest::NewCall;
 
 /// What became of one call of a batch.
@@ -109,7 +109,11 @@ impl Store {
                 QueryBuilder::<Sqlite>::new("INSERT INTO calls_fts (rowid, input, output) ");
             fts.push_values(chunk, |mut row, (_, p)| {
                 row.push_bind(inserted[&p.id])
-                    .push_bind(p.call.input_search_text())
+                    .push_bind(search_document(
+                        p.operation_id,
+                        p.model_id,
+                        &p.call.input_search_text(),
+                    ))
                     .push_bind(p.call.output.as_str());
             });
             fts.build().execute(&mut *tx).await?;
@@ -288,7 +292,11 @@ pub async fn raw_insert_calls(
         let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO calls_fts (rowid, input, output) ");
         fts.push_values(chunk, |mut row, (seq, call)| {
             row.push_bind(*seq)
-                .push_bind(call.input_search_text())
+                .push_bind(search_document(
+                    operation_ids[&call.operation],
+                    model_ids[&(call.model.as_str(), call.model_version.as_str())],
+                    &call.input_search_text(),
+                ))
                 .push_bind(call.output.as_str());
         });
         fts.build().execute(&mut *tx).await?;

@@ -41,6 +41,8 @@ pub struct Store {
     read: SqlitePool,
     /// Searches with at most this many matches read the matches first (see `feed.rs`).
     rare_matches: i64,
+    /// First chunk of calls a common-word search reads (it doubles per further chunk).
+    search_chunk: i64,
 }
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -74,6 +76,7 @@ impl Store {
             write,
             read,
             rare_matches: feed::RARE_MATCHES,
+            search_chunk: feed::SEARCH_CHUNK,
         })
     }
 
@@ -83,6 +86,7 @@ impl Store {
             write: pool.clone(),
             read: pool,
             rare_matches: feed::RARE_MATCHES,
+            search_chunk: feed::SEARCH_CHUNK,
         }
     }
 
@@ -90,6 +94,12 @@ impl Store {
     /// both query plans on small data).
     pub fn with_rare_search_limit(mut self, matches: i64) -> Store {
         self.rare_matches = matches;
+        self
+    }
+
+    /// Sets the first chunk size of common-word searches (tests use tiny chunks).
+    pub fn with_search_chunk(mut self, calls: i64) -> Store {
+        self.search_chunk = calls.max(1);
         self
     }
 
@@ -171,6 +181,17 @@ impl Store {
 }
 
 pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Prefixes of the scope tokens indexed with every call's text: `rlop<operation id>` and
+/// `rlmd<model id>`. A search with an operation or model filter then narrows inside the search
+/// index (a list intersection) instead of checking calls one by one.
+pub(crate) const OPERATION_TOKEN: &str = "rlop";
+pub(crate) const MODEL_TOKEN: &str = "rlmd";
+
+/// The input column of a call's search document: scope tokens, then the input's words.
+pub(crate) fn search_document(operation_id: i64, model_id: i64, input_words: &str) -> String {
+    format!("{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id}\n{input_words}")
+}
 
 pub(crate) fn micros_to_time(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
