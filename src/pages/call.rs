@@ -124,6 +124,14 @@ fn ReviewPane(review: Review) -> impl IntoView {
         <section class="pane">
             <h2 class="pane-title">"Review #"{review.revision}" · "{review.reviewer.clone()}</h2>
             <div class="pane-body">
+                <p class="review-line">
+                    <VerdictBadge verdict=review.verdict/>
+                    <span class="subtle">{figures::full_time(&review.created_at)}</span>
+                    {review.sampled.then(|| view! { <span class="chip">"sampled"</span> })}
+                </p>
+                {review.corrected_output.is_none().then(|| view! {
+                    <p class="subtle">"The output was accepted as it is; no correction."</p>
+                })}
                 {review.corrected_output.clone().map(|text| view! {
                     <div class="field-label">"Corrected output"</div>
                     <pre class="text" dir="auto">{text}</pre>
