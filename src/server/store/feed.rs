@@ -63,14 +63,14 @@ impl Store {
     /// One page of the feed, newest first.
     pub async fn list_calls(&self, query: &FeedQuery) -> StoreResult<FeedPage> {
         let resolved = self.resolve(&query.filter).await?;
-        if resolved.matches_nothing() || fts_query(&query.filter, &resolved).as_deref() == Some("")
-        {
+        let fts = fts_query(&query.filter, &resolved);
+        if resolved.matches_nothing() || fts.as_deref() == Some("") {
             return Ok(FeedPage {
                 calls: vec![],
                 next_cursor: None,
             });
         }
-        let search = match fts_query(&query.filter, &resolved) {
+        let search = match fts {
             None => None,
             Some(fts) => Some(self.search_plan(fts).await?),
         };
@@ -158,7 +158,8 @@ impl Store {
         let filter = filter.with_verdict(None);
         let resolved = self.resolve(&filter).await?;
         let mut counts = VerdictCounts::default();
-        if resolved.matches_nothing() || fts_query(&filter, &resolved).as_deref() == Some("") {
+        let search = fts_query(&filter, &resolved);
+        if resolved.matches_nothing() || search.as_deref() == Some("") {
             return Ok(counts);
         }
         let from_rollup = filter.q.is_none()
@@ -187,7 +188,6 @@ impl Store {
             sql.build_query_as().fetch_all(&self.read).await?
         } else {
             // Driving from the search index stops after COUNT_CAP matches, however common the words.
-            let search = fts_query(&filter, &resolved);
             let mut sql = QueryBuilder::<Sqlite>::new(
                 "SELECT verdict, count(*) FROM (SELECT c.verdict FROM ",
             );
