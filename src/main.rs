@@ -1,11 +1,14 @@
 //! The `redline` binary: serve the dashboard and API, load demo data, run the benchmark.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use leptos::config::LeptosOptions;
-use redline::server::{bench, demo, router, state::AppState, store::Store};
+use redline::server::store::{redact, Store, StoreOptions};
+use redline::server::{bench, demo, router, state::AppState, worker};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +43,72 @@ enum Command {
     Demo(DemoArgs),
     /// Measure ingest throughput, feed latency, page render time, memory and disk use.
     Bench(bench::BenchArgs),
+    /// Queue a background job, or list jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+}
+
+/// How to connect to the database (URL aside); shared by every command.
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// Connections: PostgreSQL's pool size [default: 10]; SQLite's readers [default: 4].
+    #[arg(long, env = "REDLINE_DB_POOL_SIZE")]
+    db_pool_size: Option<u32>,
+    /// PostgreSQL statement timeout in milliseconds (SQLite: the wait for the write lock).
+    #[arg(long, env = "REDLINE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    db_statement_timeout_ms: u64,
+    /// How long a request waits for a connection, or for a restarting database, before it is
+    /// answered 503, in milliseconds.
+    #[arg(long, env = "REDLINE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000)]
+    db_acquire_timeout_ms: u64,
+    /// PostgreSQL TLS: disable, prefer, require, verify-ca or verify-full [default: the URL's
+    /// sslmode, else prefer].
+    #[arg(long, env = "REDLINE_DB_TLS_MODE")]
+    db_tls_mode: Option<String>,
+    /// PostgreSQL TLS: CA certificate (PEM) for verify-ca and verify-full.
+    #[arg(long, env = "REDLINE_DB_TLS_CA")]
+    db_tls_ca: Option<PathBuf>,
+}
+
+impl DbArgs {
+    fn options(&self) -> StoreOptions {
+        StoreOptions {
+            pool_size: self.db_pool_size,
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms.max(1)),
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms.max(1)),
+            tls_mode: self.db_tls_mode.clone(),
+            tls_root_cert: self.db_tls_ca.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Queue a job; a running `redline serve` (any instance) runs it once.
+    Add {
+        /// Kind of job: noop (waits payload.sleep_ms; checks the queue runs) or optimize
+        /// (refreshes the planner's statistics).
+        kind: String,
+        /// JSON payload.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// Database URL.
+        #[arg(long, env = "REDLINE_DATABASE_URL", default_value = "sqlite://redline.db")]
+        database: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the newest jobs.
+    List {
+        /// Database URL.
+        #[arg(long, env = "REDLINE_DATABASE_URL", default_value = "sqlite://redline.db")]
+        database: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -56,6 +125,17 @@ struct ServeArgs {
     /// Calls the demo database is filled with on its first start.
     #[arg(long, default_value_t = 100_000)]
     demo_calls: usize,
+    /// This instance's name in the job queue [default: host:port:pid].
+    #[arg(long, env = "REDLINE_INSTANCE")]
+    instance: Option<String>,
+    /// How often the background worker looks for due jobs, in milliseconds.
+    #[arg(long, env = "REDLINE_JOB_POLL_MS", default_value_t = 1_000)]
+    job_poll_ms: u64,
+    /// Run no background worker in this instance (others on the same database still do).
+    #[arg(long)]
+    no_worker: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(clap::Args)]
@@ -73,6 +153,8 @@ struct DemoArgs {
     /// Seed of the generator: the same seed gives the same calls.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[tokio::main]
@@ -83,6 +165,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => run_demo(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Job(command) => run_job_command(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,8 +198,8 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             "sqlite://redline.db".into()
         }
     });
-    let store = Store::open(&url).await?;
-    tracing::info!(database = %url, "database ready");
+    let store = Store::open_with(&url, &args.db.options()).await?;
+    tracing::info!(database = %redact(&url), "database ready");
     if args.demo && store.is_empty().await? {
         demo::fill(&store, &demo::DemoOptions::new(args.demo_calls, 7)).await?;
     }
@@ -135,16 +218,89 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("Redline is serving on http://{}", args.addr);
+
+    let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+    let worker = (!args.no_worker).then(|| {
+        let name = args.instance.clone().unwrap_or_else(|| {
+            format!("{}:{}:{}", hostname(), args.addr.port(), std::process::id())
+        });
+        tokio::spawn(worker::run(
+            store.clone(),
+            name,
+            Duration::from_millis(args.job_poll_ms.max(10)),
+            stopped,
+        ))
+    });
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        // A job in progress finishes (or its lease lets another instance take it later).
+        let _ = tokio::time::timeout(router::SHUTDOWN_GRACE, worker).await;
+    }
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }
 
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+async fn run_job_command(command: JobCommand) -> Result<(), AnyError> {
+    match command {
+        JobCommand::Add {
+            kind,
+            payload,
+            database,
+            db,
+        } => {
+            if !worker::KINDS.contains(&kind.as_str()) {
+                return Err(format!(
+                    "unknown job kind \"{kind}\" (known: {})",
+                    worker::KINDS.join(", ")
+                )
+                .into());
+            }
+            serde_json::from_str::<serde_json::Value>(&payload)
+                .map_err(|e| format!("--payload is not JSON: {e}"))?;
+            let store = Store::open_with(&database, &db.options()).await?;
+            let id = store
+                .enqueue_job(&kind, &payload, chrono::Utc::now())
+                .await?;
+            println!("queued job {id} ({kind})");
+            store.close().await;
+        }
+        JobCommand::List {
+            database,
+            limit,
+            db,
+        } => {
+            let store = Store::open_with(&database, &db.options()).await?;
+            for job in store.list_jobs(limit).await? {
+                println!(
+                    "{:>6}  {:<10} {:<8?} attempts={} by={} {}",
+                    job.id,
+                    job.kind,
+                    job.state,
+                    job.attempts,
+                    job.claimed_by.as_deref().unwrap_or("-"),
+                    job.error.as_deref().unwrap_or("")
+                );
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
 async fn run_demo(args: DemoArgs) -> Result<(), AnyError> {
-    let store = Store::open(&args.database).await?;
+    let store = Store::open_with(&args.database, &args.db.options()).await?;
     demo::fill(&store, &demo::DemoOptions::new(args.calls, args.seed)).await?;
     store.close().await;
     Ok(())

@@ -1,22 +1,26 @@
-//! The public API and the server-rendered feed, driven through the real router.
+//! The public API and the server-rendered feed, driven through the real router, on the
+//! backend `REDLINE_TEST_BACKEND` names (see `common`).
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::{item, with};
+use common::{item, with, TestDb};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use redline::server::{router::build_router, state::AppState, store::Store};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 use tower::ServiceExt;
 
-fn app(pool: SqlitePool) -> Router {
+fn app(db: &TestDb) -> Router {
+    app_on(db.store.clone())
+}
+
+fn app_on(store: Store) -> Router {
     build_router(AppState {
         leptos_options: LeptosOptions::builder().output_name("redline").build(),
-        store: Store::from_pool(pool),
+        store,
     })
 }
 
@@ -69,9 +73,10 @@ async fn stored(app: &Router) -> usize {
         .map_or(0, |c| c.len())
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn ingest_creates_calls_and_reports_each(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn ingest_creates_calls_and_reports_each() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     let (status, body) = json_call(
         &app,
         "POST",
@@ -106,9 +111,10 @@ async fn ingest_creates_calls_and_reports_each(pool: SqlitePool) {
     assert_eq!(stored(&app).await, 3);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn resent_calls_are_duplicates_with_the_first_id(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn resent_calls_are_duplicates_with_the_first_id() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     let batch = json!([
         with(item("op_a", 0, "a"), "external_id", json!("r1")),
         with(item("op_a", 1, "b"), "external_id", json!("r2")),
@@ -127,9 +133,10 @@ async fn resent_calls_are_duplicates_with_the_first_id(pool: SqlitePool) {
     assert_eq!(stored(&app).await, 2);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn invalid_items_are_reported_and_valid_ones_stored(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn invalid_items_are_reported_and_valid_ones_stored() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     let good = item("op_a", 0, "fine");
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("output");
@@ -196,9 +203,10 @@ async fn invalid_items_are_reported_and_valid_ones_stored(pool: SqlitePool) {
     assert_eq!(stored(&app).await, 2);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn malformed_or_oversized_bodies_are_refused_whole(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn malformed_or_oversized_bodies_are_refused_whole() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     for body in ["{not json", "42", "{\"items\": []}", "{\"calls\": 3}"] {
         let (status, bytes) = send(&app, "POST", "/api/v1/calls", body.to_string()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "body {body}");
@@ -217,9 +225,10 @@ async fn malformed_or_oversized_bodies_are_refused_whole(pool: SqlitePool) {
     assert_eq!(stored(&app).await, 0);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn list_filters_and_rejects_bad_parameters(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn list_filters_and_rejects_bad_parameters() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     let batch = json!([
         item("op_a", 0, "alpha output"),
         with(
@@ -282,9 +291,10 @@ async fn list_filters_and_rejects_bad_parameters(pool: SqlitePool) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn api_cursor_pages_without_gaps_or_repeats(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn api_cursor_pages_without_gaps_or_repeats() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     json_call(
         &app,
         "POST",
@@ -317,9 +327,10 @@ async fn api_cursor_pages_without_gaps_or_repeats(pool: SqlitePool) {
     assert_eq!(seen, expected);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn the_feed_page_renders_on_the_server_with_text_escaped(pool: SqlitePool) {
-    let app = app(pool);
+#[tokio::test]
+async fn the_feed_page_renders_on_the_server_with_text_escaped() {
+    let db = TestDb::new().await;
+    let app = app(&db);
     let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     json_call(
         &app,

@@ -1,13 +1,13 @@
-//! Store behaviour on a fresh SQLite database per test (`#[sqlx::test]`).
+//! Store behaviour on a fresh database per test, on the backend `REDLINE_TEST_BACKEND` names
+//! (see `common`).
 
 mod common;
 
 use chrono::Utc;
-use common::{base_time, item, new_call, with};
+use common::{base_time, item, new_call, with, TestDb};
 use redline::model::{CallFilter, FeedQuery, Verdict};
 use redline::server::store::{InsertOutcome, ReviewInput, SaveOutcome, Store};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 fn query(pairs: &[(&str, &str)]) -> FeedQuery {
     FeedQuery::from_pairs(pairs.iter().copied()).expect("valid query")
@@ -55,9 +55,10 @@ async fn review(
         .remove(0)
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn feed_lists_newest_first(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn feed_lists_newest_first() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let calls: Vec<_> = [5, 1, 9]
         .iter()
         .map(|m| new_call(&item("op_a", *m, &format!("out {m}"))))
@@ -75,9 +76,10 @@ async fn feed_lists_newest_first(pool: SqlitePool) {
     assert_eq!(page.calls[0].verdict, Verdict::Unreviewed);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn a_call_sent_twice_is_stored_once(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn a_call_sent_twice_is_stored_once() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let first = with(
         with(item("op_a", 1, "x"), "source", json!("svc")),
         "external_id",
@@ -103,9 +105,10 @@ async fn a_call_sent_twice_is_stored_once(pool: SqlitePool) {
     assert_eq!(store.call_count().await.unwrap(), 2);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn each_filter_narrows_the_feed(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn each_filter_narrows_the_feed() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let items = vec![
         item("billing_extract", 0, "{\"amount\": 12}"),
         with(
@@ -208,9 +211,10 @@ async fn each_filter_narrows_the_feed(pool: SqlitePool) {
     );
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn keyset_pages_have_no_gaps_or_repeats_across_inserts(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn keyset_pages_have_no_gaps_or_repeats_across_inserts() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let calls: Vec<_> = (0..120)
         .map(|m| new_call(&item("op_a", m, &format!("call {m}"))))
         .collect();
@@ -249,9 +253,10 @@ async fn keyset_pages_have_no_gaps_or_repeats_across_inserts(pool: SqlitePool) {
     assert_eq!(pages, 3);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn verdict_counts_follow_reviews_and_agree_with_exact_counts(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn verdict_counts_follow_reviews_and_agree_with_exact_counts() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let calls: Vec<_> = (0..30)
         .map(|m| {
             new_call(&item(
@@ -310,9 +315,10 @@ async fn verdict_counts_follow_reviews_and_agree_with_exact_counts(pool: SqliteP
     );
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn reviews_append_revisions_and_refuse_stale_saves(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn reviews_append_revisions_and_refuse_stale_saves() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let outcomes = store
         .insert_calls(&[new_call(&item("op_a", 0, "orig"))], Utc::now())
         .await
@@ -357,9 +363,10 @@ async fn reviews_append_revisions_and_refuse_stale_saves(pool: SqlitePool) {
     assert_eq!(call.input[1]["content"], "question 0");
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn rare_and_common_searches_give_the_same_pages(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
+#[tokio::test]
+async fn rare_and_common_searches_give_the_same_pages() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
     let calls: Vec<_> = (0..90)
         .map(|m| {
             let output = if m % 3 == 0 {

@@ -104,7 +104,7 @@ impl VerdictCounts {
 }
 
 /// One page of the feed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeedPage {
     pub calls: Vec<CallSummary>,
     /// Cursor of the next (older) page; `None` on the last page.

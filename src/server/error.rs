@@ -24,9 +24,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Store(StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
-            )) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,3 +7,4 @@ pub mod rest;
 pub mod router;
 pub mod state;
 pub mod store;
+pub mod worker;

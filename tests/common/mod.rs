@@ -1,9 +1,161 @@
-//! Builders shared by the store and HTTP tests.
+//! Shared by the store, HTTP and instance tests: a fresh database per test on the backend
+//! under test, and builders of ingest items.
+//!
+//! `REDLINE_TEST_BACKEND` picks the backend: `sqlite` (default) or `postgres`. PostgreSQL is
+//! reached at `REDLINE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`);
+//! each test gets a schema of its own there. When PostgreSQL does not answer, the test fails
+//! and says so: it never skips.
 #![allow(dead_code)]
+
+use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
 use redline::model::ingest::{validate_call, NewCall};
+use redline::server::store::{Store, StoreOptions};
 use serde_json::{json, Value};
+use sqlx::Connection;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend this run tests.
+pub fn backend() -> Backend {
+    match std::env::var("REDLINE_TEST_BACKEND").as_deref() {
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("REDLINE_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("REDLINE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+/// A fresh, migrated database; removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Schema(String),
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        TestDb::on(backend(), StoreOptions::default()).await
+    }
+
+    pub async fn on(backend: Backend, options: StoreOptions) -> TestDb {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-dbs");
+                std::fs::create_dir_all(&dir).expect("create the test database folder");
+                let path = dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()));
+                (format!("sqlite://{}", path.display()), Cleanup::File(path))
+            }
+            Backend::Postgres => {
+                let schema = create_schema().await;
+                let base = postgres_url();
+                let separator = if base.contains('?') { '&' } else { '?' };
+                (
+                    format!("{base}{separator}options[search_path]={schema}"),
+                    Cleanup::Schema(schema),
+                )
+            }
+        };
+        let store = Store::open_with(&url, &options)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open the test database {url}: {e}"));
+        TestDb {
+            url,
+            store,
+            cleanup,
+        }
+    }
+}
+
+/// Connects to the test PostgreSQL server, failing the test loudly when it does not answer.
+pub async fn postgres_connection() -> sqlx::PgConnection {
+    let url = postgres_url();
+    match sqlx::PgConnection::connect(&url).await {
+        Ok(conn) => conn,
+        Err(e) => panic!(
+            "PostgreSQL does not answer at {url}: {e}\n\
+             The PostgreSQL tests need a server: start one (Debian: apt-get install postgresql, \
+             then pg_ctlcluster 15 main start) or point REDLINE_TEST_POSTGRES_URL at one."
+        ),
+    }
+}
+
+/// Creates an empty schema named `rl_test_<unix seconds>_<random>`, first dropping those an
+/// earlier run left behind more than an hour ago.
+async fn create_schema() -> String {
+    let mut conn = postgres_connection().await;
+    let now = Utc::now().timestamp();
+    let old: Vec<(String,)> = sqlx::query_as(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'rl\\_test\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("list test schemas");
+    for (name,) in old {
+        let born: i64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if born < now - 3600 {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    let schema = format!("rl_test_{now}_{}", &random[20..]);
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test schema");
+    schema
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(name);
+                }
+            }
+            Cleanup::Schema(schema) => {
+                // Drop runs inside the test's runtime: do the async work on a thread of its own.
+                let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                let url = postgres_url();
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+                        sqlx::query(&statement).execute(&mut conn).await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
 
 pub fn base_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")

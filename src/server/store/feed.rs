@@ -1,11 +1,11 @@
 //! Reading calls: the feed page (keyset-paginated, never OFFSET), verdict counts, the filter
 //! bar's choices and one call in full.
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
 
 use super::{
-    id_text, micros_to_time, Store, StoreError, StoreResult, DAY_MICROS, MODEL_TOKEN,
-    OPERATION_TOKEN,
+    id_text, micros_to_time, Dialect, Sql, Store, StoreError, StoreResult, DAY_MICROS,
+    MODEL_TOKEN, OPERATION_TOKEN,
 };
 use crate::model::{
     search_terms, CallDetail, CallFilter, CallSummary, Cursor, FeedPage, FeedQuery, FilterChoices,
@@ -35,23 +35,31 @@ impl Store {
         let operation_id = match &filter.operation {
             None => None,
             Some(name) => Some(
-                sqlx::query_scalar("SELECT id FROM operations WHERE name = ?1")
-                    .bind(name)
-                    .fetch_optional(&self.read)
-                    .await?,
+                self.db
+                    .optional::<(i64,)>(
+                        &Sql::new("SELECT id FROM operations WHERE name = $1").arg(name),
+                    )
+                    .await?
+                    .map(|(id,)| id),
             ),
         };
         let model_ids = if filter.model.is_none() && filter.model_version.is_none() {
             None
         } else {
+            let mut sql = Sql::new("SELECT id FROM models WHERE 1 = 1");
+            if let Some(model) = &filter.model {
+                sql.push(" AND name = ").bind(model);
+            }
+            if let Some(version) = &filter.model_version {
+                sql.push(" AND version = ").bind(version);
+            }
             Some(
-                sqlx::query_scalar(
-                    "SELECT id FROM models WHERE (?1 IS NULL OR name = ?1) AND (?2 IS NULL OR version = ?2)",
-                )
-                .bind(filter.model.as_deref())
-                .bind(filter.model_version.as_deref())
-                .fetch_all(&self.read)
-                .await?,
+                self.db
+                    .all::<(i64,)>(&sql)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id)
+                    .collect(),
             )
         };
         Ok(Resolved {
@@ -63,91 +71,60 @@ impl Store {
     /// One page of the feed, newest first.
     pub async fn list_calls(&self, query: &FeedQuery) -> StoreResult<FeedPage> {
         let resolved = self.resolve(&query.filter).await?;
-        let fts = fts_query(&query.filter, &resolved);
-        if resolved.matches_nothing() || fts.as_deref() == Some("") {
-            return Ok(FeedPage {
-                calls: vec![],
-                next_cursor: None,
-            });
+        let search = search_text(self.dialect(), &query.filter, &resolved);
+        if resolved.matches_nothing() || search.as_deref() == Some("") {
+            return Ok(FeedPage::default());
         }
-        let search = match fts {
+        let search = match search {
             None => None,
-            Some(fts) => Some(self.search_plan(fts).await?),
+            Some(text) => Some(self.search_plan(text).await?),
         };
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT c.id, o.name, m.name, m.version, c.verdict, c.reviewer, substr(c.output, 1, ",
-        );
-        sql.push(PREVIEW_CHARS);
+        let mut sql = Sql::new("SELECT c.id, o.name AS operation, m.name AS model, m.version AS model_version, c.verdict, c.reviewer, substr(c.output, 1, ");
+        sql.push(PREVIEW_CHARS.to_string());
         // CROSS JOIN fixes the join order: calls outside, the small name tables inside. Left to
         // itself, SQLite with statistics loops over the 7 operations first and sorts a million.
         sql.push(
-            "), c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.seq
-             FROM calls c CROSS JOIN operations o ON o.id = c.operation_id
-             CROSS JOIN models m ON m.id = c.model_id
-             WHERE c.seq IN (",
+            ") AS output_preview, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.seq
+             FROM calls c CROSS JOIN operations o CROSS JOIN models m
+             WHERE o.id = c.operation_id AND m.id = c.model_id AND c.seq IN (",
         );
-        match search {
+        match &search {
             Some(Search::Common(fts)) => {
-                let keys = self.common_search_keys(query, &resolved, &fts).await?;
+                let keys = self.common_search_keys(query, &resolved, fts).await?;
                 if keys.is_empty() {
-                    return Ok(FeedPage {
-                        calls: vec![],
-                        next_cursor: None,
-                    });
+                    return Ok(FeedPage::default());
                 }
-                let mut list = sql.separated(", ");
-                for seq in keys {
-                    list.push_bind(seq);
-                }
+                sql.bind_list(keys);
             }
             search => {
                 // The inner query finds the page's keys, sorting only (created_at, seq); the
                 // outer one reads the rows shown. Sorting whole rows would drag every match's
                 // text through the sorter.
-                let rare = match &search {
-                    Some(Search::Rare(fts)) => Some(fts.as_str()),
-                    _ => None,
-                };
                 sql.push("SELECT c.seq FROM ");
-                push_from(&mut sql, rare.is_some());
+                push_from(&mut sql, search.as_ref());
                 sql.push(" WHERE 1 = 1");
-                push_conditions(&mut sql, &query.filter, &resolved, true, rare);
+                push_conditions(&mut sql, &query.filter, &resolved, true, search.as_ref());
                 push_cursor(&mut sql, query.cursor);
                 sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
-                    .push_bind(i64::from(query.limit) + 1);
+                    .bind(i64::from(query.limit) + 1);
             }
         }
         sql.push(") ORDER BY c.created_at DESC, c.seq DESC");
 
-        let rows = sql.build().fetch_all(&self.read).await?;
-        let mut calls = Vec::with_capacity(rows.len());
-        let mut last = None;
-        for row in rows.iter().take(query.limit as usize) {
-            let created_at: i64 = row.try_get(11)?;
-            last = Some(Cursor {
-                created_at_micros: created_at,
-                seq: row.try_get(12)?,
-            });
-            calls.push(CallSummary {
-                id: id_text(&row.try_get::<Vec<u8>, _>(0)?)?,
-                operation: row.try_get(1)?,
-                model: row.try_get(2)?,
-                model_version: row.try_get(3)?,
-                verdict: Verdict::from_code(row.try_get(4)?),
-                reviewer: row.try_get(5)?,
-                output_preview: row.try_get(6)?,
-                latency_ms: row.try_get(7)?,
-                input_tokens: row.try_get(8)?,
-                output_tokens: row.try_get(9)?,
-                cost_usd: row.try_get(10)?,
-                created_at: micros_to_time(created_at),
-            });
-        }
-        let next_cursor = if rows.len() > query.limit as usize {
-            last.map(|c| c.encode())
-        } else {
-            None
+        let mut rows: Vec<SummaryRow> = self.db.all(&sql).await?;
+        let more = rows.len() > query.limit as usize;
+        rows.truncate(query.limit as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if more => Some(
+                Cursor {
+                    created_at_micros: last.created_at,
+                    seq: last.seq,
+                }
+                .encode(),
+            ),
+            _ => None,
         };
+        let calls = rows.into_iter().map(SummaryRow::into_summary).collect();
         Ok(FeedPage { calls, next_cursor })
     }
 
@@ -158,7 +135,7 @@ impl Store {
         let filter = filter.with_verdict(None);
         let resolved = self.resolve(&filter).await?;
         let mut counts = VerdictCounts::default();
-        let search = fts_query(&filter, &resolved);
+        let search = search_text(self.dialect(), &filter, &resolved);
         if resolved.matches_nothing() || search.as_deref() == Some("") {
             return Ok(counts);
         }
@@ -167,37 +144,38 @@ impl Store {
             && filter.from.as_ref().is_none_or(|b| b.is_midnight())
             && filter.to.as_ref().is_none_or(|b| b.is_midnight());
         let rows: Vec<(i64, i64)> = if from_rollup {
-            let mut sql = QueryBuilder::<Sqlite>::new(
-                "SELECT verdict, CAST(sum(n) AS INTEGER) FROM call_counts WHERE 1 = 1",
-            );
+            let mut sql =
+                Sql::new("SELECT verdict, CAST(sum(n) AS BIGINT) FROM call_counts WHERE 1 = 1");
             if let Some(Some(id)) = resolved.operation_id {
-                sql.push(" AND operation_id = ").push_bind(id);
+                sql.push(" AND operation_id = ").bind(id);
             }
             if let Some(ids) = &resolved.model_ids {
                 push_in(&mut sql, "model_id", ids);
             }
             if let Some(from) = &filter.from {
                 sql.push(" AND day >= ")
-                    .push_bind(from.micros.div_euclid(DAY_MICROS));
+                    .bind(from.micros.div_euclid(DAY_MICROS));
             }
             if let Some(to) = &filter.to {
-                sql.push(" AND day < ")
-                    .push_bind(to.micros.div_euclid(DAY_MICROS));
+                sql.push(" AND day < ").bind(to.micros.div_euclid(DAY_MICROS));
             }
             sql.push(" GROUP BY verdict");
-            sql.build_query_as().fetch_all(&self.read).await?
+            self.db.all(&sql).await?
         } else {
-            // Driving from the search index stops after COUNT_CAP matches, however common the words.
-            let mut sql = QueryBuilder::<Sqlite>::new(
-                "SELECT verdict, count(*) FROM (SELECT c.verdict FROM ",
-            );
-            push_from(&mut sql, search.is_some());
+            // Driving from the search index stops after COUNT_CAP matches, however common the
+            // words (SQLite: the index drives; PostgreSQL: the planner picks).
+            let search = search.map(|text| match self.dialect() {
+                Dialect::Sqlite => Search::Rare(text),
+                Dialect::Postgres => Search::Postgres(text),
+            });
+            let mut sql = Sql::new("SELECT verdict, count(*) FROM (SELECT c.verdict FROM ");
+            push_from(&mut sql, search.as_ref());
             sql.push(" WHERE 1 = 1");
-            push_conditions(&mut sql, &filter, &resolved, false, search.as_deref());
+            push_conditions(&mut sql, &filter, &resolved, false, search.as_ref());
             sql.push(" LIMIT ")
-                .push_bind(COUNT_CAP + 1)
-                .push(") GROUP BY verdict");
-            let rows: Vec<(i64, i64)> = sql.build_query_as().fetch_all(&self.read).await?;
+                .bind(COUNT_CAP + 1)
+                .push(") AS matched GROUP BY verdict");
+            let rows: Vec<(i64, i64)> = self.db.all(&sql).await?;
             counts.capped = rows.iter().map(|(_, n)| n).sum::<i64>() > COUNT_CAP;
             rows
         };
@@ -209,91 +187,101 @@ impl Store {
 
     /// Operations, model versions and tags that exist, for the filter bar.
     pub async fn filter_choices(&self) -> StoreResult<FilterChoices> {
-        let operations = sqlx::query_scalar("SELECT name FROM operations ORDER BY name")
-            .fetch_all(&self.read)
+        let operations: Vec<(String,)> = self
+            .db
+            .all(&Sql::new("SELECT name FROM operations ORDER BY name"))
             .await?;
-        let models = sqlx::query_as::<_, (String, String)>(
-            "SELECT name, version FROM models ORDER BY name, version",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .into_iter()
-        .map(|(model, version)| ModelVersion { model, version })
-        .collect();
-        let tags = sqlx::query_scalar("SELECT DISTINCT name FROM tags ORDER BY name")
-            .fetch_all(&self.read)
+        let models: Vec<(String, String)> = self
+            .db
+            .all(&Sql::new(
+                "SELECT name, version FROM models ORDER BY name, version",
+            ))
+            .await?;
+        let tags: Vec<(String,)> = self
+            .db
+            .all(&Sql::new("SELECT DISTINCT name FROM tags ORDER BY name"))
             .await?;
         Ok(FilterChoices {
-            operations,
-            models,
-            tags,
+            operations: operations.into_iter().map(|(name,)| name).collect(),
+            models: models
+                .into_iter()
+                .map(|(model, version)| ModelVersion { model, version })
+                .collect(),
+            tags: tags.into_iter().map(|(name,)| name).collect(),
         })
     }
 
     /// One call in full with its current review and revision history, or `None`.
-    pub async fn get_call(&self, id: &uuid::Uuid) -> StoreResult<Option<CallDetail>> {
-        let row = sqlx::query(
-            "SELECT c.seq, o.name, o.output_kind, m.name, m.version, c.input, c.output, c.latency_ms,
-                    c.input_tokens, c.output_tokens, c.cost_usd, c.created_at, c.received_at,
-                    c.metadata, c.source, c.external_id, c.verdict
+    pub async fn get_call(&self, id: &Uuid) -> StoreResult<Option<CallDetail>> {
+        let sql = Sql::new(
+            "SELECT c.seq, o.name AS operation, o.output_kind, m.name AS model, m.version AS model_version,
+                    c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
+                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict
              FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
-             WHERE c.id = ?1",
+             WHERE c.id = $1",
         )
-        .bind(id.as_bytes().to_vec())
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let seq: i64 = row.try_get(0)?;
-        let history = self.review_history(seq).await?;
-        let parse_json = |text: String, what: &str| {
-            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+        .arg(*id);
+        let Some(row) = self.db.optional::<CallRow>(&sql).await? else {
+            return Ok(None);
+        };
+        let history = self.review_history(row.seq).await?;
+        let parse_json = |text: &str, what: &str| {
+            serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
         };
         Ok(Some(CallDetail {
-            id: id.hyphenated().to_string(),
-            operation: row.try_get(1)?,
-            output_kind: OutputKind::parse(row.try_get::<&str, _>(2)?).unwrap_or(OutputKind::Text),
-            model: row.try_get(3)?,
-            model_version: row.try_get(4)?,
-            input: parse_json(row.try_get(5)?, "input")?,
-            output: row.try_get(6)?,
-            latency_ms: row.try_get(7)?,
-            input_tokens: row.try_get(8)?,
-            output_tokens: row.try_get(9)?,
-            cost_usd: row.try_get(10)?,
-            created_at: micros_to_time(row.try_get(11)?),
-            received_at: micros_to_time(row.try_get(12)?),
-            metadata: parse_json(row.try_get(13)?, "metadata")?,
-            source: row.try_get(14)?,
-            external_id: row.try_get(15)?,
-            verdict: Verdict::from_code(row.try_get(16)?),
+            id: id_text(id),
+            input: parse_json(&row.input, "input")?,
+            metadata: parse_json(&row.metadata, "metadata")?,
+            operation: row.operation,
+            output_kind: OutputKind::parse(&row.output_kind).unwrap_or(OutputKind::Text),
+            model: row.model,
+            model_version: row.model_version,
+            output: row.output,
+            latency_ms: row.latency_ms,
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            cost_usd: row.cost_usd,
+            created_at: micros_to_time(row.created_at),
+            received_at: micros_to_time(row.received_at),
+            source: row.source,
+            external_id: row.external_id,
+            verdict: Verdict::from_code(row.verdict),
             review: history.first().cloned(),
             history,
         }))
     }
 
-    /// Rare words: read their matches from the search index and sort those by time. Common
-    /// words: walk the calls newest first in chunks (see `common_search_keys`), which finds a
-    /// page after a few hundred rows instead of sorting a hundred thousand matches.
-    async fn search_plan(&self, fts: String) -> StoreResult<Search> {
-        let matches: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH ?1 LIMIT ?2)",
-        )
-        .bind(&fts)
-        .bind(self.rare_matches + 1)
-        .fetch_one(&self.read)
-        .await?;
+    /// How a search is answered. SQLite: rare words read their matches from the search index
+    /// and sort those by time; common words walk the calls newest first in chunks (see
+    /// `common_search_keys`), which finds a page after a few hundred rows instead of sorting
+    /// a hundred thousand matches. PostgreSQL makes the same choice itself, from the
+    /// statistics it keeps on the `search` column.
+    async fn search_plan(&self, text: String) -> StoreResult<Search> {
+        if self.dialect() == Dialect::Postgres {
+            return Ok(Search::Postgres(text));
+        }
+        let matches: i64 = self
+            .db
+            .scalar(
+                &Sql::new(
+                    "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m",
+                )
+                .arg(text.as_str())
+                .arg(self.rare_matches + 1),
+            )
+            .await?;
         Ok(if matches > self.rare_matches {
-            Search::Common(fts)
+            Search::Common(text)
         } else {
-            Search::Rare(fts)
+            Search::Rare(text)
         })
     }
 
-    /// The keys of one page for a search whose words are common: calls are read newest first
-    /// (by the best index for the other filters) in growing chunks; for each chunk the search
-    /// index is asked only for matches within the chunk's key range, which it answers by
-    /// seeking its lists. Exact whatever the order calls arrived in: a chunk's matches are
-    /// checked against the chunk itself.
+    /// SQLite: the keys of one page for a search whose words are common: calls are read
+    /// newest first (by the best index for the other filters) in growing chunks; for each
+    /// chunk the search index is asked only for matches within the chunk's key range, which it
+    /// answers by seeking its lists. Exact whatever the order calls arrived in: a chunk's
+    /// matches are checked against the chunk itself.
     async fn common_search_keys(
         &self,
         query: &FeedQuery,
@@ -305,29 +293,32 @@ impl Store {
         let mut cursor = query.cursor;
         let mut chunk_size = self.search_chunk;
         loop {
-            let mut sql =
-                QueryBuilder::<Sqlite>::new("SELECT c.created_at, c.seq FROM calls c WHERE 1 = 1");
+            let mut sql = Sql::new("SELECT c.created_at, c.seq FROM calls c WHERE 1 = 1");
             push_conditions(&mut sql, &query.filter, resolved, true, None);
             push_cursor(&mut sql, cursor);
             sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
-                .push_bind(chunk_size);
-            let chunk: Vec<(i64, i64)> = sql.build_query_as().fetch_all(&self.read).await?;
+                .bind(chunk_size);
+            let chunk: Vec<(i64, i64)> = self.db.all(&sql).await?;
             let (Some(low), Some(high)) = (
                 chunk.iter().map(|(_, seq)| *seq).min(),
                 chunk.iter().map(|(_, seq)| *seq).max(),
             ) else {
                 return Ok(keys);
             };
-            let matching: std::collections::HashSet<i64> = sqlx::query_scalar(
-                "SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3",
-            )
-            .bind(fts)
-            .bind(low)
-            .bind(high)
-            .fetch_all(&self.read)
-            .await?
-            .into_iter()
-            .collect();
+            let matching: std::collections::HashSet<i64> = self
+                .db
+                .all::<(i64,)>(
+                    &Sql::new(
+                        "SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 AND rowid >= $2 AND rowid <= $3",
+                    )
+                    .arg(fts)
+                    .arg(low)
+                    .arg(high),
+                )
+                .await?
+                .into_iter()
+                .map(|(seq,)| seq)
+                .collect();
             for (_, seq) in &chunk {
                 if matching.contains(seq) {
                     keys.push(*seq);
@@ -349,48 +340,116 @@ impl Store {
     }
 
     async fn review_history(&self, seq: i64) -> StoreResult<Vec<Review>> {
-        let rows = sqlx::query(
-            "SELECT revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at
-             FROM reviews WHERE call_seq = ?1 ORDER BY revision DESC",
-        )
-        .bind(seq)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Review {
-                    revision: row.try_get(0)?,
-                    reviewer: row.try_get(1)?,
-                    verdict: Verdict::from_code(row.try_get(2)?),
-                    corrected_output: row.try_get(3)?,
-                    tags: serde_json::from_str(row.try_get::<&str, _>(4)?)
-                        .map_err(|e| StoreError::Corrupt(format!("review tags: {e}")))?,
-                    note: row.try_get(5)?,
-                    sampled: row.try_get(6)?,
-                    created_at: micros_to_time(row.try_get(7)?),
-                })
-            })
+        type Row = (i64, String, i64, Option<String>, String, String, bool, i64);
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                &Sql::new(
+                    "SELECT revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at
+                     FROM reviews WHERE call_seq = $1 ORDER BY revision DESC",
+                )
+                .arg(seq),
+            )
+            .await?;
+        rows.into_iter()
+            .map(
+                |(revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at)| {
+                    Ok(Review {
+                        revision,
+                        reviewer,
+                        verdict: Verdict::from_code(verdict),
+                        corrected_output,
+                        tags: serde_json::from_str(&tags)
+                            .map_err(|e| StoreError::Corrupt(format!("review tags: {e}")))?,
+                        note,
+                        sampled,
+                        created_at: micros_to_time(created_at),
+                    })
+                },
+            )
             .collect()
     }
 }
 
-/// Up to this many matches, a search reads its matches first (see `search_plan`).
+/// One feed row as read.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    operation: String,
+    model: String,
+    model_version: String,
+    verdict: i64,
+    reviewer: Option<String>,
+    output_preview: String,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    created_at: i64,
+    seq: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> CallSummary {
+        CallSummary {
+            id: id_text(&self.id),
+            operation: self.operation,
+            model: self.model,
+            model_version: self.model_version,
+            verdict: Verdict::from_code(self.verdict),
+            reviewer: self.reviewer,
+            output_preview: self.output_preview,
+            latency_ms: self.latency_ms,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cost_usd: self.cost_usd,
+            created_at: micros_to_time(self.created_at),
+        }
+    }
+}
+
+/// One call in full as read.
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    seq: i64,
+    operation: String,
+    output_kind: String,
+    model: String,
+    model_version: String,
+    input: String,
+    output: String,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    created_at: i64,
+    received_at: i64,
+    metadata: String,
+    source: String,
+    external_id: Option<String>,
+    verdict: i64,
+}
+
+/// SQLite: up to this many matches, a search reads its matches first (see `search_plan`).
 pub(crate) const RARE_MATCHES: i64 = 20_000;
-/// First chunk of calls a common-word search reads: at more than 2% matches (else the search
-/// is rare), 2,000 calls hold a page of 50 in all but the most skewed data.
+/// SQLite: first chunk of calls a common-word search reads: at more than 2% matches (else
+/// the search is rare), 2,000 calls hold a page of 50 in all but the most skewed data.
 pub(crate) const SEARCH_CHUNK: i64 = 2_000;
 
 /// How a search is answered (see `search_plan`).
 enum Search {
-    /// Few matches: the search index drives; matches are filtered and sorted by time.
+    /// SQLite, few matches: the FTS5 index drives; matches are filtered and sorted by time.
     Rare(String),
-    /// Many matches: the calls drive, newest first, checked chunk by chunk.
+    /// SQLite, many matches: the calls drive, newest first, checked chunk by chunk.
     Common(String),
+    /// PostgreSQL: a condition on the `search` tsvector column (GIN-indexed); the planner
+    /// chooses between the index and a walk in time order.
+    Postgres(String),
 }
 
-/// `calls c`, or the search index joined to it when the index drives.
-fn push_from(sql: &mut QueryBuilder<'_, Sqlite>, fts_drives: bool) {
-    if fts_drives {
+/// `calls c`, or SQLite's search index joined to it when the index drives.
+fn push_from(sql: &mut Sql, search: Option<&Search>) {
+    if let Some(Search::Rare(_)) = search {
         // CROSS JOIN keeps SQLite from reordering the join: the index is read first.
         sql.push("calls_fts CROSS JOIN calls c ON c.seq = calls_fts.rowid");
     } else {
@@ -398,92 +457,117 @@ fn push_from(sql: &mut QueryBuilder<'_, Sqlite>, fts_drives: bool) {
     }
 }
 
-fn push_cursor(sql: &mut QueryBuilder<'_, Sqlite>, cursor: Option<Cursor>) {
+fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
     if let Some(cursor) = cursor {
         sql.push(" AND (c.created_at, c.seq) < (")
-            .push_bind(cursor.created_at_micros)
+            .bind(cursor.created_at_micros)
             .push(", ")
-            .push_bind(cursor.seq)
+            .bind(cursor.seq)
             .push(")");
     }
 }
 
-/// The FTS5 query for the filter's search text: every word, the last one as a prefix, and the
-/// scope tokens of the operation and model filters (see `search_scope`), so the search index
-/// itself narrows to them. `Some("")` when the text has no words (nothing matches).
-fn fts_query(filter: &CallFilter, resolved: &Resolved) -> Option<String> {
+/// The search for the filter's text, in the dialect's query language; `Some("")` when the
+/// text has no words (nothing matches).
+///
+/// SQLite (FTS5): every word, the last one as a prefix, and the scope tokens of the operation
+/// and model filters, so the search index itself narrows to them. PostgreSQL (tsquery): the
+/// same words; its planner combines the operation and model indexes itself.
+fn search_text(dialect: Dialect, filter: &CallFilter, resolved: &Resolved) -> Option<String> {
     let text = filter.q.as_deref()?;
     let terms = search_terms(text);
     if terms.is_empty() {
         return Some(String::new());
     }
-    let count = terms.len();
-    let mut query = terms
-        .into_iter()
-        .enumerate()
-        .map(|(i, term)| {
-            if i + 1 == count {
-                format!("\"{term}\"*")
-            } else {
-                format!("\"{term}\"")
+    let last = terms.len() - 1;
+    Some(match dialect {
+        Dialect::Postgres => terms
+            .iter()
+            .enumerate()
+            .map(|(i, term)| {
+                // Terms are alphanumeric words: nothing in them needs quoting in a tsquery.
+                if i == last {
+                    format!("{term}:*")
+                } else {
+                    term.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & "),
+        Dialect::Sqlite => {
+            let mut query = terms
+                .iter()
+                .enumerate()
+                .map(|(i, term)| {
+                    if i == last {
+                        format!("\"{term}\"*")
+                    } else {
+                        format!("\"{term}\"")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            if let Some(Some(id)) = resolved.operation_id {
+                query.push_str(&format!(" AND {OPERATION_TOKEN}{id}"));
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    if let Some(Some(id)) = resolved.operation_id {
-        query.push_str(&format!(" AND {OPERATION_TOKEN}{id}"));
-    }
-    if let Some(ids) = &resolved.model_ids {
-        let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
-        query.push_str(&format!(" AND ({})", any.join(" OR ")));
-    }
-    Some(query)
+            if let Some(ids) = &resolved.model_ids {
+                let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
+                query.push_str(&format!(" AND ({})", any.join(" OR ")));
+            }
+            query
+        }
+    })
 }
 
-fn push_in(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, ids: &[i64]) {
+fn push_in(sql: &mut Sql, column: &str, ids: &[i64]) {
     if let [id] = ids {
-        sql.push(format!(" AND {column} = ")).push_bind(*id);
+        sql.push(format!(" AND {column} = ")).bind(*id);
         return;
     }
     sql.push(format!(" AND {column} IN ("));
-    let mut list = sql.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
+    sql.bind_list(ids.iter().copied());
     sql.push(")");
 }
 
 /// Appends the filter's conditions on `calls c`.
 fn push_conditions(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+    sql: &mut Sql,
     filter: &CallFilter,
     resolved: &Resolved,
     with_verdict: bool,
-    fts_drives: Option<&str>,
+    search: Option<&Search>,
 ) {
     if let Some(Some(id)) = resolved.operation_id {
-        sql.push(" AND c.operation_id = ").push_bind(id);
+        sql.push(" AND c.operation_id = ").bind(id);
     }
     if let Some(ids) = &resolved.model_ids {
         push_in(sql, "c.model_id", ids);
     }
     if with_verdict {
         if let Some(verdict) = filter.verdict {
-            sql.push(" AND c.verdict = ").push_bind(verdict.code());
+            sql.push(" AND c.verdict = ").bind(verdict.code());
         }
     }
     if let Some(from) = &filter.from {
-        sql.push(" AND c.created_at >= ").push_bind(from.micros);
+        sql.push(" AND c.created_at >= ").bind(from.micros);
     }
     if let Some(to) = &filter.to {
-        sql.push(" AND c.created_at < ").push_bind(to.micros);
+        sql.push(" AND c.created_at < ").bind(to.micros);
     }
     if let Some(tag) = &filter.tag {
         sql.push(" AND c.seq IN (SELECT ct.call_seq FROM call_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ")
-            .push_bind(tag.clone())
+            .bind(tag)
             .push(")");
     }
-    if let Some(fts) = fts_drives {
-        sql.push(" AND calls_fts MATCH ").push_bind(fts.to_string());
+    match search {
+        Some(Search::Rare(fts)) => {
+            sql.push(" AND calls_fts MATCH ").bind(fts.as_str());
+        }
+        Some(Search::Postgres(tsquery)) => {
+            sql.push(" AND c.search @@ CAST(")
+                .bind(tsquery.as_str())
+                .push(" AS tsquery)");
+        }
+        Some(Search::Common(_)) | None => {}
     }
 }

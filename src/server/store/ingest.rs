@@ -1,13 +1,12 @@
 //! Storing ingested calls: a whole batch in one transaction, duplicates detected by
 //! (source, external_id), counters kept in step.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use super::{id_text, search_document, Store, StoreResult, DAY_MICROS};
+use super::{id_text, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS};
 use crate::model::ingest::NewCall;
 
 /// What became of one call of a batch.
@@ -17,7 +16,8 @@ pub enum InsertOutcome {
     Duplicate { id: String },
 }
 
-/// Rows per INSERT statement: 16 bound values a row stays far below SQLite's 32,766 limit.
+/// Rows per INSERT statement: 16 bound values a row stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 limits.
 const ROWS_PER_STATEMENT: usize = 250;
 
 struct Prepared<'a> {
@@ -39,7 +39,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<InsertOutcome>> {
         let received_at = now.timestamp_micros();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.db.begin().await?;
+        let dialect = tx.dialect();
 
         let operation_ids = intern_operations(&mut tx, calls, received_at).await?;
         let model_ids = intern_models(&mut tx, calls).await?;
@@ -71,52 +72,35 @@ impl Store {
 
         let mut inserted: HashMap<Uuid, i64> = HashMap::with_capacity(fresh.len());
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO calls (id, operation_id, model_id, created_at, received_at, input, output,
-                 latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id) ",
-            );
-            insert.push_values(chunk, |mut row, (_, p)| {
-                row.push_bind(p.id.as_bytes().to_vec())
-                    .push_bind(p.operation_id)
-                    .push_bind(p.model_id)
-                    .push_bind(p.created_at)
-                    .push_bind(received_at)
-                    .push_bind(p.input_json.as_str())
-                    .push_bind(p.call.output.as_str())
-                    .push_bind(p.call.latency_ms)
-                    .push_bind(p.call.input_tokens)
-                    .push_bind(p.call.output_tokens)
-                    .push_bind(p.call.cost_usd)
-                    .push_bind(serde_json::Value::Object(p.call.metadata.clone()).to_string())
-                    .push_bind(p.call.source.as_str())
-                    .push_bind(p.call.external_id.as_deref());
-            });
-            insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
-            let rows: Vec<(Vec<u8>, i64)> = insert.build_query_as().fetch_all(&mut *tx).await?;
-            for (id, seq) in rows {
-                if let Ok(id) = Uuid::from_slice(&id) {
-                    inserted.insert(id, seq);
-                }
-            }
+            let rows: Vec<(Uuid, i64)> = tx
+                .all(&insert_statement(dialect, chunk, received_at))
+                .await?;
+            inserted.extend(rows);
         }
 
         let created: Vec<&(usize, Prepared)> = fresh
             .iter()
             .filter(|(_, p)| inserted.contains_key(&p.id))
             .collect();
-        for chunk in created.chunks(ROWS_PER_STATEMENT) {
-            let mut fts =
-                QueryBuilder::<Sqlite>::new("INSERT INTO calls_fts (rowid, input, output) ");
-            fts.push_values(chunk, |mut row, (_, p)| {
-                row.push_bind(inserted[&p.id])
-                    .push_bind(search_document(
-                        p.operation_id,
-                        p.model_id,
-                        &p.call.input_search_text(),
-                    ))
-                    .push_bind(p.call.output.as_str());
-            });
-            fts.build().execute(&mut *tx).await?;
+        if dialect == Dialect::Sqlite {
+            // SQLite's search index is a table of its own (PostgreSQL's is a column of calls).
+            for chunk in created.chunks(ROWS_PER_STATEMENT) {
+                let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
+                for (i, (_, p)) in chunk.iter().enumerate() {
+                    fts.push(if i == 0 { "(" } else { ", (" })
+                        .bind(inserted[&p.id])
+                        .push(", ")
+                        .bind(search_document(
+                            p.operation_id,
+                            p.model_id,
+                            &p.call.input_search_text(),
+                        ))
+                        .push(", ")
+                        .bind(p.call.output.as_str())
+                        .push(")");
+                }
+                tx.execute(&fts).await?;
+            }
         }
         add_to_counts(
             &mut tx,
@@ -134,15 +118,15 @@ impl Store {
                     id: p.id.hyphenated().to_string(),
                 }
             } else {
-                let stored: Vec<u8> = sqlx::query_scalar(
-                    "SELECT id FROM calls WHERE source = ?1 AND external_id = ?2",
-                )
-                .bind(p.call.source.as_str())
-                .bind(p.call.external_id.as_deref())
-                .fetch_one(&mut *tx)
-                .await?;
+                let stored: Uuid = tx
+                    .scalar(
+                        &Sql::new("SELECT id FROM calls WHERE source = $1 AND external_id = $2")
+                            .arg(p.call.source.as_str())
+                            .arg(p.call.external_id.as_deref()),
+                    )
+                    .await?;
                 InsertOutcome::Duplicate {
-                    id: id_text(&stored)?,
+                    id: id_text(&stored),
                 }
             });
         }
@@ -174,74 +158,164 @@ fn unreachable_outcome() -> StoreResult<InsertOutcome> {
     ))
 }
 
+/// The multi-row INSERT of one chunk of new calls, returning (id, seq) of each row stored.
+/// PostgreSQL also fills the `search` column (its full-text index) in the same statement.
+fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: i64) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO calls (id, operation_id, model_id, created_at, received_at, input, output,
+         latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id",
+    );
+    sql.push(match dialect {
+        Dialect::Sqlite => ") VALUES ",
+        Dialect::Postgres => ", search) VALUES ",
+    });
+    for (i, (_, p)) in chunk.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(p.id)
+            .push(", ")
+            .bind(p.operation_id)
+            .push(", ")
+            .bind(p.model_id)
+            .push(", ")
+            .bind(p.created_at)
+            .push(", ")
+            .bind(received_at)
+            .push(", ")
+            .bind(p.input_json.as_str())
+            .push(", ")
+            .bind(p.call.output.as_str())
+            .push(", ")
+            .bind(p.call.latency_ms)
+            .push(", ")
+            .bind(p.call.input_tokens)
+            .push(", ")
+            .bind(p.call.output_tokens)
+            .push(", ")
+            .bind(p.call.cost_usd)
+            .push(", ")
+            .bind(serde_json::Value::Object(p.call.metadata.clone()).to_string())
+            .push(", ")
+            .bind(p.call.source.as_str())
+            .push(", ")
+            .bind(p.call.external_id.as_deref());
+        if dialect == Dialect::Postgres {
+            sql.push(", CAST(")
+                .bind(pg_search_lexemes(&p.call.input_search_text(), &p.call.output))
+                .push(" AS tsvector)");
+        }
+        sql.push(")");
+    }
+    sql.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
+    sql
+}
+
+/// Longest word PostgreSQL's search indexes (longer ones are ids or encoded blobs, and a
+/// lexeme may not exceed 2,047 bytes).
+const PG_MAX_WORD_BYTES: usize = 200;
+/// Text PostgreSQL's search indexes per call (a tsvector may not exceed 1 MB).
+const PG_MAX_SEARCH_BYTES: usize = 400_000;
+
+/// PostgreSQL's search document: the distinct words of the input and output, split and
+/// lowercased exactly as search terms are (`model::search_terms`), as tsvector text. Alphanumeric
+/// words need no quoting, and without positions the index is as lean as SQLite's `detail=none`.
+pub(crate) fn pg_search_lexemes(input_words: &str, output: &str) -> String {
+    let mut seen = HashSet::new();
+    let mut document = String::new();
+    let words = [input_words, output]
+        .into_iter()
+        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+        .filter(|word| !word.is_empty() && word.len() <= PG_MAX_WORD_BYTES);
+    for word in words {
+        let word = word.to_lowercase();
+        if document.len() + word.len() + 1 > PG_MAX_SEARCH_BYTES {
+            break;
+        }
+        if seen.insert(word.clone()) {
+            if !document.is_empty() {
+                document.push(' ');
+            }
+            document.push_str(&word);
+        }
+    }
+    document
+}
+
+// Rows that concurrent transactions may both lock (operations, models, counters) are always
+// touched in sorted order, so two instances ingesting on PostgreSQL cannot deadlock.
+
 async fn intern_operations(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     calls: &[NewCall],
     now: i64,
 ) -> StoreResult<HashMap<String, i64>> {
+    let names: BTreeSet<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
     let mut ids = HashMap::new();
-    for call in calls {
-        if ids.contains_key(&call.operation) {
-            continue;
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO operations (name, created_at) VALUES (?1, ?2)
+    for name in names {
+        let sql = Sql::new(
+            "INSERT INTO operations (name, created_at) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
         )
-        .bind(&call.operation)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-        ids.insert(call.operation.clone(), id);
+        .arg(name)
+        .arg(now);
+        ids.insert(name.to_string(), tx.scalar(&sql).await?);
     }
     Ok(ids)
 }
 
 async fn intern_models<'a>(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     calls: &'a [NewCall],
 ) -> StoreResult<HashMap<(&'a str, &'a str), i64>> {
+    let keys: BTreeSet<(&str, &str)> = calls
+        .iter()
+        .map(|c| (c.model.as_str(), c.model_version.as_str()))
+        .collect();
     let mut ids = HashMap::new();
-    for call in calls {
-        let key = (call.model.as_str(), call.model_version.as_str());
-        if ids.contains_key(&key) {
-            continue;
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO models (name, version) VALUES (?1, ?2)
+    for key in keys {
+        let sql = Sql::new(
+            "INSERT INTO models (name, version) VALUES ($1, $2)
              ON CONFLICT (name, version) DO UPDATE SET name = excluded.name RETURNING id",
         )
-        .bind(key.0)
-        .bind(key.1)
-        .fetch_one(&mut *conn)
-        .await?;
-        ids.insert(key, id);
+        .arg(key.0)
+        .arg(key.1);
+        ids.insert(key, tx.scalar(&sql).await?);
     }
     Ok(ids)
 }
 
+/// Adds `n` calls to a per-day counter of one verdict (negative `n` removes).
+pub(super) fn count_change(
+    operation_id: i64,
+    model_id: i64,
+    day: i64,
+    verdict: i64,
+    n: i64,
+) -> Sql {
+    Sql::new(
+        "INSERT INTO call_counts (operation_id, model_id, day, verdict, n) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (operation_id, model_id, day, verdict) DO UPDATE SET n = call_counts.n + excluded.n",
+    )
+    .arg(operation_id)
+    .arg(model_id)
+    .arg(day)
+    .arg(verdict)
+    .arg(n)
+}
+
 /// Adds new (unreviewed) calls to the per-day counters.
 async fn add_to_counts(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     calls: impl Iterator<Item = (i64, i64, i64)>,
 ) -> StoreResult<()> {
-    let mut per_day: HashMap<(i64, i64, i64), i64> = HashMap::new();
+    let mut per_day: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
     for (operation_id, model_id, created_at) in calls {
         *per_day
             .entry((operation_id, model_id, created_at.div_euclid(DAY_MICROS)))
             .or_default() += 1;
     }
     for ((operation_id, model_id, day), n) in per_day {
-        sqlx::query(
-            "INSERT INTO call_counts (operation_id, model_id, day, verdict, n) VALUES (?1, ?2, ?3, 0, ?4)
-             ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        )
-        .bind(operation_id)
-        .bind(model_id)
-        .bind(day)
-        .bind(n)
-        .execute(&mut *conn)
-        .await?;
+        tx.execute(&count_change(operation_id, model_id, day, 0, n))
+            .await?;
     }
     Ok(())
 }
@@ -255,51 +329,102 @@ pub async fn raw_insert_calls(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let received_at = now.timestamp_micros();
-    let mut tx = store.write.begin().await?;
+    let mut tx = store.db.begin().await?;
+    let dialect = tx.dialect();
     let operation_ids = intern_operations(&mut tx, calls, received_at).await?;
     let model_ids = intern_models(&mut tx, calls).await?;
-    let first_seq: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) + 1 FROM calls")
-        .fetch_one(&mut *tx)
+    let first_seq: i64 = tx
+        .scalar(&Sql::new("SELECT coalesce(max(seq), 0) + 1 FROM calls"))
         .await?;
-    let numbered: Vec<(i64, &NewCall)> = calls
+    let numbered: Vec<(i64, &NewCall, i64, i64)> = calls
         .iter()
         .enumerate()
-        .map(|(i, c)| (first_seq + i as i64, c))
+        .map(|(i, c)| {
+            (
+                first_seq + i as i64,
+                c,
+                operation_ids[&c.operation],
+                model_ids[&(c.model.as_str(), c.model_version.as_str())],
+            )
+        })
         .collect();
     for chunk in numbered.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = Sql::new(
             "INSERT INTO calls (seq, id, operation_id, model_id, created_at, received_at, input, output,
-             latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id) ",
+             latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id",
         );
-        insert.push_values(chunk, |mut row, (seq, call)| {
-            row.push_bind(*seq)
-                .push_bind(Uuid::now_v7().as_bytes().to_vec())
-                .push_bind(operation_ids[&call.operation])
-                .push_bind(model_ids[&(call.model.as_str(), call.model_version.as_str())])
-                .push_bind(call.created_at_micros.unwrap_or(received_at))
-                .push_bind(received_at)
-                .push_bind(call.input.to_string())
-                .push_bind(call.output.as_str())
-                .push_bind(call.latency_ms)
-                .push_bind(call.input_tokens)
-                .push_bind(call.output_tokens)
-                .push_bind(call.cost_usd)
-                .push_bind(serde_json::Value::Object(call.metadata.clone()).to_string())
-                .push_bind(call.source.as_str())
-                .push_bind(call.external_id.as_deref());
+        insert.push(match dialect {
+            Dialect::Sqlite => ") VALUES ",
+            Dialect::Postgres => ", search) VALUES ",
         });
-        insert.build().execute(&mut *tx).await?;
-        let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO calls_fts (rowid, input, output) ");
-        fts.push_values(chunk, |mut row, (seq, call)| {
-            row.push_bind(*seq)
-                .push_bind(search_document(
-                    operation_ids[&call.operation],
-                    model_ids[&(call.model.as_str(), call.model_version.as_str())],
-                    &call.input_search_text(),
-                ))
-                .push_bind(call.output.as_str());
-        });
-        fts.build().execute(&mut *tx).await?;
+        let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
+        for (i, (seq, call, operation_id, model_id)) in chunk.iter().enumerate() {
+            let open = if i == 0 { "(" } else { ", (" };
+            insert
+                .push(open)
+                .bind(*seq)
+                .push(", ")
+                .bind(Uuid::now_v7())
+                .push(", ")
+                .bind(*operation_id)
+                .push(", ")
+                .bind(*model_id)
+                .push(", ")
+                .bind(call.created_at_micros.unwrap_or(received_at))
+                .push(", ")
+                .bind(received_at)
+                .push(", ")
+                .bind(call.input.to_string())
+                .push(", ")
+                .bind(call.output.as_str())
+                .push(", ")
+                .bind(call.latency_ms)
+                .push(", ")
+                .bind(call.input_tokens)
+                .push(", ")
+                .bind(call.output_tokens)
+                .push(", ")
+                .bind(call.cost_usd)
+                .push(", ")
+                .bind(serde_json::Value::Object(call.metadata.clone()).to_string())
+                .push(", ")
+                .bind(call.source.as_str())
+                .push(", ")
+                .bind(call.external_id.as_deref());
+            match dialect {
+                Dialect::Postgres => {
+                    insert
+                        .push(", CAST(")
+                        .bind(pg_search_lexemes(&call.input_search_text(), &call.output))
+                        .push(" AS tsvector))");
+                }
+                Dialect::Sqlite => {
+                    insert.push(")");
+                    fts.push(open)
+                        .bind(*seq)
+                        .push(", ")
+                        .bind(search_document(
+                            *operation_id,
+                            *model_id,
+                            &call.input_search_text(),
+                        ))
+                        .push(", ")
+                        .bind(call.output.as_str())
+                        .push(")");
+                }
+            }
+        }
+        tx.execute(&insert).await?;
+        if dialect == Dialect::Sqlite {
+            tx.execute(&fts).await?;
+        }
+    }
+    if dialect == Dialect::Postgres {
+        // Explicit keys leave the identity sequence behind; move it past them.
+        tx.execute(&Sql::new(
+            "SELECT setval(pg_get_serial_sequence('calls', 'seq'), (SELECT max(seq) FROM calls))",
+        ))
+        .await?;
     }
     tx.commit().await?;
     Ok(())

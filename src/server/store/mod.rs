@@ -1,23 +1,29 @@
 //! The store: every SQL statement of Redline lives under this module.
 //!
-//! SQLite runs with one writer connection (SQLite allows one writer at a time; queuing in the
-//! pool is cheaper than retrying on SQLITE_BUSY) and a small pool of readers (WAL lets them read
-//! while the writer writes).
+//! The backend is chosen by the database URL alone: `sqlite:` (the embedded default) or
+//! `postgres:`/`postgresql:`. Statements are written once with `$n` placeholders (see `sql.rs`);
+//! the few places where the two databases differ ask [`Dialect`] and are named there:
+//! connecting and tuning (`sqlite.rs`, `postgres.rs`), full-text search (`feed.rs`, `ingest.rs`),
+//! row locks (`reviews.rs`, `jobs.rs`) and disk/maintenance statements (here).
 
 mod feed;
 mod ingest;
+mod jobs;
+mod postgres;
 mod reviews;
+mod sql;
+mod sqlite;
 
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
 pub use ingest::{raw_insert_calls, InsertOutcome};
+pub use jobs::{Job, JobState};
 pub use reviews::{ReviewInput, SaveOutcome};
+pub use sql::Dialect;
+pub(crate) use sql::{Db, Sql, Tx};
 
 /// Failures of the database itself; user mistakes never reach this type.
 #[derive(Debug, thiserror::Error)]
@@ -30,64 +36,97 @@ pub enum StoreError {
     Url(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("a value could not be bound: {0}")]
+    Bind(sqlx::error::BoxDynError),
+}
+
+impl StoreError {
+    /// True when the database cannot be reached (down, restarting, pool exhausted): the
+    /// request may succeed later, and the client is told so (503).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+                // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
+                matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            })),
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How to connect; every field has a sensible default.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Connections: PostgreSQL's pool size (default 10), SQLite's readers (default 4; SQLite
+    /// always has one writer).
+    pub pool_size: Option<u32>,
+    /// PostgreSQL `statement_timeout`: a statement running longer is cancelled (default 30 s).
+    /// SQLite has no such setting; there it bounds the wait for the write lock instead.
+    pub statement_timeout: Duration,
+    /// How long a request waits for a free connection (or for the database to come back)
+    /// before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL TLS mode (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`);
+    /// overrides `sslmode` in the URL.
+    pub tls_mode: Option<String>,
+    /// CA certificate for `verify-ca`/`verify-full`; overrides `sslrootcert` in the URL.
+    pub tls_root_cert: Option<PathBuf>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            pool_size: None,
+            statement_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
+            tls_mode: None,
+            tls_root_cert: None,
+        }
+    }
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    write: SqlitePool,
-    read: SqlitePool,
-    /// Searches with at most this many matches read the matches first (see `feed.rs`).
+    db: Db,
+    /// SQLite: searches with at most this many matches read the matches first (see `feed.rs`).
     rare_matches: i64,
-    /// First chunk of calls a common-word search reads (it doubles per further chunk).
+    /// SQLite: first chunk of calls a common-word search reads (it doubles per further chunk).
     search_chunk: i64,
 }
 
-pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `url`.
+    /// Opens (creating if needed) and migrates the database at `url` with default options.
     pub async fn open(url: &str) -> StoreResult<Store> {
-        if !url.starts_with("sqlite:") {
+        Store::open_with(url, &StoreOptions::default()).await
+    }
+
+    /// Opens and migrates the database at `url`; the scheme picks the backend.
+    pub async fn open_with(url: &str, options: &StoreOptions) -> StoreResult<Store> {
+        let db = if url.starts_with("sqlite:") {
+            sqlite::connect(url, options).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            postgres::connect(url, options).await?
+        } else {
             return Err(StoreError::Url(format!(
-                "\"{url}\": only sqlite: URLs are supported so far (e.g. sqlite://redline.db)"
+                "\"{}\": use sqlite://FILE (embedded) or postgres://USER@HOST/DATABASE",
+                redact(url)
             )));
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Url(format!("\"{url}\": {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a batch acknowledged to a client survives a power cut, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
+        };
         Ok(Store {
-            write,
-            read,
+            db,
             rare_matches: feed::RARE_MATCHES,
             search_chunk: feed::SEARCH_CHUNK,
         })
     }
 
-    /// A store over one pool for reads and writes (tests get their pool from `#[sqlx::test]`).
-    pub fn from_pool(pool: SqlitePool) -> Store {
-        Store {
-            write: pool.clone(),
-            read: pool,
-            rare_matches: feed::RARE_MATCHES,
-            search_chunk: feed::SEARCH_CHUNK,
-        }
+    pub fn dialect(&self) -> Dialect {
+        self.db.dialect()
     }
 
     /// Moves the point where a search stops reading its matches first (tests use it to run
@@ -103,24 +142,28 @@ impl Store {
         self
     }
 
-    /// Waits for in-flight statements, then closes every connection (checkpointing the WAL).
+    /// Waits for in-flight statements, then closes every connection.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        self.db.close().await;
     }
 
     /// True when the database holds no calls at all.
     pub async fn is_empty(&self) -> StoreResult<bool> {
-        let any: Option<i64> = sqlx::query_scalar("SELECT seq FROM calls LIMIT 1")
-            .fetch_optional(&self.read)
+        let any: Option<(i64,)> = self
+            .db
+            .optional(&Sql::new("SELECT seq FROM calls LIMIT 1"))
             .await?;
         Ok(any.is_none())
     }
 
     pub async fn call_count(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM calls")
-            .fetch_one(&self.read)
-            .await?)
+        self.db.scalar(&Sql::new("SELECT count(*) FROM calls")).await
+    }
+
+    /// Answers when the database does (the readiness probe).
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.scalar::<i64>(&Sql::new("SELECT CAST(1 AS BIGINT)")).await?;
+        Ok(())
     }
 
     /// Sets how an operation's output is checked (`json` outputs must parse) and described.
@@ -131,52 +174,78 @@ impl Store {
         kind: crate::model::OutputKind,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO operations (name, description, output_kind, created_at) VALUES (?1, ?2, ?3, ?4)
+        let sql = Sql::new(
+            "INSERT INTO operations (name, description, output_kind, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO UPDATE SET description = excluded.description,
                                               output_kind = excluded.output_kind",
         )
-        .bind(name)
-        .bind(description)
-        .bind(kind.as_str())
-        .bind(now.timestamp_micros())
-        .execute(&self.write)
-        .await?;
+        .arg(name)
+        .arg(description)
+        .arg(kind.as_str())
+        .arg(now.timestamp_micros());
+        self.db.execute(&sql).await?;
         Ok(())
     }
 
     /// Adds a failure tag to an operation's list (no-op when it exists).
     pub async fn define_tag(&self, operation: &str, tag: &str) -> StoreResult<()> {
-        sqlx::query(
+        let sql = Sql::new(
             "INSERT INTO tags (operation_id, name)
-             SELECT id, ?2 FROM operations WHERE name = ?1
+             SELECT id, $2 FROM operations WHERE name = $1
              ON CONFLICT DO NOTHING",
         )
-        .bind(operation)
-        .bind(tag)
-        .execute(&self.write)
-        .await?;
+        .arg(operation)
+        .arg(tag);
+        self.db.execute(&sql).await?;
         Ok(())
     }
 
-    /// Bytes the database occupies on disk (main file and WAL).
+    /// Bytes the database occupies on disk (SQLite: the file; PostgreSQL: Redline's tables
+    /// and their indexes).
     pub async fn size_on_disk(&self) -> StoreResult<i64> {
-        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-            .fetch_one(&self.write)
-            .await?;
-        let size: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&self.write)
-            .await?;
-        Ok(pages * size)
+        let sql = match self.dialect() {
+            Dialect::Sqlite => {
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            }
+            Dialect::Postgres => {
+                "SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT)
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+            }
+        };
+        self.db.scalar(&Sql::new(sql)).await
     }
 
-    /// Moves the WAL into the main file (after a bulk load).
+    /// After a bulk load: SQLite moves the WAL into the main file and refreshes planner
+    /// statistics; PostgreSQL vacuums and analyzes.
     pub async fn checkpoint(&self) -> StoreResult<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.write)
-            .await?;
-        sqlx::query("PRAGMA optimize").execute(&self.write).await?;
+        let statements: &[&str] = match self.dialect() {
+            Dialect::Sqlite => &["PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA optimize"],
+            Dialect::Postgres => &["VACUUM (ANALYZE)"],
+        };
+        for statement in statements {
+            self.db.execute(&Sql::new(*statement)).await?;
+        }
         Ok(())
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -197,9 +266,7 @@ pub(crate) fn micros_to_time(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
-/// Renders a stored 16-byte id as the public UUID text.
-pub(crate) fn id_text(bytes: &[u8]) -> StoreResult<String> {
-    uuid::Uuid::from_slice(bytes)
-        .map(|id| id.hyphenated().to_string())
-        .map_err(|_| StoreError::Corrupt(format!("call id of {} bytes", bytes.len())))
+/// The public text of a call id.
+pub(crate) fn id_text(id: &uuid::Uuid) -> String {
+    id.hyphenated().to_string()
 }

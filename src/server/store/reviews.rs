@@ -2,9 +2,9 @@
 //! current verdict, tags and the daily counters updated in the same transaction.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
-use super::{Store, StoreResult, DAY_MICROS};
+use super::ingest::count_change;
+use super::{Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS};
 use crate::model::Verdict;
 
 /// A review to append. `base_revision` is the revision the reviewer saw (0: none yet).
@@ -40,7 +40,7 @@ impl Store {
         reviews: &[ReviewInput],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SaveOutcome>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.db.begin().await?;
         let mut outcomes = Vec::with_capacity(reviews.len());
         for review in reviews {
             outcomes.push(save_one(&mut tx, review, now.timestamp_micros()).await?);
@@ -50,18 +50,20 @@ impl Store {
     }
 }
 
-async fn save_one(
-    conn: &mut SqliteConnection,
-    review: &ReviewInput,
-    now: i64,
-) -> StoreResult<SaveOutcome> {
-    let call: Option<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT seq, operation_id, model_id, created_at, verdict, review_revision FROM calls WHERE id = ?1",
+async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<SaveOutcome> {
+    let mut read = Sql::new(
+        "SELECT seq, operation_id, model_id, created_at, verdict, review_revision FROM calls WHERE id = $1",
     )
-    .bind(review.call_id.as_bytes().to_vec())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((seq, operation_id, model_id, created_at, old_verdict, current)) = call else {
+    .arg(review.call_id);
+    if tx.dialect() == Dialect::Postgres {
+        // Two saves on the same revision must not both pass the check below: the row lock
+        // makes the second wait and then see the first's revision. (SQLite's single writer
+        // already runs save transactions one at a time.)
+        read.push(" FOR UPDATE");
+    }
+    let Some((seq, operation_id, model_id, created_at, old_verdict, current)) =
+        tx.optional::<(i64, i64, i64, i64, i64, i64)>(&read).await?
+    else {
         return Ok(SaveOutcome::NotFound);
     };
     if current != review.base_revision {
@@ -71,64 +73,62 @@ async fn save_one(
     }
     let revision = current + 1;
     let tags = serde_json::to_string(&review.tags).unwrap_or_else(|_| "[]".into());
-    sqlx::query(
-        "INSERT INTO reviews (call_seq, revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    tx.execute(
+        &Sql::new(
+            "INSERT INTO reviews (call_seq, revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .arg(seq)
+        .arg(revision)
+        .arg(&review.reviewer)
+        .arg(review.verdict.code())
+        .arg(review.corrected_output.as_deref())
+        .arg(tags)
+        .arg(&review.note)
+        .arg(review.sampled)
+        .arg(now),
     )
-    .bind(seq)
-    .bind(revision)
-    .bind(&review.reviewer)
-    .bind(review.verdict.code())
-    .bind(review.corrected_output.as_deref())
-    .bind(tags)
-    .bind(&review.note)
-    .bind(review.sampled)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE calls SET verdict = ?2, review_revision = ?3, reviewer = ?4 WHERE seq = ?1",
+    tx.execute(
+        &Sql::new("UPDATE calls SET verdict = $2, review_revision = $3, reviewer = $4 WHERE seq = $1")
+            .arg(seq)
+            .arg(review.verdict.code())
+            .arg(revision)
+            .arg(&review.reviewer),
     )
-    .bind(seq)
-    .bind(review.verdict.code())
-    .bind(revision)
-    .bind(&review.reviewer)
-    .execute(&mut *conn)
     .await?;
 
     let day = created_at.div_euclid(DAY_MICROS);
-    for (verdict, delta) in [(old_verdict, -1i64), (review.verdict.code(), 1)] {
-        sqlx::query(
-            "INSERT INTO call_counts (operation_id, model_id, day, verdict, n) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        )
-        .bind(operation_id)
-        .bind(model_id)
-        .bind(day)
-        .bind(verdict)
-        .bind(delta)
-        .execute(&mut *conn)
-        .await?;
+    let mut changes = [(old_verdict, -1i64), (review.verdict.code(), 1)];
+    // Counter rows in a fixed order: concurrent saves lock them alike and cannot deadlock.
+    changes.sort();
+    for (verdict, delta) in changes {
+        tx.execute(&count_change(operation_id, model_id, day, verdict, delta))
+            .await?;
     }
 
-    sqlx::query("DELETE FROM call_tags WHERE call_seq = ?1")
-        .bind(seq)
-        .execute(&mut *conn)
+    tx.execute(&Sql::new("DELETE FROM call_tags WHERE call_seq = $1").arg(seq))
         .await?;
-    for tag in &review.tags {
-        sqlx::query("INSERT INTO tags (operation_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-            .bind(operation_id)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT OR IGNORE INTO call_tags (tag_id, call_seq)
-             SELECT id, ?3 FROM tags WHERE operation_id = ?1 AND name = ?2",
+    let mut tags: Vec<&String> = review.tags.iter().collect();
+    tags.sort();
+    tags.dedup();
+    for tag in tags {
+        tx.execute(
+            &Sql::new("INSERT INTO tags (operation_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .arg(operation_id)
+                .arg(tag),
         )
-        .bind(operation_id)
-        .bind(tag)
-        .bind(seq)
-        .execute(&mut *conn)
+        .await?;
+        tx.execute(
+            &Sql::new(
+                "INSERT INTO call_tags (tag_id, call_seq)
+                 SELECT id, $3 FROM tags WHERE operation_id = $1 AND name = $2
+                 ON CONFLICT DO NOTHING",
+            )
+            .arg(operation_id)
+            .arg(tag)
+            .arg(seq),
+        )
         .await?;
     }
     Ok(SaveOutcome::Saved { revision })
