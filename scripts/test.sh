@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test: unit, store and HTTP tests, then the Playwright suite in Chromium against
-# the release build. Installs what is missing first.
+# Runs every test: unit tests; the store, HTTP, backend and instance tests on SQLite and again
+# on PostgreSQL; then the Playwright suite in Chromium against the release build. Installs
+# what is missing first. PostgreSQL must answer (REDLINE_TEST_POSTGRES_URL, default
+# postgres://postgres@127.0.0.1:5432/test): the run stops with instructions when it does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+export REDLINE_TEST_POSTGRES_URL="${REDLINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+./scripts/check-postgres.sh "$REDLINE_TEST_POSTGRES_URL"
+
 source scripts/bootstrap.sh browser
 
-echo "==> Rust tests (unit, store, HTTP)" >&2
-cargo test --features ssr
+echo "==> Rust tests on SQLite (unit, store, HTTP, backends, instances)" >&2
+REDLINE_TEST_BACKEND=sqlite cargo test --features ssr
+
+echo "==> The same store, HTTP, backend and instance tests on PostgreSQL" >&2
+REDLINE_TEST_BACKEND=postgres cargo test --features ssr --test '*'
 
 echo "==> Building the release app for the browser tests" >&2
 cargo leptos build --release

@@ -412,3 +412,27 @@ async fn rare_and_common_searches_give_the_same_pages() {
         30
     );
 }
+
+#[tokio::test]
+async fn a_two_megabyte_output_is_stored_whole_and_found_by_its_words() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
+    // 2.6 MB of distinct words and one 5,000-letter "word" (an encoded blob).
+    let mut output: String = (0..250_000).map(|i| format!("tok{i} ")).collect();
+    output.push_str(&"z".repeat(5_000));
+    output.push_str(" needle");
+    assert!(output.len() > 2_000_000);
+    let outcomes = store
+        .insert_calls(&[new_call(&item("op_a", 0, &output))], Utc::now())
+        .await
+        .unwrap();
+    let id = created_id(&outcomes[0]);
+    let call = store
+        .get_call(&uuid::Uuid::parse_str(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(call.output.len(), output.len(), "stored whole");
+    assert_eq!(ids(&store, &[("q", "tok17")]).await, [id.clone()]);
+    assert_eq!(ids(&store, &[("q", "question 0")]).await, [id]);
+}

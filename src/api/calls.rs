@@ -28,8 +28,23 @@ fn store() -> Result<crate::server::store::Store, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 fn internal(error: crate::server::store::StoreError) -> ServerFnError {
+    use axum::http::StatusCode;
+    let unavailable = error.is_unavailable();
+    // The page (or the server function's own response) carries the status: 503 tells a
+    // load balancer and a reader alike that trying again later can work.
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(if unavailable {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        });
+    }
     tracing::error!(%error, "server function failed");
-    ServerFnError::new("the database could not answer; see the server log")
+    ServerFnError::new(if unavailable {
+        "the database is unavailable; try again shortly"
+    } else {
+        "the database could not answer; see the server log"
+    })
 }
 
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).

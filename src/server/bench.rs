@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// Port of the server the harness starts.
     #[arg(long, default_value_t = 3917)]
     pub port: u16,
+    /// Run on PostgreSQL: the URL of a database in which the harness creates (dropping them
+    /// first) the schemas bench_raw, bench_direct and bench_http. Default: SQLite files in --dir.
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
 const BATCH: usize = 1_000;
@@ -69,10 +73,20 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     report.line(String::new());
     report.line(format!("Machine: {}", machine()));
     report.line(String::new());
+    let backend = match (&args.postgres, &args.database) {
+        (Some(url), _) => postgres_version(url).await?,
+        (None, Some(url)) if !url.starts_with("sqlite:") => postgres_version(url).await?,
+        _ => "SQLite (embedded, WAL, synchronous=FULL)".to_string(),
+    };
+    report.line(format!("Backend: {backend}"));
+    report.line(String::new());
 
     let (mut server, http_url, payload) = match &args.database {
         Some(url) => {
-            report.line(format!("Existing database {url}: ingest not measured"));
+            report.line(format!(
+                "Existing database {}: ingest not measured",
+                super::store::redact(url)
+            ));
             report.line(String::new());
             (start_server(&args, url).await?, url.clone(), None)
         }
@@ -95,7 +109,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             );
 
             // 2. The raw limit: plain sqlx multi-row INSERTs, no HTTP, no validation (parsing untimed).
-            let raw_url = db_url(&args.dir, "raw");
+            let raw_url = db_url(&args, "raw").await?;
             let raw_store = Store::open(&raw_url).await?;
             let mut raw_time = Duration::ZERO;
             let now = Utc::now();
@@ -109,11 +123,11 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
                 }
             }
             raw_store.close().await;
-            let _ = std::fs::remove_file(args.dir.join("raw.db"));
+            drop_db(&args, "raw").await?;
             let raw_rate = args.calls as f64 / raw_time.as_secs_f64();
 
             // 2b. The store's own ingest (dedup, counters) without HTTP and JSON: where the time goes.
-            let direct_store = Store::open(&db_url(&args.dir, "direct")).await?;
+            let direct_store = Store::open(&db_url(&args, "direct").await?).await?;
             let mut direct_time = Duration::ZERO;
             for body in &bodies {
                 let calls = parse_batch(body, now)?;
@@ -122,11 +136,11 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
                 direct_time += t.elapsed();
             }
             direct_store.close().await;
-            let _ = std::fs::remove_file(args.dir.join("direct.db"));
+            drop_db(&args, "direct").await?;
             let direct_rate = args.calls as f64 / direct_time.as_secs_f64();
 
             // 3. Through the real endpoint, on a server started as its own process.
-            let http_url = db_url(&args.dir, "http");
+            let http_url = db_url(&args, "http").await?;
             let mut server = start_server(&args, &http_url).await?;
             let addr = format!("127.0.0.1:{}", args.port);
             let t = Instant::now();
@@ -246,7 +260,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
                 .unwrap_or(0.0)
         };
         report.line(format!(
-            "- server RSS with {} calls stored: {:.0} MB now, {:.0} MB peak (target ≤ 150 MB)",
+            "- server RSS with {} calls stored: {:.0} MB now, {:.0} MB peak (target ≤ 150 MB; the redline process only)",
             calls,
             field("VmRSS:"),
             field("VmHWM:")
@@ -272,6 +286,9 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     report.line(String::new());
 
     write_results(&args.results, &report.lines)?;
+    if args.database.is_none() {
+        drop_db(&args, "http").await?;
+    }
     let _ = std::fs::remove_dir_all(&args.dir);
     Ok(())
 }
@@ -285,8 +302,58 @@ fn parse_batch(body: &[u8], now: chrono::DateTime<Utc>) -> Result<Vec<NewCall>, 
         .collect())
 }
 
-fn db_url(dir: &Path, name: &str) -> String {
-    format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+/// A fresh database for one measurement: a file in `--dir`, or with `--postgres` a schema
+/// `bench_<name>` (dropped and created again).
+async fn db_url(args: &BenchArgs, name: &str) -> Result<String, AnyError> {
+    match &args.postgres {
+        None => Ok(format!(
+            "sqlite://{}",
+            args.dir.join(format!("{name}.db")).display()
+        )),
+        Some(url) => {
+            drop_db(args, name).await?;
+            postgres_statement(url, &format!("CREATE SCHEMA bench_{name}")).await?;
+            let separator = if url.contains('?') { '&' } else { '?' };
+            Ok(format!("{url}{separator}options[search_path]=bench_{name}"))
+        }
+    }
+}
+
+async fn drop_db(args: &BenchArgs, name: &str) -> Result<(), AnyError> {
+    match &args.postgres {
+        None => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(args.dir.join(format!("{name}.db{suffix}")));
+            }
+        }
+        Some(url) => {
+            postgres_statement(url, &format!("DROP SCHEMA IF EXISTS bench_{name} CASCADE")).await?
+        }
+    }
+    Ok(())
+}
+
+async fn postgres_statement(url: &str, statement: &str) -> Result<(), AnyError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::query(statement).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+async fn postgres_version(url: &str) -> Result<String, AnyError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
+        .fetch_one(&mut conn)
+        .await?;
+    let shared_buffers: String = sqlx::query_scalar("SELECT current_setting('shared_buffers')")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(format!(
+        "PostgreSQL {version} on the same machine (shared_buffers {shared_buffers}, default settings otherwise)"
+    ))
 }
 
 fn generate_bodies(options: &DemoOptions) -> Vec<Bytes> {

@@ -23,6 +23,9 @@ pub fn build_router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/calls") }))
+        // Liveness: the process answers. Readiness: and so does its database.
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
@@ -35,6 +38,13 @@ pub fn build_router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<&'static str, super::error::AppError> {
+    state.store.ping().await?;
+    Ok("ready")
 }
 
 /// One log line per request: method, path, status, latency.

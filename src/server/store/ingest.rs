@@ -429,3 +429,26 @@ pub async fn raw_insert_calls(
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_documents_hold_each_word_once_lowercased_and_split_like_search_terms() {
+        let document = pg_search_lexemes("Refund REFUND for order #123", "l'été: refund-request");
+        assert_eq!(document, "refund for order 123 l été request");
+        let terms = crate::model::search_terms("refund-request été");
+        assert!(terms.iter().all(|t| document.split(' ').any(|w| w == t)));
+    }
+
+    #[test]
+    fn postgres_documents_stay_within_tsvector_limits() {
+        let long_word = "x".repeat(PG_MAX_WORD_BYTES + 1);
+        assert_eq!(pg_search_lexemes(&format!("a {long_word} b"), ""), "a b");
+        let many: String = (0..200_000).map(|i| format!("w{i} ")).collect();
+        let document = pg_search_lexemes(&many, "");
+        assert!(document.len() <= PG_MAX_SEARCH_BYTES);
+        assert!(document.starts_with("w0 w1 w2"));
+    }
+}
