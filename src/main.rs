@@ -55,7 +55,11 @@ struct DbArgs {
     #[arg(long, env = "REDLINE_DB_POOL_SIZE")]
     db_pool_size: Option<u32>,
     /// PostgreSQL statement timeout in milliseconds (SQLite: the wait for the write lock).
-    #[arg(long, env = "REDLINE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(
+        long,
+        env = "REDLINE_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
     db_statement_timeout_ms: u64,
     /// How long a request waits for a connection, or for a restarting database, before it is
     /// answered 503, in milliseconds.
@@ -93,7 +97,11 @@ enum JobCommand {
         #[arg(long, default_value = "{}")]
         payload: String,
         /// Database URL.
-        #[arg(long, env = "REDLINE_DATABASE_URL", default_value = "sqlite://redline.db")]
+        #[arg(
+            long,
+            env = "REDLINE_DATABASE_URL",
+            default_value = "sqlite://redline.db"
+        )]
         database: String,
         #[command(flatten)]
         db: DbArgs,
@@ -101,7 +109,11 @@ enum JobCommand {
     /// List the newest jobs.
     List {
         /// Database URL.
-        #[arg(long, env = "REDLINE_DATABASE_URL", default_value = "sqlite://redline.db")]
+        #[arg(
+            long,
+            env = "REDLINE_DATABASE_URL",
+            default_value = "sqlite://redline.db"
+        )]
         database: String,
         /// How many.
         #[arg(long, default_value_t = 20)]

@@ -107,11 +107,7 @@ async fn concurrent_saves_on_one_revision_let_exactly_one_win() {
     assert_eq!((saved, conflicts), (1, 15));
     let call = db.store.get_call(&call_id).await.unwrap().unwrap();
     assert_eq!(call.history.len(), 1, "one revision stored");
-    let counts = db
-        .store
-        .count_verdicts(&Default::default())
-        .await
-        .unwrap();
+    let counts = db.store.count_verdicts(&Default::default()).await.unwrap();
     assert_eq!((counts.unreviewed, counts.incorrect), (0, 1));
 }
 
@@ -120,7 +116,12 @@ async fn concurrent_workers_claim_each_job_once() {
     let db = TestDb::new().await;
     let mut ids = HashSet::new();
     for _ in 0..40 {
-        ids.insert(db.store.enqueue_job("noop", "{}", Utc::now()).await.unwrap());
+        ids.insert(
+            db.store
+                .enqueue_job("noop", "{}", Utc::now())
+                .await
+                .unwrap(),
+        );
     }
     let workers: Vec<_> = (0..6)
         .map(|w| {
@@ -130,7 +131,10 @@ async fn concurrent_workers_claim_each_job_once() {
                 let mut mine = Vec::new();
                 while let Some(job) = store.claim_job(&name, Utc::now()).await.unwrap() {
                     mine.push(job.id);
-                    assert!(store.finish_job(job.id, &name, Ok(()), Utc::now()).await.unwrap());
+                    assert!(store
+                        .finish_job(job.id, &name, Ok(()), Utc::now())
+                        .await
+                        .unwrap());
                 }
                 mine
             })
@@ -151,20 +155,39 @@ async fn concurrent_workers_claim_each_job_once() {
 #[tokio::test]
 async fn a_job_whose_worker_vanished_is_claimed_again_after_its_lease() {
     let db = TestDb::new().await;
-    let id = db.store.enqueue_job("noop", "{}", Utc::now()).await.unwrap();
-    let first = db.store.claim_job("lost", Utc::now()).await.unwrap().unwrap();
+    let id = db
+        .store
+        .enqueue_job("noop", "{}", Utc::now())
+        .await
+        .unwrap();
+    let first = db
+        .store
+        .claim_job("lost", Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.id, id);
     assert_eq!(db.store.claim_job("other", Utc::now()).await.unwrap(), None);
     let later = Utc::now() + chrono::Duration::minutes(11);
     let again = db.store.claim_job("other", later).await.unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (id, 2));
     assert!(
-        !db.store.finish_job(id, "lost", Ok(()), later).await.unwrap(),
+        !db.store
+            .finish_job(id, "lost", Ok(()), later)
+            .await
+            .unwrap(),
         "the first worker lost its claim"
     );
-    assert!(db.store.finish_job(id, "other", Err("boom".into()), later).await.unwrap());
+    assert!(db
+        .store
+        .finish_job(id, "other", Err("boom".into()), later)
+        .await
+        .unwrap());
     let job = &db.store.list_jobs(1).await.unwrap()[0];
-    assert_eq!((job.state, job.error.as_deref()), (JobState::Failed, Some("boom")));
+    assert_eq!(
+        (job.state, job.error.as_deref()),
+        (JobState::Failed, Some("boom"))
+    );
 }
 
 /// `host:port` of the test PostgreSQL server, as written in its URL.
@@ -190,7 +213,8 @@ impl Relay {
             let mut links = tokio::task::JoinSet::new();
             while let Ok((mut client, _)) = listener.accept().await {
                 links.spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(postgres_address()).await {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(postgres_address()).await
+                    {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
@@ -272,4 +296,29 @@ mod http {
     pub async fn status(app: &Router, uri: &str) -> u16 {
         get_text(app, uri).await.0
     }
+}
+
+#[tokio::test]
+async fn postgres_tls_options_reach_the_connection() {
+    // PostgreSQL only: SQLite has no connection to encrypt.
+    let url = common::postgres_url();
+    let open = |mode: &str| {
+        let options = StoreOptions {
+            tls_mode: Some(mode.to_string()),
+            acquire_timeout: Duration::from_secs(3),
+            ..StoreOptions::default()
+        };
+        let url = url.clone();
+        async move { redline::server::store::Store::open_with(&url, &options).await }
+    };
+    let error = open("sometimes").await.unwrap_err().to_string();
+    assert!(error.contains("TLS mode \"sometimes\""), "{error}");
+    // Plain connections are accepted by the test server.
+    open("disable").await.unwrap().close().await;
+    // verify-full checks the server's certificate against trusted roots; the test server's
+    // self-signed certificate (or no TLS at all) cannot pass, so the open must fail.
+    assert!(
+        open("verify-full").await.is_err(),
+        "verify-full accepted a server it cannot have verified"
+    );
 }

@@ -30,10 +30,18 @@ fn free_port() -> u16 {
 
 async fn start(db: &TestDb, name: &str) -> Instance {
     let port = free_port();
-    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("instance-{name}-{port}.log"));
+    let log =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("instance-{name}-{port}.log"));
     let process = Command::new(env!("CARGO_BIN_EXE_redline"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .args(["--database", &db.url, "--instance", name, "--job-poll-ms", "20"])
+        .args([
+            "--database",
+            &db.url,
+            "--instance",
+            name,
+            "--job-poll-ms",
+            "20",
+        ])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log file"))
         .kill_on_drop(true)
@@ -49,11 +57,19 @@ async fn start(db: &TestDb, name: &str) -> Instance {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("instance {name} did not become ready; see {}", log.display());
+    panic!(
+        "instance {name} did not become ready; see {}",
+        log.display()
+    );
 }
 
 /// One HTTP/1.1 request over a fresh connection: (status, body).
-async fn request(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+async fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -92,7 +108,10 @@ async fn two_instances_share_data_and_run_each_job_once() {
     // Ingested through A, listed and opened through B.
     let batch = json!([item("op_a", 1, "first"), item("op_a", 2, "second")]);
     let ingested = json(a.port, "POST", "/api/v1/calls", &batch.to_string()).await;
-    let id = ingested["results"][1]["id"].as_str().expect("an id").to_string();
+    let id = ingested["results"][1]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
     let listed = json(b.port, "GET", "/api/v1/calls?operation=op_a", "").await;
     let previews: Vec<&str> = listed["calls"]
         .as_array()
@@ -130,5 +149,8 @@ async fn two_instances_share_data_and_run_each_job_once() {
         runners.insert(job.claimed_by.clone().unwrap_or_default());
     }
     let names: HashSet<String> = [a.name.clone(), b.name.clone()].into();
-    assert_eq!(runners, names, "both instances took jobs, and only they did");
+    assert_eq!(
+        runners, names,
+        "both instances took jobs, and only they did"
+    );
 }

@@ -47,8 +47,8 @@ pub async fn run(store: Store, worker: String, poll: Duration, mut stop: watch::
 }
 
 async fn execute(store: &Store, job: &Job) -> Result<(), String> {
-    let payload: Value = serde_json::from_str(&job.payload)
-        .map_err(|e| format!("payload is not JSON: {e}"))?;
+    let payload: Value =
+        serde_json::from_str(&job.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     match job.kind.as_str() {
         // Does nothing but wait `sleep_ms` (at most 60 s): checks that the queue runs.
         "noop" => {

@@ -100,12 +100,11 @@ pub async fn postgres_connection() -> sqlx::PgConnection {
 async fn create_schema() -> String {
     let mut conn = postgres_connection().await;
     let now = Utc::now().timestamp();
-    let old: Vec<(String,)> = sqlx::query_as(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'rl\\_test\\_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("list test schemas");
+    let old: Vec<(String,)> =
+        sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'rl\\_test\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("list test schemas");
     for (name,) in old {
         let born: i64 = name
             .split('_')

@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::{
-    id_text, micros_to_time, Dialect, Sql, Store, StoreError, StoreResult, DAY_MICROS,
-    MODEL_TOKEN, OPERATION_TOKEN,
+    id_text, micros_to_time, Dialect, Sql, Store, StoreError, StoreResult, DAY_MICROS, MODEL_TOKEN,
+    OPERATION_TOKEN,
 };
 use crate::model::{
     search_terms, CallDetail, CallFilter, CallSummary, Cursor, FeedPage, FeedQuery, FilterChoices,
@@ -157,7 +157,8 @@ impl Store {
                     .bind(from.micros.div_euclid(DAY_MICROS));
             }
             if let Some(to) = &filter.to {
-                sql.push(" AND day < ").bind(to.micros.div_euclid(DAY_MICROS));
+                sql.push(" AND day < ")
+                    .bind(to.micros.div_euclid(DAY_MICROS));
             }
             sql.push(" GROUP BY verdict");
             self.db.all(&sql).await?
@@ -353,7 +354,16 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(
-                |(revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at)| {
+                |(
+                    revision,
+                    reviewer,
+                    verdict,
+                    corrected_output,
+                    tags,
+                    note,
+                    sampled,
+                    created_at,
+                )| {
                     Ok(Review {
                         revision,
                         reviewer,
@@ -479,34 +489,24 @@ fn search_text(dialect: Dialect, filter: &CallFilter, resolved: &Resolved) -> Op
     if terms.is_empty() {
         return Some(String::new());
     }
-    let last = terms.len() - 1;
-    Some(match dialect {
-        Dialect::Postgres => terms
+    // Every word must match; the last one may be the start of a word (typing in progress).
+    let all_words = |quote: fn(&str) -> String, prefix: &str, and: &str| {
+        let last = terms.len() - 1;
+        let words: Vec<String> = terms
             .iter()
             .enumerate()
-            .map(|(i, term)| {
-                // Terms are alphanumeric words: nothing in them needs quoting in a tsquery.
-                if i == last {
-                    format!("{term}:*")
-                } else {
-                    term.clone()
-                }
+            .map(|(i, term)| match i == last {
+                true => format!("{}{prefix}", quote(term)),
+                false => quote(term),
             })
-            .collect::<Vec<_>>()
-            .join(" & "),
+            .collect();
+        words.join(and)
+    };
+    Some(match dialect {
+        // Terms are alphanumeric words: nothing in them needs quoting in a tsquery.
+        Dialect::Postgres => all_words(|term| term.to_string(), ":*", " & "),
         Dialect::Sqlite => {
-            let mut query = terms
-                .iter()
-                .enumerate()
-                .map(|(i, term)| {
-                    if i == last {
-                        format!("\"{term}\"*")
-                    } else {
-                        format!("\"{term}\"")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ");
+            let mut query = all_words(|term| format!("\"{term}\""), "*", " AND ");
             if let Some(Some(id)) = resolved.operation_id {
                 query.push_str(&format!(" AND {OPERATION_TOKEN}{id}"));
             }

@@ -200,7 +200,10 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
             .bind(p.call.external_id.as_deref());
         if dialect == Dialect::Postgres {
             sql.push(", CAST(")
-                .bind(pg_search_lexemes(&p.call.input_search_text(), &p.call.output))
+                .bind(pg_search_lexemes(
+                    &p.call.input_search_text(),
+                    &p.call.output,
+                ))
                 .push(" AS tsvector)");
         }
         sql.push(")");

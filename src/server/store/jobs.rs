@@ -79,10 +79,12 @@ impl Store {
         let rows: Vec<(i64,)> = self
             .db
             .write_all(
-                &Sql::new("INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, $3) RETURNING id")
-                    .arg(kind)
-                    .arg(payload)
-                    .arg(run_after.timestamp_micros()),
+                &Sql::new(
+                    "INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .arg(kind)
+                .arg(payload)
+                .arg(run_after.timestamp_micros()),
             )
             .await?;
         Ok(rows.first().map(|(id,)| *id).unwrap_or_default())
@@ -92,7 +94,10 @@ impl Store {
     /// workers never claim the same job.
     pub async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> StoreResult<Option<Job>> {
         let now = now.timestamp_micros();
-        let expired = now - Duration::minutes(LEASE_MINUTES).num_microseconds().unwrap_or(0);
+        let expired = now
+            - Duration::minutes(LEASE_MINUTES)
+                .num_microseconds()
+                .unwrap_or(0);
         let mut sql = Sql::new(format!(
             "UPDATE jobs SET state = 'running', claimed_by = $1, claimed_at = $2, attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs
@@ -144,7 +149,12 @@ impl Store {
     pub async fn list_jobs(&self, limit: i64) -> StoreResult<Vec<Job>> {
         let rows: Vec<JobRow> = self
             .db
-            .all(&Sql::new(format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1")).arg(limit))
+            .all(
+                &Sql::new(format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"
+                ))
+                .arg(limit),
+            )
             .await?;
         Ok(rows.into_iter().map(job).collect())
     }

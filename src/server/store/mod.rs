@@ -45,13 +45,15 @@ impl StoreError {
     /// request may succeed later, and the client is told so (503).
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Database(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
-                // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
-                matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
-            })),
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+                ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+                    // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
+                    matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                }))
+            }
             _ => false,
         }
     }
@@ -157,12 +159,16 @@ impl Store {
     }
 
     pub async fn call_count(&self) -> StoreResult<i64> {
-        self.db.scalar(&Sql::new("SELECT count(*) FROM calls")).await
+        self.db
+            .scalar(&Sql::new("SELECT count(*) FROM calls"))
+            .await
     }
 
     /// Answers when the database does (the readiness probe).
     pub async fn ping(&self) -> StoreResult<()> {
-        self.db.scalar::<i64>(&Sql::new("SELECT CAST(1 AS BIGINT)")).await?;
+        self.db
+            .scalar::<i64>(&Sql::new("SELECT CAST(1 AS BIGINT)"))
+            .await?;
         Ok(())
     }
 

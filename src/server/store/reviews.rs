@@ -90,11 +90,13 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
     )
     .await?;
     tx.execute(
-        &Sql::new("UPDATE calls SET verdict = $2, review_revision = $3, reviewer = $4 WHERE seq = $1")
-            .arg(seq)
-            .arg(review.verdict.code())
-            .arg(revision)
-            .arg(&review.reviewer),
+        &Sql::new(
+            "UPDATE calls SET verdict = $2, review_revision = $3, reviewer = $4 WHERE seq = $1",
+        )
+        .arg(seq)
+        .arg(review.verdict.code())
+        .arg(revision)
+        .arg(&review.reviewer),
     )
     .await?;
 
@@ -114,9 +116,11 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
     tags.dedup();
     for tag in tags {
         tx.execute(
-            &Sql::new("INSERT INTO tags (operation_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .arg(operation_id)
-                .arg(tag),
+            &Sql::new(
+                "INSERT INTO tags (operation_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .arg(operation_id)
+            .arg(tag),
         )
         .await?;
         tx.execute(

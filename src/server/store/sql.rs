@@ -8,7 +8,7 @@
 
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
-use sqlx::{Arguments, FromRow, Postgres, Sqlite, Transaction};
+use sqlx::{Arguments, Encode, FromRow, Postgres, Sqlite, Transaction, Type};
 use uuid::Uuid;
 
 use super::{StoreError, StoreResult};
@@ -106,22 +106,24 @@ impl Sql {
     }
 
     fn sqlite_args(&self) -> StoreResult<SqliteArguments<'_>> {
-        let mut args = SqliteArguments::default();
-        for value in &self.values {
-            match value {
-                Value::Int(v) => args.add(*v),
-                Value::Float(v) => args.add(*v),
-                Value::Text(v) => args.add(v.as_deref()),
-                Value::Bool(v) => args.add(*v),
-                Value::Uuid(v) => args.add(*v),
-            }
-            .map_err(StoreError::Bind)?;
-        }
-        Ok(args)
+        self.arguments()
     }
 
     fn pg_args(&self) -> StoreResult<PgArguments> {
-        let mut args = PgArguments::default();
+        self.arguments()
+    }
+
+    /// The values as one driver's arguments.
+    fn arguments<'q, A>(&'q self) -> StoreResult<A>
+    where
+        A: Arguments<'q> + Default,
+        Option<i64>: Encode<'q, A::Database> + Type<A::Database>,
+        Option<f64>: Encode<'q, A::Database> + Type<A::Database>,
+        Option<&'q str>: Encode<'q, A::Database> + Type<A::Database>,
+        bool: Encode<'q, A::Database> + Type<A::Database>,
+        Uuid: Encode<'q, A::Database> + Type<A::Database>,
+    {
+        let mut args = A::default();
         for value in &self.values {
             match value {
                 Value::Int(v) => args.add(*v),
@@ -152,10 +154,7 @@ impl<T> Decode for T where
 /// PostgreSQL has one pool for everything.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite {
-        write: SqlitePool,
-        read: SqlitePool,
-    },
+    Sqlite { write: SqlitePool, read: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -181,18 +180,14 @@ macro_rules! run {
 macro_rules! execute {
     ($target:expr, $sql:expr) => {
         match $target {
-            Target::Sqlite(ex) => {
-                sqlx::query_with::<Sqlite, _>($sql.text(), $sql.sqlite_args()?)
-                    .execute(ex)
-                    .await?
-                    .rows_affected()
-            }
-            Target::Postgres(ex) => {
-                sqlx::query_with::<Postgres, _>($sql.text(), $sql.pg_args()?)
-                    .execute(ex)
-                    .await?
-                    .rows_affected()
-            }
+            Target::Sqlite(ex) => sqlx::query_with::<Sqlite, _>($sql.text(), $sql.sqlite_args()?)
+                .execute(ex)
+                .await?
+                .rows_affected(),
+            Target::Postgres(ex) => sqlx::query_with::<Postgres, _>($sql.text(), $sql.pg_args()?)
+                .execute(ex)
+                .await?
+                .rows_affected(),
         }
     };
 }
@@ -285,9 +280,7 @@ impl Tx {
         }
     }
 
-    fn target(
-        &mut self,
-    ) -> Target<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
+    fn target(&mut self) -> Target<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
         match self {
             Tx::Sqlite(tx) => Target::Sqlite(&mut **tx),
             Tx::Postgres(tx) => Target::Postgres(&mut **tx),
