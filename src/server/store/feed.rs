@@ -105,8 +105,13 @@ impl Store {
                 sql.push(" WHERE 1 = 1");
                 push_conditions(&mut sql, &query.filter, &resolved, true, search.as_ref());
                 push_cursor(&mut sql, query.cursor);
-                sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
-                    .bind(i64::from(query.limit) + 1);
+                sql.push(match search {
+                    // `+ 0`: no index yields this order, so PostgreSQL reads the few matches
+                    // from the search index and sorts them instead of walking in time order.
+                    Some(Search::PgRare(_)) => " ORDER BY c.created_at + 0 DESC, c.seq DESC LIMIT ",
+                    _ => " ORDER BY c.created_at DESC, c.seq DESC LIMIT ",
+                })
+                .bind(i64::from(query.limit) + 1);
             }
         }
         sql.push(") ORDER BY c.created_at DESC, c.seq DESC");
@@ -167,7 +172,7 @@ impl Store {
             // words (SQLite: the index drives; PostgreSQL: the planner picks).
             let search = search.map(|text| match self.dialect() {
                 Dialect::Sqlite => Search::Rare(text),
-                Dialect::Postgres => Search::Postgres(text),
+                Dialect::Postgres => Search::PgRare(text),
             });
             let mut sql = Sql::new("SELECT verdict, count(*) FROM (SELECT c.verdict FROM ");
             push_from(&mut sql, search.as_ref());
@@ -252,29 +257,33 @@ impl Store {
         }))
     }
 
-    /// How a search is answered. SQLite: rare words read their matches from the search index
-    /// and sort those by time; common words walk the calls newest first in chunks (see
-    /// `common_search_keys`), which finds a page after a few hundred rows instead of sorting
-    /// a hundred thousand matches. PostgreSQL makes the same choice itself, from the
-    /// statistics it keeps on the `search` column.
+    /// How a search is answered, chosen by counting the matches in the search index (up to
+    /// `rare_matches`; the scope lexemes make that count include the operation and model
+    /// filters). Rare words read their matches from the index and sort those by time. Common
+    /// words walk the calls newest first: SQLite in chunks (see `common_search_keys`),
+    /// PostgreSQL in one ordered index scan that checks each row. PostgreSQL's planner would
+    /// choose by itself, but it estimates a word within an operation as if the two were
+    /// independent, and a word common overall but absent from one operation made it walk a
+    /// whole operation (1 s at a million calls).
     async fn search_plan(&self, text: String) -> StoreResult<Search> {
-        if self.dialect() == Dialect::Postgres {
-            return Ok(Search::Postgres(text));
-        }
+        let count = match self.dialect() {
+            Dialect::Sqlite => {
+                "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m"
+            }
+            Dialect::Postgres => {
+                "SELECT count(*) FROM (SELECT 1 FROM calls WHERE search @@ CAST($1 AS tsquery) LIMIT $2) AS m"
+            }
+        };
         let matches: i64 = self
             .db
-            .scalar(
-                &Sql::new(
-                    "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m",
-                )
-                .arg(text.as_str())
-                .arg(self.rare_matches + 1),
-            )
+            .scalar(&Sql::new(count).arg(text.as_str()).arg(self.rare_matches + 1))
             .await?;
-        Ok(if matches > self.rare_matches {
-            Search::Common(text)
-        } else {
-            Search::Rare(text)
+        let common = matches > self.rare_matches;
+        Ok(match self.dialect() {
+            Dialect::Sqlite if common => Search::Common(text),
+            Dialect::Sqlite => Search::Rare(text),
+            Dialect::Postgres if common => Search::PgCommon(text),
+            Dialect::Postgres => Search::PgRare(text),
         })
     }
 
@@ -452,9 +461,11 @@ enum Search {
     Rare(String),
     /// SQLite, many matches: the calls drive, newest first, checked chunk by chunk.
     Common(String),
-    /// PostgreSQL: a condition on the `search` tsvector column (GIN-indexed); the planner
-    /// chooses between the index and a walk in time order.
-    Postgres(String),
+    /// PostgreSQL, few matches: the GIN index on `search` finds them; they are sorted by time.
+    PgRare(String),
+    /// PostgreSQL, many matches: an ordered index walk newest first checks each row's
+    /// `search` (the condition is written so that the GIN index cannot be used).
+    PgCommon(String),
 }
 
 /// `calls c`, or SQLite's search index joined to it when the index drives.
@@ -477,46 +488,38 @@ fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
     }
 }
 
-/// The search for the filter's text, in the dialect's query language; `Some("")` when the
-/// text has no words (nothing matches).
-///
-/// SQLite (FTS5): every word, the last one as a prefix, and the scope tokens of the operation
-/// and model filters, so the search index itself narrows to them. PostgreSQL (tsquery): the
-/// same words; its planner combines the operation and model indexes itself.
+/// The search for the filter's text, in the dialect's query language (FTS5 or tsquery):
+/// every word, the last one as a prefix (typing in progress), and the scope tokens of the
+/// operation and model filters, so that the search index itself narrows to them. `Some("")`
+/// when the text has no words (nothing matches).
 fn search_text(dialect: Dialect, filter: &CallFilter, resolved: &Resolved) -> Option<String> {
     let text = filter.q.as_deref()?;
     let terms = search_terms(text);
     if terms.is_empty() {
         return Some(String::new());
     }
-    // Every word must match; the last one may be the start of a word (typing in progress).
-    let all_words = |quote: fn(&str) -> String, prefix: &str, and: &str| {
-        let last = terms.len() - 1;
-        let words: Vec<String> = terms
-            .iter()
-            .enumerate()
-            .map(|(i, term)| match i == last {
-                true => format!("{}{prefix}", quote(term)),
-                false => quote(term),
-            })
-            .collect();
-        words.join(and)
-    };
-    Some(match dialect {
+    let (quote, prefix, and, or): (fn(&str) -> String, _, _, _) = match dialect {
+        Dialect::Sqlite => (|term| format!("\"{term}\""), "*", " AND ", " OR "),
         // Terms are alphanumeric words: nothing in them needs quoting in a tsquery.
-        Dialect::Postgres => all_words(|term| term.to_string(), ":*", " & "),
-        Dialect::Sqlite => {
-            let mut query = all_words(|term| format!("\"{term}\""), "*", " AND ");
-            if let Some(Some(id)) = resolved.operation_id {
-                query.push_str(&format!(" AND {OPERATION_TOKEN}{id}"));
-            }
-            if let Some(ids) = &resolved.model_ids {
-                let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
-                query.push_str(&format!(" AND ({})", any.join(" OR ")));
-            }
-            query
-        }
-    })
+        Dialect::Postgres => (|term| term.to_string(), ":*", " & ", " | "),
+    };
+    let last = terms.len() - 1;
+    let mut words: Vec<String> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| match i == last {
+            true => format!("{}{prefix}", quote(term)),
+            false => quote(term),
+        })
+        .collect();
+    if let Some(Some(id)) = resolved.operation_id {
+        words.push(format!("{OPERATION_TOKEN}{id}"));
+    }
+    if let Some(ids) = &resolved.model_ids {
+        let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
+        words.push(format!("({})", any.join(or)));
+    }
+    Some(words.join(and))
 }
 
 fn push_in(sql: &mut Sql, column: &str, ids: &[i64]) {
@@ -563,10 +566,15 @@ fn push_conditions(
         Some(Search::Rare(fts)) => {
             sql.push(" AND calls_fts MATCH ").bind(fts.as_str());
         }
-        Some(Search::Postgres(tsquery)) => {
+        Some(Search::PgRare(tsquery)) => {
             sql.push(" AND c.search @@ CAST(")
                 .bind(tsquery.as_str())
                 .push(" AS tsquery)");
+        }
+        Some(Search::PgCommon(tsquery)) => {
+            sql.push(" AND coalesce(c.search @@ CAST(")
+                .bind(tsquery.as_str())
+                .push(" AS tsquery), false)");
         }
         Some(Search::Common(_)) | None => {}
     }

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{id_text, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS};
+use super::{
+    id_text, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS, MODEL_TOKEN,
+    OPERATION_TOKEN,
+};
 use crate::model::ingest::NewCall;
 
 /// What became of one call of a batch.
@@ -201,6 +204,8 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
         if dialect == Dialect::Postgres {
             sql.push(", CAST(")
                 .bind(pg_search_lexemes(
+                    p.operation_id,
+                    p.model_id,
                     &p.call.input_search_text(),
                     &p.call.output,
                 ))
@@ -221,9 +226,16 @@ const PG_MAX_SEARCH_BYTES: usize = 400_000;
 /// PostgreSQL's search document: the distinct words of the input and output, split and
 /// lowercased exactly as search terms are (`model::search_terms`), as tsvector text. Alphanumeric
 /// words need no quoting, and without positions the index is as lean as SQLite's `detail=none`.
-pub(crate) fn pg_search_lexemes(input_words: &str, output: &str) -> String {
+pub(crate) fn pg_search_lexemes(
+    operation_id: i64,
+    model_id: i64,
+    input_words: &str,
+    output: &str,
+) -> String {
     let mut seen = HashSet::new();
-    let mut document = String::new();
+    // The scope lexemes first (see `search_document`): the index narrows to an operation or
+    // model itself, as on SQLite.
+    let mut document = format!("{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id}");
     let words = [input_words, output]
         .into_iter()
         .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
@@ -234,9 +246,7 @@ pub(crate) fn pg_search_lexemes(input_words: &str, output: &str) -> String {
             break;
         }
         if seen.insert(word.clone()) {
-            if !document.is_empty() {
-                document.push(' ');
-            }
+            document.push(' ');
             document.push_str(&word);
         }
     }
@@ -398,7 +408,12 @@ pub async fn raw_insert_calls(
                 Dialect::Postgres => {
                     insert
                         .push(", CAST(")
-                        .bind(pg_search_lexemes(&call.input_search_text(), &call.output))
+                        .bind(pg_search_lexemes(
+                            *operation_id,
+                            *model_id,
+                            &call.input_search_text(),
+                            &call.output,
+                        ))
                         .push(" AS tsvector))");
                 }
                 Dialect::Sqlite => {
@@ -439,8 +454,8 @@ mod tests {
 
     #[test]
     fn postgres_documents_hold_each_word_once_lowercased_and_split_like_search_terms() {
-        let document = pg_search_lexemes("Refund REFUND for order #123", "l'été: refund-request");
-        assert_eq!(document, "refund for order 123 l été request");
+        let document = pg_search_lexemes(3, 9, "Refund REFUND for order #123", "l'été: refund-request");
+        assert_eq!(document, "rlop3 rlmd9 refund for order 123 l été request");
         let terms = crate::model::search_terms("refund-request été");
         assert!(terms.iter().all(|t| document.split(' ').any(|w| w == t)));
     }
@@ -448,10 +463,10 @@ mod tests {
     #[test]
     fn postgres_documents_stay_within_tsvector_limits() {
         let long_word = "x".repeat(PG_MAX_WORD_BYTES + 1);
-        assert_eq!(pg_search_lexemes(&format!("a {long_word} b"), ""), "a b");
+        assert_eq!(pg_search_lexemes(1, 2, &format!("a {long_word} b"), ""), "rlop1 rlmd2 a b");
         let many: String = (0..200_000).map(|i| format!("w{i} ")).collect();
-        let document = pg_search_lexemes(&many, "");
+        let document = pg_search_lexemes(1, 2, &many, "");
         assert!(document.len() <= PG_MAX_SEARCH_BYTES);
-        assert!(document.starts_with("w0 w1 w2"));
+        assert!(document.starts_with("rlop1 rlmd2 w0 w1 w2"));
     }
 }
