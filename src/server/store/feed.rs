@@ -96,6 +96,13 @@ impl Store {
                 }
                 sql.bind_list(keys);
             }
+            Some(Search::Postgres(tsquery)) => {
+                let keys = self.pg_search_keys(query, &resolved, tsquery).await?;
+                if keys.is_empty() {
+                    return Ok(FeedPage::default());
+                }
+                sql.bind_list(keys);
+            }
             search => {
                 // The inner query finds the page's keys, sorting only (created_at, seq); the
                 // outer one reads the rows shown. Sorting whole rows would drag every match's
@@ -105,13 +112,8 @@ impl Store {
                 sql.push(" WHERE 1 = 1");
                 push_conditions(&mut sql, &query.filter, &resolved, true, search.as_ref());
                 push_cursor(&mut sql, query.cursor);
-                sql.push(match search {
-                    // `+ 0`: no index yields this order, so PostgreSQL reads the few matches
-                    // from the search index and sorts them instead of walking in time order.
-                    Some(Search::PgRare(_)) => " ORDER BY c.created_at + 0 DESC, c.seq DESC LIMIT ",
-                    _ => " ORDER BY c.created_at DESC, c.seq DESC LIMIT ",
-                })
-                .bind(i64::from(query.limit) + 1);
+                sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
+                    .bind(i64::from(query.limit) + 1);
             }
         }
         sql.push(") ORDER BY c.created_at DESC, c.seq DESC");
@@ -172,7 +174,7 @@ impl Store {
             // words (SQLite: the index drives; PostgreSQL: the planner picks).
             let search = search.map(|text| match self.dialect() {
                 Dialect::Sqlite => Search::Rare(text),
-                Dialect::Postgres => Search::PgRare(text),
+                Dialect::Postgres => Search::Postgres(text),
             });
             let mut sql = Sql::new("SELECT verdict, count(*) FROM (SELECT c.verdict FROM ");
             push_from(&mut sql, search.as_ref());
@@ -257,34 +259,86 @@ impl Store {
         }))
     }
 
-    /// How a search is answered, chosen by counting the matches in the search index (up to
-    /// `rare_matches`; the scope lexemes make that count include the operation and model
-    /// filters). Rare words read their matches from the index and sort those by time. Common
-    /// words walk the calls newest first: SQLite in chunks (see `common_search_keys`),
-    /// PostgreSQL in one ordered index scan that checks each row. PostgreSQL's planner would
-    /// choose by itself, but it estimates a word within an operation as if the two were
-    /// independent, and a word common overall but absent from one operation made it walk a
-    /// whole operation (1 s at a million calls).
+    /// How a search is answered. SQLite: chosen by counting the matches in the search index
+    /// (up to `rare_matches`; the scope tokens make the count include the operation and model
+    /// filters): rare words read their matches from the index and sort those by time; common
+    /// words walk the calls newest first in chunks (see `common_search_keys`), which finds a
+    /// page after a few hundred rows instead of sorting a hundred thousand matches.
+    /// PostgreSQL: see `pg_search_keys` (counting in a GIN index costs as much as reading).
     async fn search_plan(&self, text: String) -> StoreResult<Search> {
-        let count = match self.dialect() {
-            Dialect::Sqlite => {
-                "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m"
-            }
-            Dialect::Postgres => {
-                "SELECT count(*) FROM (SELECT 1 FROM calls WHERE search @@ CAST($1 AS tsquery) LIMIT $2) AS m"
-            }
-        };
+        if self.dialect() == Dialect::Postgres {
+            return Ok(Search::Postgres(text));
+        }
         let matches: i64 = self
             .db
-            .scalar(&Sql::new(count).arg(text.as_str()).arg(self.rare_matches + 1))
+            .scalar(
+                &Sql::new(
+                    "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m",
+                )
+                .arg(text.as_str())
+                .arg(self.rare_matches + 1),
+            )
             .await?;
-        let common = matches > self.rare_matches;
-        Ok(match self.dialect() {
-            Dialect::Sqlite if common => Search::Common(text),
-            Dialect::Sqlite => Search::Rare(text),
-            Dialect::Postgres if common => Search::PgCommon(text),
-            Dialect::Postgres => Search::PgRare(text),
+        Ok(if matches > self.rare_matches {
+            Search::Common(text)
+        } else {
+            Search::Rare(text)
         })
+    }
+
+    /// PostgreSQL: the keys of one search page. First the calls under the other filters are
+    /// walked newest first (an ordered index scan) for at most `PG_WALK_CHUNKS` chunks of
+    /// rows, checking each; words in more than about 1% of calls fill the page there. What the walk did not fill is read from the
+    /// GIN index among the older calls, and sorted. The planner is not left to choose: it
+    /// estimates "a word within an operation" as if the two were independent, and for a word
+    /// common overall but absent from one operation it walked that whole operation (1 s at a
+    /// million calls, measured).
+    async fn pg_search_keys(
+        &self,
+        query: &FeedQuery,
+        resolved: &Resolved,
+        tsquery: &str,
+    ) -> StoreResult<Vec<i64>> {
+        let wanted = query.limit as usize + 1;
+        // `coalesce(…)` is an expression the GIN index cannot answer: the planner must walk.
+        let mut walk = Sql::new("SELECT c.created_at, c.seq, coalesce(c.search @@ CAST(");
+        walk.bind(tsquery)
+            .push(" AS tsquery), false) FROM calls c WHERE 1 = 1");
+        push_conditions(&mut walk, &query.filter, resolved, true, None);
+        push_cursor(&mut walk, query.cursor);
+        let budget = self.search_chunk * PG_WALK_CHUNKS;
+        walk.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
+            .bind(budget);
+        let walked: Vec<(i64, i64, bool)> = self.db.all(&walk).await?;
+        let mut keys: Vec<i64> = walked
+            .iter()
+            .filter(|(_, _, hit)| *hit)
+            .map(|(_, seq, _)| *seq)
+            .take(wanted)
+            .collect();
+        let Some(&(created_at_micros, seq, _)) = walked.last() else {
+            return Ok(keys);
+        };
+        if keys.len() == wanted || (walked.len() as i64) < budget {
+            return Ok(keys);
+        }
+        // `+ 0`: no index yields this order, so the planner reads the matches from the GIN
+        // index and sorts them instead of walking on.
+        let mut rest = Sql::new("SELECT c.seq FROM calls c WHERE 1 = 1");
+        let search = Search::Postgres(tsquery.to_string());
+        push_conditions(&mut rest, &query.filter, resolved, true, Some(&search));
+        push_cursor(
+            &mut rest,
+            Some(Cursor {
+                created_at_micros,
+                seq,
+            }),
+        );
+        rest.push(" ORDER BY c.created_at + 0 DESC, c.seq DESC LIMIT ")
+            .bind((wanted - keys.len()) as i64);
+        let older: Vec<(i64,)> = self.db.all(&rest).await?;
+        keys.extend(older.into_iter().map(|(seq,)| seq));
+        Ok(keys)
     }
 
     /// SQLite: the keys of one page for a search whose words are common: calls are read
@@ -451,9 +505,15 @@ struct CallRow {
 
 /// SQLite: up to this many matches, a search reads its matches first (see `search_plan`).
 pub(crate) const RARE_MATCHES: i64 = 20_000;
-/// SQLite: first chunk of calls a common-word search reads: at more than 2% matches (else
-/// the search is rare), 2,000 calls hold a page of 50 in all but the most skewed data.
+/// First chunk of calls a common-word search reads: at more than 2% matches (else the search
+/// is rare), 2,000 calls hold a page of 50 in all but the most skewed data. PostgreSQL walks
+/// this many calls before it turns to the search index.
 pub(crate) const SEARCH_CHUNK: i64 = 2_000;
+
+/// PostgreSQL walks this many chunks of calls before it turns to the search index: each
+/// walked row and each match read from the index cost about the same (a heap page), and at
+/// 1M calls the two meet near 1% matches, 6,000 rows to find a page.
+const PG_WALK_CHUNKS: i64 = 3;
 
 /// How a search is answered (see `search_plan`).
 enum Search {
@@ -461,11 +521,9 @@ enum Search {
     Rare(String),
     /// SQLite, many matches: the calls drive, newest first, checked chunk by chunk.
     Common(String),
-    /// PostgreSQL, few matches: the GIN index on `search` finds them; they are sorted by time.
-    PgRare(String),
-    /// PostgreSQL, many matches: an ordered index walk newest first checks each row's
-    /// `search` (the condition is written so that the GIN index cannot be used).
-    PgCommon(String),
+    /// PostgreSQL: a walk newest first that checks each row, then the GIN index for what the
+    /// walk did not reach (see `pg_search_keys`).
+    Postgres(String),
 }
 
 /// `calls c`, or SQLite's search index joined to it when the index drives.
@@ -566,15 +624,10 @@ fn push_conditions(
         Some(Search::Rare(fts)) => {
             sql.push(" AND calls_fts MATCH ").bind(fts.as_str());
         }
-        Some(Search::PgRare(tsquery)) => {
+        Some(Search::Postgres(tsquery)) => {
             sql.push(" AND c.search @@ CAST(")
                 .bind(tsquery.as_str())
                 .push(" AS tsquery)");
-        }
-        Some(Search::PgCommon(tsquery)) => {
-            sql.push(" AND coalesce(c.search @@ CAST(")
-                .bind(tsquery.as_str())
-                .push(" AS tsquery), false)");
         }
         Some(Search::Common(_)) | None => {}
     }

@@ -98,7 +98,8 @@ pub struct Store {
     db: Db,
     /// SQLite: searches with at most this many matches read the matches first (see `feed.rs`).
     rare_matches: i64,
-    /// SQLite: first chunk of calls a common-word search reads (it doubles per further chunk).
+    /// First chunk of calls a search walks (SQLite: doubling per further chunk; PostgreSQL:
+    /// the one walk before the search index takes over).
     search_chunk: i64,
 }
 
