@@ -454,7 +454,12 @@ mod tests {
 
     #[test]
     fn postgres_documents_hold_each_word_once_lowercased_and_split_like_search_terms() {
-        let document = pg_search_lexemes(3, 9, "Refund REFUND for order #123", "l'été: refund-request");
+        let document = pg_search_lexemes(
+            3,
+            9,
+            "Refund REFUND for order #123",
+            "l'été: refund-request",
+        );
         assert_eq!(document, "rlop3 rlmd9 refund for order 123 l été request");
         let terms = crate::model::search_terms("refund-request été");
         assert!(terms.iter().all(|t| document.split(' ').any(|w| w == t)));
@@ -463,7 +468,10 @@ mod tests {
     #[test]
     fn postgres_documents_stay_within_tsvector_limits() {
         let long_word = "x".repeat(PG_MAX_WORD_BYTES + 1);
-        assert_eq!(pg_search_lexemes(1, 2, &format!("a {long_word} b"), ""), "rlop1 rlmd2 a b");
+        assert_eq!(
+            pg_search_lexemes(1, 2, &format!("a {long_word} b"), ""),
+            "rlop1 rlmd2 a b"
+        );
         let many: String = (0..200_000).map(|i| format!("w{i} ")).collect();
         let document = pg_search_lexemes(1, 2, &many, "");
         assert!(document.len() <= PG_MAX_SEARCH_BYTES);
