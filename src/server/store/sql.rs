@@ -59,6 +59,9 @@ value_from! {
 pub(crate) struct Sql {
     text: String,
     values: Vec<Value>,
+    /// True while every placeholder came from [`Sql::bind`]: numbered in order, each used
+    /// once, so SQLite can be given plain `?` (see `sqlite_text`).
+    sequential: bool,
 }
 
 impl Sql {
@@ -67,12 +70,14 @@ impl Sql {
         Sql {
             text: text.into(),
             values: Vec::new(),
+            sequential: true,
         }
     }
 
     /// Adds the value of the next `$n` already written in the text.
     pub fn arg(mut self, value: impl Into<Value>) -> Sql {
         self.values.push(value.into());
+        self.sequential = false;
         self
     }
 
@@ -103,6 +108,30 @@ impl Sql {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text for SQLite. SQLite keeps `$n` parameters in a list searched by name, and the
+    /// driver asks each parameter's name at every execution: quadratic in the parameter count,
+    /// which made a 250-row INSERT (3,500 parameters) cost more than the writing itself
+    /// (ingest fell from 18,700 to 7,700 calls/s, measured). Plain `?` parameters are numbered
+    /// by position and never looked up.
+    fn sqlite_text(&self) -> std::borrow::Cow<'_, str> {
+        if !self.sequential || self.values.len() < 8 {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        let mut text = String::with_capacity(self.text.len());
+        let mut chars = self.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                text.push('?');
+            } else {
+                text.push(c);
+            }
+        }
+        std::borrow::Cow::Owned(text)
     }
 
     fn sqlite_args(&self) -> StoreResult<SqliteArguments<'_>> {
@@ -164,7 +193,7 @@ macro_rules! run {
     ($target:expr, $sql:expr, $method:ident, $row:ty) => {
         match $target {
             Target::Sqlite(ex) => {
-                sqlx::query_as_with::<Sqlite, $row, _>($sql.text(), $sql.sqlite_args()?)
+                sqlx::query_as_with::<Sqlite, $row, _>(&$sql.sqlite_text(), $sql.sqlite_args()?)
                     .$method(ex)
                     .await?
             }
