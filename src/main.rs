@@ -96,31 +96,37 @@ enum JobCommand {
         /// JSON payload.
         #[arg(long, default_value = "{}")]
         payload: String,
-        /// Database URL.
-        #[arg(
-            long,
-            env = "REDLINE_DATABASE_URL",
-            default_value = "sqlite://redline.db"
-        )]
-        database: String,
         #[command(flatten)]
-        db: DbArgs,
+        target: JobDatabase,
     },
     /// List the newest jobs.
     List {
-        /// Database URL.
-        #[arg(
-            long,
-            env = "REDLINE_DATABASE_URL",
-            default_value = "sqlite://redline.db"
-        )]
-        database: String,
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: i64,
         #[command(flatten)]
-        db: DbArgs,
+        target: JobDatabase,
     },
+}
+
+/// The database a job command works on.
+#[derive(clap::Args)]
+struct JobDatabase {
+    /// Database URL.
+    #[arg(
+        long,
+        env = "REDLINE_DATABASE_URL",
+        default_value = "sqlite://redline.db"
+    )]
+    database: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+impl JobDatabase {
+    async fn open(&self) -> Result<Store, AnyError> {
+        Ok(Store::open_with(&self.database, &self.db.options()).await?)
+    }
 }
 
 #[derive(clap::Args)]
@@ -269,8 +275,7 @@ async fn run_job_command(command: JobCommand) -> Result<(), AnyError> {
         JobCommand::Add {
             kind,
             payload,
-            database,
-            db,
+            target,
         } => {
             if !worker::KINDS.contains(&kind.as_str()) {
                 return Err(format!(
@@ -281,19 +286,15 @@ async fn run_job_command(command: JobCommand) -> Result<(), AnyError> {
             }
             serde_json::from_str::<serde_json::Value>(&payload)
                 .map_err(|e| format!("--payload is not JSON: {e}"))?;
-            let store = Store::open_with(&database, &db.options()).await?;
+            let store = target.open().await?;
             let id = store
                 .enqueue_job(&kind, &payload, chrono::Utc::now())
                 .await?;
             println!("queued job {id} ({kind})");
             store.close().await;
         }
-        JobCommand::List {
-            database,
-            limit,
-            db,
-        } => {
-            let store = Store::open_with(&database, &db.options()).await?;
+        JobCommand::List { limit, target } => {
+            let store = target.open().await?;
             for job in store.list_jobs(limit).await? {
                 println!(
                     "{:>6}  {:<10} {:<8?} attempts={} by={} {}",

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use super::demo::{generate, DemoOptions, Rng};
-use super::store::{raw_insert_calls, Store};
+use super::store::{describe_server, raw_insert_calls, reset_schema, Store};
 use crate::model::ingest::{validate_call, NewCall};
 use crate::model::{FeedQuery, Verdict};
 
@@ -311,8 +311,7 @@ async fn db_url(args: &BenchArgs, name: &str) -> Result<String, AnyError> {
             args.dir.join(format!("{name}.db")).display()
         )),
         Some(url) => {
-            drop_db(args, name).await?;
-            postgres_statement(url, &format!("CREATE SCHEMA bench_{name}")).await?;
+            reset_schema(url, &format!("bench_{name}"), true).await?;
             let separator = if url.contains('?') { '&' } else { '?' };
             Ok(format!("{url}{separator}options[search_path]=bench_{name}"))
         }
@@ -326,31 +325,13 @@ async fn drop_db(args: &BenchArgs, name: &str) -> Result<(), AnyError> {
                 let _ = std::fs::remove_file(args.dir.join(format!("{name}.db{suffix}")));
             }
         }
-        Some(url) => {
-            postgres_statement(url, &format!("DROP SCHEMA IF EXISTS bench_{name} CASCADE")).await?
-        }
+        Some(url) => reset_schema(url, &format!("bench_{name}"), false).await?,
     }
     Ok(())
 }
 
-async fn postgres_statement(url: &str, statement: &str) -> Result<(), AnyError> {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url).await?;
-    sqlx::query(statement).execute(&mut conn).await?;
-    conn.close().await?;
-    Ok(())
-}
-
 async fn postgres_version(url: &str) -> Result<String, AnyError> {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url).await?;
-    let version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
-        .fetch_one(&mut conn)
-        .await?;
-    let shared_buffers: String = sqlx::query_scalar("SELECT current_setting('shared_buffers')")
-        .fetch_one(&mut conn)
-        .await?;
-    conn.close().await?;
+    let (version, shared_buffers) = describe_server(url).await?;
     Ok(format!(
         "PostgreSQL {version} on the same machine (shared_buffers {shared_buffers}, default settings otherwise)"
     ))

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 pub use ingest::{raw_insert_calls, InsertOutcome};
 pub use jobs::{Job, JobState};
+pub use postgres::{describe_server, reset_schema};
 pub use reviews::{ReviewInput, SaveOutcome};
 pub use sql::Dialect;
 pub(crate) use sql::{Db, Sql, Tx};

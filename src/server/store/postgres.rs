@@ -4,7 +4,8 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgSslMode};
+use sqlx::Connection;
 
 use super::{redact, Db, StoreError, StoreOptions, StoreResult};
 
@@ -39,4 +40,32 @@ pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Db
         .await?;
     MIGRATOR.run(&pool).await?;
     Ok(Db::Postgres(pool))
+}
+
+/// Drops the schema `name` with everything in it, and creates it empty again when `create`
+/// (the benchmark's fresh databases).
+pub async fn reset_schema(url: &str, name: &str, create: bool) -> StoreResult<()> {
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+        .execute(&mut conn)
+        .await?;
+    if create {
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// The server's version and shared_buffers, for benchmark reports.
+pub async fn describe_server(url: &str) -> StoreResult<(String, String)> {
+    let mut conn = PgConnection::connect(url).await?;
+    let described = sqlx::query_as(
+        "SELECT current_setting('server_version'), current_setting('shared_buffers')",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(described)
 }
