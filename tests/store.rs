@@ -147,8 +147,13 @@ async fn each_filter_narrows_the_feed() {
     assert_eq!(ids(&store, &[("q", "استرداد")]).await, [id[2].clone()]);
     assert_eq!(
         ids(&store, &[("q", "ref")]).await,
+        Vec::<String>::new(),
+        "words match whole"
+    );
+    assert_eq!(
+        ids(&store, &[("q", "ref*")]).await,
         [id[1].clone()],
-        "the last word is a prefix"
+        "a word typed with * is a prefix"
     );
     assert_eq!(
         ids(&store, &[("q", "\"")]).await,
@@ -167,6 +172,14 @@ async fn each_filter_narrows_the_feed() {
             &[("q", "refund"), ("operation", "ticket_summarize")]
         )
         .await,
+        none
+    );
+    assert_eq!(
+        ids(&store, &[("q", "REF*"), ("operation", "billing_extract")]).await,
+        [id[1].clone()]
+    );
+    assert_eq!(
+        ids(&store, &[("q", "ref*"), ("operation", "ticket_summarize")]).await,
         none
     );
     assert_eq!(

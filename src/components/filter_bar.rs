@@ -126,7 +126,7 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
                     name="q"
                     value=q.clone()
                     prop:value=q
-                    placeholder="Words in input or output"
+                    placeholder="Words in input or output (refun* for prefixes)"
                     data-testid="filter-q"
                 />
             </label>

@@ -343,14 +343,36 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Turns what a user typed into an FTS query: every word must appear; the last may be a prefix.
-/// Quotes keep operators and punctuation from being read as query syntax.
-pub fn search_terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .take(16)
-        .map(|word| word.to_lowercase())
-        .collect()
+/// One word of a search: lowercased letters and digits; `prefix` when the user ended it with
+/// `*` (`refun*` finds refund, refunds, refunded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerm {
+    pub word: String,
+    pub prefix: bool,
+}
+
+/// Turns what a user typed into search terms: every word must appear, whole, unless it ends
+/// with `*`. Everything that is not a letter or digit separates words, so query syntax and
+/// punctuation can never reach the search engine. At most 16 words.
+pub fn search_terms(text: &str) -> Vec<SearchTerm> {
+    let mut terms = Vec::new();
+    let mut rest = text;
+    while terms.len() < 16 {
+        let Some(start) = rest.find(|c: char| c.is_alphanumeric()) else {
+            break;
+        };
+        rest = &rest[start..];
+        let end = rest
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        terms.push(SearchTerm {
+            word: word.to_lowercase(),
+            prefix: after.starts_with('*'),
+        });
+        rest = after;
+    }
+    terms
 }
 
 #[cfg(test)]
@@ -437,10 +459,30 @@ mod tests {
 
     #[test]
     fn search_terms_drop_syntax() {
+        let words = |text: &str| -> Vec<String> {
+            search_terms(text).into_iter().map(|t| t.word).collect()
+        };
         assert_eq!(
-            search_terms("\"refund\" OR amount*"),
+            words("\"refund\" OR (amount)"),
             vec!["refund", "or", "amount"]
         );
-        assert_eq!(search_terms("استرداد المبلغ"), vec!["استرداد", "المبلغ"]);
+        assert_eq!(words("استرداد المبلغ"), vec!["استرداد", "المبلغ"]);
+        assert!(words(" \"*:& ").is_empty());
+    }
+
+    #[test]
+    fn a_star_after_a_word_makes_it_a_prefix() {
+        let terms = search_terms("Refun* E-4012 inv *x");
+        let got: Vec<(&str, bool)> = terms.iter().map(|t| (t.word.as_str(), t.prefix)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("refun", true),
+                ("e", false),
+                ("4012", false),
+                ("inv", false),
+                ("x", false)
+            ]
+        );
     }
 }

@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::{
-    id_text, micros_to_time, Dialect, Sql, Store, StoreError, StoreResult, DAY_MICROS, MODEL_TOKEN,
-    OPERATION_TOKEN,
+    id_text, micros_to_time, pg_scoped_word, Dialect, Sql, Store, StoreError, StoreResult,
+    DAY_MICROS, MODEL_TOKEN, OPERATION_TOKEN,
 };
 use crate::model::{
     search_terms, CallDetail, CallFilter, CallSummary, Cursor, FeedPage, FeedQuery, FilterChoices,
@@ -288,7 +288,8 @@ impl Store {
 
     /// PostgreSQL: the keys of one search page. First the calls under the other filters are
     /// walked newest first (an ordered index scan) for at most `PG_WALK_CHUNKS` chunks of
-    /// rows, checking each; words in more than about 1% of calls fill the page there. What the walk did not fill is read from the
+    /// rows (growing chunks), checking each; words in more than about 0.2% of calls fill the
+    /// page there. What the walk did not fill is read from the
     /// GIN index among the older calls, and sorted. The planner is not left to choose: it
     /// estimates "a word within an operation" as if the two were independent, and for a word
     /// common overall but absent from one operation it walked that whole operation (1 s at a
@@ -300,28 +301,53 @@ impl Store {
         tsquery: &str,
     ) -> StoreResult<Vec<i64>> {
         let wanted = query.limit as usize + 1;
-        // `coalesce(…)` is an expression the GIN index cannot answer: the planner must walk.
-        let mut walk = Sql::new("SELECT c.created_at, c.seq, coalesce(c.search @@ CAST(");
-        walk.bind(tsquery)
-            .push(" AS tsquery), false) FROM calls c WHERE 1 = 1");
-        push_conditions(&mut walk, &query.filter, resolved, true, None);
-        push_cursor(&mut walk, query.cursor);
         let budget = self.search_chunk * PG_WALK_CHUNKS;
-        walk.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
-            .bind(budget);
-        let walked: Vec<(i64, i64, bool)> = self.db.all(&walk).await?;
-        let mut keys: Vec<i64> = walked
-            .iter()
-            .filter(|(_, _, hit)| *hit)
-            .map(|(_, seq, _)| *seq)
-            .take(wanted)
-            .collect();
-        let Some(&(created_at_micros, seq, _)) = walked.last() else {
+        let mut keys: Vec<i64> = Vec::with_capacity(wanted);
+        let mut cursor = query.cursor;
+        let mut walked_total = 0;
+        let mut chunk = self.search_chunk * 2;
+        loop {
+            // `coalesce(…)` is an expression the GIN index cannot answer: the planner must walk.
+            let mut walk = Sql::new("SELECT c.created_at, c.seq, coalesce(c.search @@ CAST(");
+            walk.bind(tsquery)
+                .push(" AS tsquery), false) FROM calls c WHERE 1 = 1");
+            push_conditions(&mut walk, &query.filter, resolved, true, None);
+            push_cursor(&mut walk, cursor);
+            let size = chunk.min(budget - walked_total);
+            walk.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
+                .bind(size);
+            let walked: Vec<(i64, i64, bool)> = self.db.all(&walk).await?;
+            walked_total += walked.len() as i64;
+            for (_, seq, hit) in &walked {
+                if *hit {
+                    keys.push(*seq);
+                    if keys.len() == wanted {
+                        return Ok(keys);
+                    }
+                }
+            }
+            let Some(&(created_at_micros, seq, _)) = walked.last() else {
+                return Ok(keys);
+            };
+            cursor = Some(Cursor {
+                created_at_micros,
+                seq,
+            });
+            if (walked.len() as i64) < size {
+                return Ok(keys);
+            }
+            if walked_total >= budget {
+                break;
+            }
+            chunk *= 2;
+        }
+        let Some(Cursor {
+            created_at_micros,
+            seq,
+        }) = cursor
+        else {
             return Ok(keys);
         };
-        if keys.len() == wanted || (walked.len() as i64) < budget {
-            return Ok(keys);
-        }
         // `+ 0`: no index yields this order, so the planner reads the matches from the GIN
         // index and sorts them instead of walking on.
         let mut rest = Sql::new("SELECT c.seq FROM calls c WHERE 1 = 1");
@@ -510,10 +536,12 @@ pub(crate) const RARE_MATCHES: i64 = 20_000;
 /// this many calls before it turns to the search index.
 pub(crate) const SEARCH_CHUNK: i64 = 2_000;
 
-/// PostgreSQL walks this many chunks of calls before it turns to the search index: each
-/// walked row and each match read from the index cost about the same (a heap page), and at
-/// 1M calls the two meet near 1% matches, 6,000 rows to find a page.
-const PG_WALK_CHUNKS: i64 = 3;
+/// PostgreSQL walks at most this many `SEARCH_CHUNK`s of calls (in chunks of 2, 4, 8 …)
+/// before it turns to the search index. Measured at 10M calls: a walked row costs about
+/// 3.5 µs, a match read from the GIN index about 7 µs (a heap page each, then a sort), so the
+/// walk wins down to about 0.2% matches, and 32,000 rows (about 110 ms) find a page of
+/// words in 0.16% of calls. Rarer words then cost the walk plus at most about 16,000 matches.
+const PG_WALK_CHUNKS: i64 = 16;
 
 /// How a search is answered (see `search_plan`).
 enum Search {
@@ -547,36 +575,59 @@ fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
 }
 
 /// The search for the filter's text, in the dialect's query language (FTS5 or tsquery):
-/// every word, the last one as a prefix (typing in progress), and the scope tokens of the
-/// operation and model filters, so that the search index itself narrows to them. `Some("")`
-/// when the text has no words (nothing matches).
+/// every word, whole unless typed with a trailing `*`, narrowed to the operation and model
+/// filters inside the search index itself. `Some("")` when the text has no words (nothing
+/// matches).
+///
+/// SQLite adds the scope tokens `rlop<id>`/`rlmd<id>` to the query. PostgreSQL looks words up
+/// qualified by the operation (`<id>~word`, see `pg_search_lexemes`): a word common elsewhere
+/// but absent from the operation is then an empty list in the GIN index, not the
+/// intersection of two long ones.
 fn search_text(dialect: Dialect, filter: &CallFilter, resolved: &Resolved) -> Option<String> {
     let text = filter.q.as_deref()?;
     let terms = search_terms(text);
     if terms.is_empty() {
         return Some(String::new());
     }
-    let (quote, prefix, and, or): (fn(&str) -> String, _, _, _) = match dialect {
-        Dialect::Sqlite => (|term| format!("\"{term}\""), "*", " AND ", " OR "),
-        // Terms are alphanumeric words: nothing in them needs quoting in a tsquery.
-        Dialect::Postgres => (|term| term.to_string(), ":*", " & ", " | "),
+    let operation = match resolved.operation_id {
+        Some(Some(id)) => Some(id),
+        _ => None,
     };
-    let last = terms.len() - 1;
-    let mut words: Vec<String> = terms
-        .iter()
-        .enumerate()
-        .map(|(i, term)| match i == last {
-            true => format!("{}{prefix}", quote(term)),
-            false => quote(term),
-        })
-        .collect();
-    if let Some(Some(id)) = resolved.operation_id {
-        words.push(format!("{OPERATION_TOKEN}{id}"));
-    }
+    let mut words: Vec<String> = match dialect {
+        Dialect::Sqlite => terms
+            .iter()
+            .map(|t| format!("\"{}\"{}", t.word, if t.prefix { "*" } else { "" }))
+            .chain(operation.map(|id| format!("{OPERATION_TOKEN}{id}")))
+            .collect(),
+        // Words are letters and digits (and `~` after the operation id): nothing in them
+        // needs quoting in a tsquery.
+        Dialect::Postgres => terms
+            .iter()
+            .map(|t| {
+                let word = match operation {
+                    Some(id) => pg_scoped_word(id, &t.word),
+                    None => t.word.clone(),
+                };
+                if t.prefix {
+                    format!("{word}:*")
+                } else {
+                    word
+                }
+            })
+            .collect(),
+    };
     if let Some(ids) = &resolved.model_ids {
+        let or = match dialect {
+            Dialect::Sqlite => " OR ",
+            Dialect::Postgres => " | ",
+        };
         let any: Vec<String> = ids.iter().map(|id| format!("{MODEL_TOKEN}{id}")).collect();
         words.push(format!("({})", any.join(or)));
     }
+    let and = match dialect {
+        Dialect::Sqlite => " AND ",
+        Dialect::Postgres => " & ",
+    };
     Some(words.join(and))
 }
 

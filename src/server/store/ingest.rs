@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    id_text, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS, MODEL_TOKEN,
-    OPERATION_TOKEN,
+    id_text, pg_scoped_word, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS,
+    MODEL_TOKEN,
 };
 use crate::model::ingest::NewCall;
 
@@ -223,9 +223,11 @@ const PG_MAX_WORD_BYTES: usize = 200;
 /// Text PostgreSQL's search indexes per call (a tsvector may not exceed 1 MB).
 const PG_MAX_SEARCH_BYTES: usize = 400_000;
 
-/// PostgreSQL's search document: the distinct words of the input and output, split and
-/// lowercased exactly as search terms are (`model::search_terms`), as tsvector text. Alphanumeric
-/// words need no quoting, and without positions the index is as lean as SQLite's `detail=none`.
+/// PostgreSQL's search document, as tsvector text: the model's scope lexeme `rlmd<id>`, then
+/// the distinct words of the input and output, split and lowercased exactly as search terms
+/// are (`model::search_terms`), each twice: as itself (searches over all operations) and
+/// qualified by the operation (`pg_scoped_word`, searches within one). Alphanumeric words need
+/// no quoting, and without positions the index is as lean as SQLite's `detail=none`.
 pub(crate) fn pg_search_lexemes(
     operation_id: i64,
     model_id: i64,
@@ -233,21 +235,22 @@ pub(crate) fn pg_search_lexemes(
     output: &str,
 ) -> String {
     let mut seen = HashSet::new();
-    // The scope lexemes first (see `search_document`): the index narrows to an operation or
-    // model itself, as on SQLite.
-    let mut document = format!("{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id}");
+    let mut document = format!("{MODEL_TOKEN}{model_id}");
     let words = [input_words, output]
         .into_iter()
         .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
         .filter(|word| !word.is_empty() && word.len() <= PG_MAX_WORD_BYTES);
     for word in words {
         let word = word.to_lowercase();
-        if document.len() + word.len() + 1 > PG_MAX_SEARCH_BYTES {
+        let scoped = pg_scoped_word(operation_id, &word);
+        if document.len() + word.len() + scoped.len() + 2 > PG_MAX_SEARCH_BYTES {
             break;
         }
         if seen.insert(word.clone()) {
             document.push(' ');
             document.push_str(&word);
+            document.push(' ');
+            document.push_str(&scoped);
         }
     }
     document
@@ -460,9 +463,17 @@ mod tests {
             "Refund REFUND for order #123",
             "l'été: refund-request",
         );
-        assert_eq!(document, "rlop3 rlmd9 refund for order 123 l été request");
+        assert_eq!(
+            document,
+            "rlmd9 refund 3~refund for 3~for order 3~order 123 3~123 l 3~l été 3~été request 3~request"
+        );
         let terms = crate::model::search_terms("refund-request été");
-        assert!(terms.iter().all(|t| document.split(' ').any(|w| w == t)));
+        for term in terms {
+            assert!(document.split(' ').any(|w| w == term.word));
+            assert!(document
+                .split(' ')
+                .any(|w| w == pg_scoped_word(3, &term.word)));
+        }
     }
 
     #[test]
@@ -470,11 +481,11 @@ mod tests {
         let long_word = "x".repeat(PG_MAX_WORD_BYTES + 1);
         assert_eq!(
             pg_search_lexemes(1, 2, &format!("a {long_word} b"), ""),
-            "rlop1 rlmd2 a b"
+            "rlmd2 a 1~a b 1~b"
         );
         let many: String = (0..200_000).map(|i| format!("w{i} ")).collect();
         let document = pg_search_lexemes(1, 2, &many, "");
         assert!(document.len() <= PG_MAX_SEARCH_BYTES);
-        assert!(document.starts_with("rlop1 rlmd2 w0 w1 w2"));
+        assert!(document.starts_with("rlmd2 w0 1~w0 w1 1~w1"));
     }
 }

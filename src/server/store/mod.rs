@@ -265,6 +265,12 @@ pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
 pub(crate) const OPERATION_TOKEN: &str = "rlop";
 pub(crate) const MODEL_TOKEN: &str = "rlmd";
 
+/// A word as PostgreSQL's search document holds it a second time, qualified by the call's
+/// operation: `<operation id>~word`. `~` never occurs in a search word.
+pub(crate) fn pg_scoped_word(operation_id: i64, word: &str) -> String {
+    format!("{operation_id}~{word}")
+}
+
 /// The input column of a call's search document: scope tokens, then the input's words.
 pub(crate) fn search_document(operation_id: i64, model_id: i64, input_words: &str) -> String {
     format!("{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id}\n{input_words}")
