@@ -13,8 +13,11 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [["list"]],
+  globalSetup: "./tests/setup.ts",
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Signed in as the admin (tests/setup.ts); tests about other people open their own context.
+    storageState: "../target/e2e/admin.json",
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -31,12 +34,17 @@ export default defineConfig({
   },
   webServer: {
     cwd: "..",
+    // A fresh database with demo calls, a person per role and an all-scope API key for the
+    // tests' own API calls (see tests/setup.ts for how they are used).
     command: [
       "rm -rf target/e2e && mkdir -p target/e2e",
-      "./target/release/redline demo --calls 3000 --database sqlite://target/e2e/e2e.db",
-      `exec ./target/release/redline serve --addr 127.0.0.1:${port} --database sqlite://target/e2e/e2e.db`,
+      "export REDLINE_DATABASE_URL=sqlite://target/e2e/e2e.db REDLINE_ADMIN_PASSWORD=e2e-admin-password",
+      "./target/release/redline demo --calls 3000 > /dev/null",
+      "for role in reviewer lead engineer; do echo e2e-$role-password | ./target/release/redline user add e2e-$role --role $role --password-stdin > /dev/null; done",
+      "./target/release/redline key create --user admin --name e2e --scope ingest,read,review,export > target/e2e/key.txt",
+      `exec ./target/release/redline serve --addr 127.0.0.1:${port}`,
     ].join(" && "),
-    url: `http://127.0.0.1:${port}/api/v1/calls?limit=1`,
+    url: `http://127.0.0.1:${port}/readyz`,
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: "ignore",

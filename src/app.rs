@@ -5,8 +5,13 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::api::accounts::load_viewer;
+use crate::model::auth::{Capability, Viewer};
+use crate::pages::admin::{AdminPage, AuditPage};
 use crate::pages::call::CallPage;
 use crate::pages::feed::FeedPage;
+use crate::pages::keys::KeysPage;
+use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 
 /// The document around the app, rendered on the server only.
@@ -40,6 +45,8 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    let viewer = Resource::new(|| (), |_| load_viewer());
+
     view! {
         <Stylesheet id="leptos" href="/pkg/redline.css"/>
         <Title formatter=|title: String| if title.is_empty() { "Redline".to_string() } else { format!("{title} · Redline") }/>
@@ -49,16 +56,45 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true"></span>
                     "Redline"
                 </a>
-                <nav class="topnav" aria-label="Main">
-                    <a href="/calls">"Calls"</a>
-                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        viewer.await.ok().flatten().map(|viewer| view! { <Account viewer/> })
+                    })}
+                </Transition>
             </header>
             <main class="main">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/calls") view=FeedPage ssr=SsrMode::Async/>
                     <Route path=path!("/calls/:id") view=CallPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The navigation the signed-in person may use, their name and role, and sign-out (a plain
+/// form post: it works before the page's WebAssembly loads).
+#[component]
+fn Account(viewer: Viewer) -> impl IntoView {
+    let keys = viewer.can(Capability::ApiKeys);
+    let admin = viewer.can(Capability::Admin);
+    view! {
+        <nav class="topnav" aria-label="Main">
+            <a href="/calls">"Calls"</a>
+            {keys.then(|| view! { <a href="/keys" data-testid="nav-keys">"API keys"</a> })}
+            {admin.then(|| view! { <a href="/admin" data-testid="nav-admin">"Users"</a> })}
+            {admin.then(|| view! { <a href="/admin/audit">"Audit log"</a> })}
+        </nav>
+        <div class="account">
+            <span class="account-name" data-testid="viewer">{viewer.name.clone()}</span>
+            <span class="chip">{viewer.role.as_str()}</span>
+            <form method="post" action="/auth/logout">
+                <button class="button ghost" type="submit" data-testid="logout">"Sign out"</button>
+            </form>
+        </div>
     }
 }

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use leptos::config::LeptosOptions;
+use redline::model::auth::{Role, Scope};
+use redline::server::auth::manage::{self, Actor};
+use redline::server::auth::{ensure_admin, Auth, AuthConfig};
 use redline::server::store::{redact, Store, StoreOptions};
 use redline::server::{bench, demo, router, state::AppState, worker};
 
@@ -46,6 +49,90 @@ enum Command {
     /// Queue a background job, or list jobs.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Manage users: add, set-role, disable, enable, reset, list.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys: create, list, revoke.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints a generated password once unless --password-stdin is given.
+    Add {
+        name: String,
+        /// reviewer, lead, engineer or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// Change a user's role.
+    SetRole {
+        name: String,
+        role: String,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// Disable a user: their sessions end and their API keys stop working at once.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// Set a new password (generated and printed once, or from --password-stdin); ends the
+    /// user's sessions.
+    Reset {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key and print it once (only its hash is stored).
+    Create {
+        /// Scopes, comma-separated: ingest, read, review, export.
+        #[arg(long)]
+        scope: String,
+        /// What the key is for (e.g. the service that uses it).
+        #[arg(long, default_value = "service")]
+        name: String,
+        /// The engineer or admin who owns the key.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
+    /// Revoke a key by its id (see `key list`); it stops working at once.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        target: TargetDatabase,
+    },
 }
 
 /// How to connect to the database (URL aside); shared by every command.
@@ -97,7 +184,7 @@ enum JobCommand {
         #[arg(long, default_value = "{}")]
         payload: String,
         #[command(flatten)]
-        target: JobDatabase,
+        target: TargetDatabase,
     },
     /// List the newest jobs.
     List {
@@ -105,13 +192,13 @@ enum JobCommand {
         #[arg(long, default_value_t = 20)]
         limit: i64,
         #[command(flatten)]
-        target: JobDatabase,
+        target: TargetDatabase,
     },
 }
 
-/// The database a job command works on.
+/// The database a job, user or key command works on.
 #[derive(clap::Args)]
-struct JobDatabase {
+struct TargetDatabase {
     /// Database URL.
     #[arg(
         long,
@@ -123,7 +210,7 @@ struct JobDatabase {
     db: DbArgs,
 }
 
-impl JobDatabase {
+impl TargetDatabase {
     async fn open(&self) -> Result<Store, AnyError> {
         Ok(Store::open_with(&self.database, &self.db.options()).await?)
     }
@@ -152,6 +239,22 @@ struct ServeArgs {
     /// Run no background worker in this instance (others on the same database still do).
     #[arg(long)]
     no_worker: bool,
+    /// Sign-in sessions end after this many idle minutes.
+    #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
+    session_idle_minutes: u64,
+    /// Sign-in sessions end this many hours after sign-in, used or not.
+    #[arg(long, env = "REDLINE_SESSION_MAX_HOURS", default_value_t = 168)]
+    session_max_hours: u64,
+    /// Always mark the session cookie Secure (it is already when a proxy says
+    /// X-Forwarded-Proto: https).
+    #[arg(long, env = "REDLINE_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Requests handled at once; more are answered 503 at once.
+    #[arg(long, env = "REDLINE_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
+    /// A request not answered in this many seconds is stopped with 408.
+    #[arg(long, env = "REDLINE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -184,6 +287,8 @@ async fn main() -> ExitCode {
         Command::Demo(args) => run_demo(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Job(command) => run_job_command(command).await,
+        Command::User(command) => run_user_command(command).await,
+        Command::Key(command) => run_key_command(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -221,6 +326,7 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
     if args.demo && store.is_empty().await? {
         demo::fill(&store, &demo::DemoOptions::new(args.demo_calls, 7)).await?;
     }
+    first_admin(&store).await?;
 
     let mut leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
@@ -230,8 +336,19 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
     let state = AppState {
         leptos_options,
         store: store.clone(),
+        auth: Auth::new(AuthConfig {
+            idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
+            absolute: Duration::from_secs(args.session_max_hours.max(1) * 3600),
+            secure_cookies: args.secure_cookies,
+            ..AuthConfig::default()
+        }),
     };
-    let app = router::build_router(state);
+    let limits = router::Limits {
+        max_in_flight: args.max_in_flight.max(1),
+        request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        ..router::Limits::default()
+    };
+    let app = router::build_router_with(state, &limits);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -249,9 +366,12 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             stopped,
         ))
     });
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {
         // A job in progress finishes (or its lease lets another instance take it later).
@@ -315,7 +435,170 @@ async fn run_job_command(command: JobCommand) -> Result<(), AnyError> {
 async fn run_demo(args: DemoArgs) -> Result<(), AnyError> {
     let store = Store::open_with(&args.database, &args.db.options()).await?;
     demo::fill(&store, &demo::DemoOptions::new(args.calls, args.seed)).await?;
+    first_admin(&store).await?;
     store.close().await;
+    println!(
+        "Services send calls with an API key of the ingest scope. Create one (printed once):\n  redline key create --user admin --name my-service --scope ingest --database {url}\nthen: curl -H 'Authorization: Bearer rl_…' -H 'content-type: application/json' -d @calls.json http://127.0.0.1:3000/api/v1/calls",
+        url = redact(&args.database)
+    );
+    Ok(())
+}
+
+/// On an empty database, creates the admin (password from REDLINE_ADMIN_PASSWORD, or
+/// generated and logged once).
+async fn first_admin(store: &Store) -> Result<(), AnyError> {
+    let password = std::env::var("REDLINE_ADMIN_PASSWORD").ok();
+    if let Some(generated) = ensure_admin(store, password.as_deref()).await? {
+        tracing::warn!(
+            "created the first user: name \"admin\", password \"{generated}\" (shown once; change it with `redline user reset admin`)"
+        );
+    }
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> Result<Option<String>, AnyError> {
+    if !from_stdin {
+        return Ok(None);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    Ok(Some(password))
+}
+
+fn parse_role(text: &str) -> Result<Role, AnyError> {
+    Role::parse(text).ok_or_else(|| {
+        format!(
+            "unknown role \"{text}\" (roles: {})",
+            Role::ALL.map(Role::as_str).join(", ")
+        )
+        .into()
+    })
+}
+
+async fn run_user_command(command: UserCommand) -> Result<(), AnyError> {
+    let actor = Actor::cli();
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+            target,
+        } => {
+            let role = parse_role(&role)?;
+            let password = read_password(password_stdin)?;
+            let store = target.open().await?;
+            let generated = manage::add_user(&store, &actor, &name, role, password).await;
+            store.close().await;
+            match generated? {
+                Some(password) => println!("added {name} ({role}); password: {password}"),
+                None => println!("added {name} ({role})"),
+            }
+        }
+        UserCommand::SetRole { name, role, target } => {
+            let role = parse_role(&role)?;
+            let store = target.open().await?;
+            let done = manage::set_role(&store, &actor, &name, role).await;
+            store.close().await;
+            done?;
+            println!("{name} is now {role}");
+        }
+        UserCommand::Disable { name, target } => {
+            let store = target.open().await?;
+            let done = manage::set_disabled(&store, &actor, &name, true).await;
+            store.close().await;
+            done?;
+            println!("{name} is disabled; their sessions and API keys stopped working");
+        }
+        UserCommand::Enable { name, target } => {
+            let store = target.open().await?;
+            let done = manage::set_disabled(&store, &actor, &name, false).await;
+            store.close().await;
+            done?;
+            println!("{name} is enabled");
+        }
+        UserCommand::Reset {
+            name,
+            password_stdin,
+            target,
+        } => {
+            let password = read_password(password_stdin)?;
+            let store = target.open().await?;
+            let generated = manage::reset_password(&store, &actor, &name, password).await;
+            store.close().await;
+            match generated? {
+                Some(password) => println!("new password for {name}: {password}"),
+                None => println!("password of {name} changed"),
+            }
+        }
+        UserCommand::List { target } => {
+            let store = target.open().await?;
+            let users = store.list_users().await;
+            store.close().await;
+            for user in users? {
+                println!(
+                    "{:<24} {:<9} {}",
+                    user.name,
+                    user.role,
+                    if user.disabled { "disabled" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_key_command(command: KeyCommand) -> Result<(), AnyError> {
+    let actor = Actor::cli();
+    match command {
+        KeyCommand::Create {
+            scope,
+            name,
+            user,
+            target,
+        } => {
+            let scopes = Scope::parse_list(&scope)?;
+            let store = target.open().await?;
+            let created = manage::create_key(&store, &actor, &user, &name, &scopes).await;
+            store.close().await;
+            let (secret, key) = created?;
+            eprintln!(
+                "created key {} (\"{}\" of {}, scopes {}); it is shown only now:",
+                key.id,
+                key.name,
+                key.owner,
+                Scope::join(&key.scopes)
+            );
+            println!("{secret}");
+        }
+        KeyCommand::List { target } => {
+            let store = target.open().await?;
+            let keys = store.list_keys(None).await;
+            store.close().await;
+            for key in keys? {
+                println!(
+                    "{:>4}  {}…  {:<20} {:<12} {:<22} {}",
+                    key.id,
+                    key.prefix,
+                    key.name,
+                    key.owner,
+                    Scope::join(&key.scopes),
+                    if key.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "live"
+                    }
+                );
+            }
+        }
+        KeyCommand::Revoke { id, target } => {
+            let store = target.open().await?;
+            let done = manage::revoke_key(&store, &actor, id, None).await;
+            store.close().await;
+            done?;
+            println!("key {id} revoked");
+        }
+    }
     Ok(())
 }
 

@@ -251,7 +251,7 @@ async fn requests_get_503_while_postgres_is_down_and_work_again_after() {
     let store = redline::server::store::Store::open_with(&url, &options)
         .await
         .unwrap();
-    let app = Arc::new(http::app_on(store.clone()));
+    let app = Arc::new(http::app_on(store.clone()).await);
     assert_eq!(http::status(&app, "/api/v1/calls").await, 200);
 
     relay.stop().await;
@@ -278,11 +278,14 @@ mod http {
     use redline::server::{router::build_router, state::AppState, store::Store};
     use tower::ServiceExt;
 
-    pub fn app_on(store: Store) -> Router {
-        build_router(AppState {
-            leptos_options: LeptosOptions::builder().output_name("redline").build(),
+    /// The app as a signed-in admin with an all-scope key sees it.
+    pub async fn app_on(store: Store) -> Router {
+        let credentials = crate::common::credentials(&store, "tester").await;
+        let router = build_router(AppState::new(
+            LeptosOptions::builder().output_name("redline").build(),
             store,
-        })
+        ));
+        crate::common::with_credentials(router, credentials)
     }
 
     pub async fn get_text(app: &Router, uri: &str) -> (u16, String) {

@@ -13,15 +13,19 @@ use redline::server::{router::build_router, state::AppState, store::Store};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-fn app(db: &TestDb) -> Router {
-    app_on(db.store.clone())
+/// The app as a signed-in admin with an all-scope key sees it (authorization itself is
+/// tested in `auth.rs`).
+async fn app(db: &TestDb) -> Router {
+    app_on(db.store.clone()).await
 }
 
-fn app_on(store: Store) -> Router {
-    build_router(AppState {
-        leptos_options: LeptosOptions::builder().output_name("redline").build(),
+async fn app_on(store: Store) -> Router {
+    let credentials = common::credentials(&store, "tester").await;
+    let router = build_router(AppState::new(
+        LeptosOptions::builder().output_name("redline").build(),
         store,
-    })
+    ));
+    common::with_credentials(router, credentials)
 }
 
 async fn send(
@@ -76,7 +80,7 @@ async fn stored(app: &Router) -> usize {
 #[tokio::test]
 async fn ingest_creates_calls_and_reports_each() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     let (status, body) = json_call(
         &app,
         "POST",
@@ -114,7 +118,7 @@ async fn ingest_creates_calls_and_reports_each() {
 #[tokio::test]
 async fn resent_calls_are_duplicates_with_the_first_id() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     let batch = json!([
         with(item("op_a", 0, "a"), "external_id", json!("r1")),
         with(item("op_a", 1, "b"), "external_id", json!("r2")),
@@ -136,7 +140,7 @@ async fn resent_calls_are_duplicates_with_the_first_id() {
 #[tokio::test]
 async fn invalid_items_are_reported_and_valid_ones_stored() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     let good = item("op_a", 0, "fine");
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("output");
@@ -206,7 +210,7 @@ async fn invalid_items_are_reported_and_valid_ones_stored() {
 #[tokio::test]
 async fn malformed_or_oversized_bodies_are_refused_whole() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     for body in ["{not json", "42", "{\"items\": []}", "{\"calls\": 3}"] {
         let (status, bytes) = send(&app, "POST", "/api/v1/calls", body.to_string()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "body {body}");
@@ -228,7 +232,7 @@ async fn malformed_or_oversized_bodies_are_refused_whole() {
 #[tokio::test]
 async fn list_filters_and_rejects_bad_parameters() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     let batch = json!([
         item("op_a", 0, "alpha output"),
         with(
@@ -294,7 +298,7 @@ async fn list_filters_and_rejects_bad_parameters() {
 #[tokio::test]
 async fn api_cursor_pages_without_gaps_or_repeats() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     json_call(
         &app,
         "POST",
@@ -330,7 +334,7 @@ async fn api_cursor_pages_without_gaps_or_repeats() {
 #[tokio::test]
 async fn the_feed_page_renders_on_the_server_with_text_escaped() {
     let db = TestDb::new().await;
-    let app = app(&db);
+    let app = app(&db).await;
     let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     json_call(
         &app,

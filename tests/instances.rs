@@ -48,7 +48,7 @@ async fn start(db: &TestDb, name: &str) -> Instance {
         .spawn()
         .expect("start redline serve");
     for _ in 0..300 {
-        if let Ok((200, _)) = request(port, "GET", "/readyz", "").await {
+        if let Ok((200, _)) = request(port, "GET", "/readyz", "", "none").await {
             return Instance {
                 name: name.into(),
                 port,
@@ -69,11 +69,12 @@ async fn request(
     method: &str,
     path: &str,
     body: &str,
+    authorization: &str,
 ) -> std::io::Result<(u16, String)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Authorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
@@ -93,8 +94,10 @@ async fn request(
     Ok((status, body))
 }
 
-async fn json(port: u16, method: &str, path: &str, body: &str) -> Value {
-    let (status, text) = request(port, method, path, body).await.expect("request");
+async fn json(port: u16, method: &str, path: &str, body: &str, authorization: &str) -> Value {
+    let (status, text) = request(port, method, path, body, authorization)
+        .await
+        .expect("request");
     assert!(status < 300, "{method} {path}: {status} {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
 }
@@ -102,17 +105,18 @@ async fn json(port: u16, method: &str, path: &str, body: &str) -> Value {
 #[tokio::test]
 async fn two_instances_share_data_and_run_each_job_once() {
     let db = TestDb::new().await;
+    let key = common::credentials(&db.store, "tester").await.authorization;
     let a = start(&db, "instance-a").await;
     let b = start(&db, "instance-b").await;
 
     // Ingested through A, listed and opened through B.
     let batch = json!([item("op_a", 1, "first"), item("op_a", 2, "second")]);
-    let ingested = json(a.port, "POST", "/api/v1/calls", &batch.to_string()).await;
+    let ingested = json(a.port, "POST", "/api/v1/calls", &batch.to_string(), &key).await;
     let id = ingested["results"][1]["id"]
         .as_str()
         .expect("an id")
         .to_string();
-    let listed = json(b.port, "GET", "/api/v1/calls?operation=op_a", "").await;
+    let listed = json(b.port, "GET", "/api/v1/calls?operation=op_a", "", &key).await;
     let previews: Vec<&str> = listed["calls"]
         .as_array()
         .expect("calls")
@@ -120,7 +124,7 @@ async fn two_instances_share_data_and_run_each_job_once() {
         .filter_map(|c| c["output_preview"].as_str())
         .collect();
     assert_eq!(previews, ["second", "first"]);
-    let call = json(b.port, "GET", &format!("/api/v1/calls/{id}"), "").await;
+    let call = json(b.port, "GET", &format!("/api/v1/calls/{id}"), "", &key).await;
     assert_eq!(call["output"], "second");
 
     // Jobs queued once are run once, by one instance or the other.

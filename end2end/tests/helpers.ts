@@ -1,4 +1,26 @@
-import { APIRequestContext, expect, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { APIRequestContext, Browser, expect, Page } from "@playwright/test";
+
+/** The all-scope API key the test server was started with (see playwright.config.ts). */
+export function apiKey(): string {
+  return readFileSync("../target/e2e/key.txt", "utf8").trim();
+}
+
+export function authorization(key = apiKey()) {
+  return { Authorization: `Bearer ${key}` };
+}
+
+/** A browser context signed in as one of the e2e people (e2e-reviewer, e2e-lead, …). */
+export async function signedInAs(browser: Browser, role: "reviewer" | "lead" | "engineer") {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByTestId("login-name").fill(`e2e-${role}`);
+  await page.getByTestId("login-password").fill(`e2e-${role}-password`);
+  await page.getByTestId("login-submit").click();
+  await expect(page).toHaveURL(/\/calls$/);
+  return { context, page };
+}
 
 /** A fresh operation name per test, so tests never see each other's calls. */
 export function uniqueOperation(prefix: string): string {
@@ -35,7 +57,7 @@ export function call(fields: CallFields) {
 }
 
 export async function ingest(request: APIRequestContext, calls: unknown[]) {
-  const response = await request.post("/api/v1/calls", { data: calls });
+  const response = await request.post("/api/v1/calls", { data: calls, headers: authorization() });
   expect(response.status()).toBe(200);
   const body = await response.json();
   expect(body.invalid).toBe(0);

@@ -21,13 +21,13 @@ pub enum FeedOutcome {
 }
 
 #[cfg(feature = "ssr")]
-fn store() -> Result<crate::server::store::Store, ServerFnError> {
+pub(crate) fn store() -> Result<crate::server::store::Store, ServerFnError> {
     use_context::<crate::server::store::Store>()
         .ok_or_else(|| ServerFnError::new("the store is not available"))
 }
 
 #[cfg(feature = "ssr")]
-fn internal(error: crate::server::store::StoreError) -> ServerFnError {
+pub(crate) fn internal(error: crate::server::store::StoreError) -> ServerFnError {
     use axum::http::StatusCode;
     let unavailable = error.is_unavailable();
     // The page (or the server function's own response) carries the status: 503 tells a
@@ -48,7 +48,7 @@ fn internal(error: crate::server::store::StoreError) -> ServerFnError {
 }
 
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).
-#[server]
+#[server(endpoint = "load_feed")]
 pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
     let pairs = crate::model::decode_query(&search);
     let query = match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
@@ -69,13 +69,13 @@ pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
 }
 
 /// Operations, model versions and tags for the filter bar.
-#[server]
+#[server(endpoint = "load_filter_choices")]
 pub async fn load_filter_choices() -> Result<FilterChoices, ServerFnError> {
     store()?.filter_choices().await.map_err(internal)
 }
 
 /// One call in full; `None` when no call has that id.
-#[server]
+#[server(endpoint = "load_call")]
 pub async fn load_call(id: String) -> Result<Option<CallDetail>, ServerFnError> {
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Ok(None);

@@ -1,3 +1,4 @@
 //! Server functions the pages call: thin wrappers that parse, call the store and map errors.
 
+pub mod accounts;
 pub mod calls;

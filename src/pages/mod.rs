@@ -1,5 +1,8 @@
 //! One module per route: views only, data through `api`.
 
+pub mod admin;
 pub mod call;
 pub mod feed;
+pub mod keys;
+pub mod login;
 pub mod not_found;

@@ -144,7 +144,8 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             let mut server = start_server(&args, &http_url).await?;
             let addr = format!("127.0.0.1:{}", args.port);
             let t = Instant::now();
-            let sent = send_batches(&addr, bodies, args.connections).await;
+            let creds = bench_credentials(&http_url).await?;
+            let sent = send_batches(&addr, bodies, args.connections, &creds).await;
             let http_time = t.elapsed();
             let created = match sent {
                 Ok(created) => created,
@@ -228,6 +229,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     // 5. The page a reviewer opens, rendered by the server; then its memory.
     report.line("### `/calls` page and server".to_string());
     report.line(String::new());
+    let page_creds = bench_credentials(&http_url).await?;
     for path in [
         "/calls",
         "/calls?operation=billing_extract&verdict=incorrect",
@@ -235,7 +237,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         let mut samples = Vec::new();
         for _ in 0..args.samples.min(100) {
             let t = Instant::now();
-            let (status, body) = request(&addr, "GET", path, None).await?;
+            let (status, body) = request(&addr, "GET", path, None, &page_creds).await?;
             samples.push(t.elapsed());
             if status != 200 || body.len() < 1_000 {
                 return Err(
@@ -380,7 +382,7 @@ async fn start_server(args: &BenchArgs, url: &str) -> Result<tokio::process::Chi
         .spawn()?;
     let addr = format!("127.0.0.1:{}", args.port);
     for _ in 0..100 {
-        if let Ok((200, _)) = request(&addr, "GET", "/api/v1/calls?limit=1", None).await {
+        if let Ok((200, _)) = request(&addr, "GET", "/readyz", None, &Creds::default()).await {
             return Ok(child);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -402,12 +404,14 @@ async fn send_batches(
     addr: &str,
     bodies: Vec<Bytes>,
     connections: usize,
+    creds: &Creds,
 ) -> Result<usize, AnyError> {
     let queue = std::sync::Arc::new(tokio::sync::Mutex::new(bodies.into_iter().enumerate()));
     let mut tasks = Vec::new();
     for _ in 0..connections.max(1) {
         let queue = queue.clone();
         let addr = addr.to_string();
+        let authorization = creds.authorization.clone();
         tasks.push(tokio::spawn(async move {
             let mut sender = connect(&addr).await?;
             let mut created = 0usize;
@@ -417,6 +421,7 @@ async fn send_batches(
                 let req = hyper::Request::post("/api/v1/calls")
                     .header("host", &addr)
                     .header("content-type", "application/json")
+                    .header("authorization", &authorization)
                     .body(Full::new(body))?;
                 let res = sender.send_request(req).await?;
                 let status = res.status();
@@ -454,18 +459,57 @@ async fn connect(
     Ok(sender)
 }
 
+/// A bench user's API key (every scope) and signed-in session, made in the database the
+/// server uses, as a service and a reviewer would hold them.
+#[derive(Clone, Debug, Default)]
+struct Creds {
+    authorization: String,
+    cookie: String,
+}
+
+async fn bench_credentials(url: &str) -> Result<Creds, AnyError> {
+    use crate::model::auth::{Role, Scope};
+    use crate::server::auth::manage::{self, Actor};
+    use crate::server::auth::secrets;
+    let store = Store::open(url).await?;
+    let name = "bench";
+    if store.find_user(name).await?.is_none() {
+        manage::add_user(&store, &Actor::cli(), name, Role::Engineer, None).await?;
+    }
+    let (key, _) = manage::create_key(&store, &Actor::cli(), name, "bench", &Scope::ALL).await?;
+    let user = store
+        .find_user(name)
+        .await?
+        .ok_or("the bench user vanished")?;
+    let token = secrets::random_hex(32)?;
+    store
+        .create_session(&secrets::token_hash(&token), user.id, None, Utc::now())
+        .await?;
+    store.close().await;
+    Ok(Creds {
+        authorization: format!("Bearer {key}"),
+        cookie: format!("redline_session={token}"),
+    })
+}
+
 async fn request(
     addr: &str,
     method: &str,
     path: &str,
     body: Option<Bytes>,
+    creds: &Creds,
 ) -> Result<(u16, Bytes), AnyError> {
     let mut sender = connect(addr).await?;
-    let req = hyper::Request::builder()
+    let mut req = hyper::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", addr)
-        .body(Full::new(body.unwrap_or_default()))?;
+        .header("host", addr);
+    if !creds.authorization.is_empty() {
+        req = req
+            .header("authorization", &creds.authorization)
+            .header("cookie", &creds.cookie);
+    }
+    let req = req.body(Full::new(body.unwrap_or_default()))?;
     let res = sender.send_request(req).await?;
     let status = res.status().as_u16();
     Ok((status, res.into_body().collect().await?.to_bytes()))

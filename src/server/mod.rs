@@ -1,5 +1,6 @@
 //! Server-only code: state, the store (all SQL), REST handlers, the router, CLI commands.
 
+pub mod auth;
 pub mod bench;
 pub mod demo;
 pub mod error;

@@ -4,40 +4,159 @@ use std::time::Duration;
 
 use std::time::Instant;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{Redirect, Response};
-use axum::routing::get;
-use axum::Router;
-use leptos::prelude::provide_context;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{BoxError, Json, Router};
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 
-use super::rest;
 use super::state::AppState;
+use super::{auth, rest};
 use crate::app::{shell, App};
 
+/// Limits every request shares (see `docs/decisions.md`, "Hardening").
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body anywhere (the ingest route allows 10 MB itself).
+    pub max_body_bytes: usize,
+    /// A request not answered in this time gets 408.
+    pub request_timeout: Duration,
+    /// Requests in progress at once; more are refused with 503 at once instead of queuing.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 12 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 256,
+        }
+    }
+}
+
 pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, &Limits::default())
+}
+
+pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let routes = generate_route_list(App);
     let context_store = state.store.clone();
     let shell_options = state.leptos_options.clone();
+    let timeout = limits.request_timeout;
+    let guard = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(move |error: BoxError| async move {
+            overloaded(error, timeout)
+        }))
+        .load_shed()
+        // One semaphore for the whole app: a router applies layers to each route separately.
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+        .timeout(limits.request_timeout);
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/calls") }))
         // Liveness: the process answers. Readiness: and so does its database.
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/auth/login", post(auth::handlers::login))
+        .route("/auth/logout", post(auth::handlers::logout))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_store.clone()),
+            {
+                let store = context_store.clone();
+                move || page_context(store.clone())
+            },
             move || shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(move || page_context(context_store.clone()), shell))
         // A panic in a handler becomes a 500 for that request, not a dropped connection.
         .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware::authorize,
+        ))
+        // A declared length over the limit is refused at once with a JSON message; a streamed
+        // body is cut off at the limit by the layer below it.
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(middleware::from_fn({
+            let max = limits.max_body_bytes;
+            move |request: Request, next: Next| refuse_oversized(request, next, max)
+        }))
+        .layer(guard)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// What pages and server functions find in their context: the store, and this response's
+/// CSP nonce for the scripts the page carries.
+fn page_context(store: crate::server::store::Store) {
+    provide_context(store);
+    let parts = use_context::<axum::http::request::Parts>();
+    if let Some(nonce) = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<auth::middleware::CspNonce>())
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
+    }
+}
+
+async fn refuse_oversized(request: Request, next: Next, max: usize) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        let limit = if max >= 1024 * 1024 {
+            format!("{} MB", max / (1024 * 1024))
+        } else {
+            format!("{} KB", max / 1024)
+        };
+        let message = format!("the request body is larger than {limit}");
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Json(serde_json::json!({ "error": message })),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// The answer when a request waited too long or the server is full.
+fn overloaded(error: BoxError, timeout: Duration) -> Response {
+    let (status, message) = if error.is::<tower::timeout::error::Elapsed>() {
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request took longer than {} s and was stopped",
+                timeout.as_secs()
+            ),
+        )
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is busy; try again shortly".to_string(),
+        )
+    } else {
+        tracing::error!(%error, "request failed in the guard layers");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; see the server log".to_string(),
+        )
+    };
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 async fn ready(

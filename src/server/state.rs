@@ -3,10 +3,23 @@
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::auth::Auth;
 use super::store::Store;
 
 #[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub auth: Auth,
+}
+
+impl AppState {
+    /// State with the default sign-in settings.
+    pub fn new(leptos_options: LeptosOptions, store: Store) -> AppState {
+        AppState {
+            leptos_options,
+            store,
+            auth: Auth::default(),
+        }
+    }
 }

@@ -186,3 +186,66 @@ pub fn with(mut value: Value, key: &str, field: Value) -> Value {
 pub fn new_call(value: &Value) -> NewCall {
     validate_call(value, Utc::now()).expect("test item is valid")
 }
+
+/// A signed-in person and an API key, made straight in the store, for tests that are not
+/// about signing in.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// `Bearer rl_…` with every scope.
+    pub authorization: String,
+    /// `redline_session=…` of the same person.
+    pub cookie: String,
+}
+
+/// An admin `name` with a session and a key of every scope.
+pub async fn credentials(store: &Store, name: &str) -> Credentials {
+    use redline::model::auth::{Role, Scope};
+    use redline::server::auth::manage::{self, Actor};
+    use redline::server::auth::secrets;
+    manage::add_user(
+        store,
+        &Actor::cli(),
+        name,
+        Role::Admin,
+        Some("test-password-1".into()),
+    )
+    .await
+    .expect("add the test user");
+    let (key, _) = manage::create_key(store, &Actor::cli(), name, "tests", &Scope::ALL)
+        .await
+        .expect("create the test key");
+    let user = store
+        .find_user(name)
+        .await
+        .expect("read the test user")
+        .expect("the test user exists");
+    let token = secrets::random_hex(32).expect("randomness");
+    store
+        .create_session(&secrets::token_hash(&token), user.id, None, Utc::now())
+        .await
+        .expect("start the test session");
+    Credentials {
+        authorization: format!("Bearer {key}"),
+        cookie: format!("redline_session={token}"),
+    }
+}
+
+/// The router with `credentials` added to every request (as a logged-in browser and a
+/// service with a key would send them).
+pub fn with_credentials(router: axum::Router, credentials: Credentials) -> axum::Router {
+    use axum::http::HeaderValue;
+    let authorization = HeaderValue::from_str(&credentials.authorization).expect("header value");
+    let cookie = HeaderValue::from_str(&credentials.cookie).expect("header value");
+    router.layer(tower::util::MapRequestLayer::new(
+        move |mut request: axum::http::Request<axum::body::Body>| {
+            let headers = request.headers_mut();
+            if !headers.contains_key("authorization") {
+                headers.insert("authorization", authorization.clone());
+            }
+            if !headers.contains_key("cookie") {
+                headers.insert("cookie", cookie.clone());
+            }
+            request
+        },
+    ))
+}

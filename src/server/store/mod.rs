@@ -6,6 +6,7 @@
 //! connecting and tuning (`sqlite.rs`, `postgres.rs`), full-text search (`feed.rs`, `ingest.rs`),
 //! row locks (`reviews.rs`, `jobs.rs`) and disk/maintenance statements (here).
 
+mod accounts;
 mod feed;
 mod ingest;
 mod jobs;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use accounts::{AuditQuery, KeyOwner, NewAudit, NewKey, SessionUser, UserRecord};
 pub use ingest::{raw_insert_calls, InsertOutcome};
 pub use jobs::{Job, JobState};
 pub use postgres::{describe_server, reset_schema};

@@ -1,0 +1,262 @@
+//! Server functions for the signed-in person, API keys, users and the audit log. The router's
+//! policy checks the caller before these run; each checks again, since a page rendered on the
+//! server calls them directly.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::auth::{AuditEntry, KeySummary, UserSummary, Viewer};
+
+/// A key just created: the secret is in this answer and nowhere else, ever.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedKey {
+    pub secret: String,
+    pub key: KeySummary,
+}
+
+/// The outcome of a change on the admin page: what to tell the admin, and a generated
+/// password to show once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserChange {
+    pub message: String,
+    pub password: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use axum::http::StatusCode;
+    use leptos::prelude::*;
+
+    use crate::model::auth::Capability;
+    use crate::server::auth::manage::{Actor, ManageError};
+    use crate::server::auth::{Caller, ClientAddress};
+
+    /// The caller and their address, as the router's middleware found them.
+    pub fn caller() -> (Caller, ClientAddress) {
+        let parts = use_context::<axum::http::request::Parts>();
+        let get = |parts: &axum::http::request::Parts| {
+            (
+                parts.extensions.get::<Caller>().cloned(),
+                parts.extensions.get::<ClientAddress>().cloned(),
+            )
+        };
+        match parts.as_ref().map(get) {
+            Some((Some(caller), address)) => (caller, address.unwrap_or_default()),
+            _ => (Caller::Anonymous, ClientAddress::default()),
+        }
+    }
+
+    fn status(code: StatusCode) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(code);
+        }
+    }
+
+    /// The signed-in person if their role has `capability`; otherwise the refusal.
+    pub fn require(capability: Capability) -> Result<(Caller, ClientAddress), ServerFnError> {
+        let (caller, address) = caller();
+        match &caller {
+            Caller::Person(_) if caller.can(capability) => Ok((caller, address)),
+            Caller::Person(person) => {
+                status(StatusCode::FORBIDDEN);
+                Err(ServerFnError::new(format!(
+                    "the {} role may not do this",
+                    person.role
+                )))
+            }
+            _ => {
+                status(StatusCode::UNAUTHORIZED);
+                Err(ServerFnError::new("sign in first"))
+            }
+        }
+    }
+
+    pub fn actor(caller: &Caller, address: &ClientAddress) -> Actor {
+        Actor::of(caller, address)
+    }
+
+    /// A refused change is the person's mistake (400/404), a store failure the server's.
+    pub fn manage_error(error: ManageError) -> ServerFnError {
+        match error {
+            ManageError::Invalid(message) => {
+                status(StatusCode::BAD_REQUEST);
+                ServerFnError::new(message)
+            }
+            ManageError::NotFound(message) => {
+                status(StatusCode::NOT_FOUND);
+                ServerFnError::new(message)
+            }
+            ManageError::Store(error) => crate::api::calls::internal(error),
+        }
+    }
+}
+
+/// The signed-in person, or `None`.
+#[server(endpoint = "viewer")]
+pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    Ok(guard::caller().0.viewer())
+}
+
+/// API keys: one's own (admins: everyone's), newest first.
+#[server(endpoint = "list_keys")]
+pub async fn list_keys() -> Result<Vec<KeySummary>, ServerFnError> {
+    use crate::model::auth::Capability;
+    use crate::server::auth::Caller;
+    let (caller, _) = guard::require(Capability::ApiKeys)?;
+    let owner = match &caller {
+        Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
+        _ => None,
+    };
+    crate::api::calls::store()?
+        .list_keys(owner)
+        .await
+        .map_err(crate::api::calls::internal)
+}
+
+/// Creates a key for the caller with the comma-separated scopes.
+#[server(endpoint = "create_key")]
+pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, ServerFnError> {
+    use crate::model::auth::{Capability, Scope};
+    use crate::server::auth::{manage, Caller};
+    let (caller, address) = guard::require(Capability::ApiKeys)?;
+    let Caller::Person(person) = &caller else {
+        return Err(ServerFnError::new("sign in first"));
+    };
+    let scopes = Scope::parse_list(&scopes)
+        .map_err(|e| guard::manage_error(manage::ManageError::Invalid(e)))?;
+    let store = crate::api::calls::store()?;
+    let (secret, key) = manage::create_key(
+        &store,
+        &guard::actor(&caller, &address),
+        &person.name,
+        &name,
+        &scopes,
+    )
+    .await
+    .map_err(guard::manage_error)?;
+    Ok(CreatedKey { secret, key })
+}
+
+/// Revokes a key: one's own (admins: any).
+#[server(endpoint = "revoke_key")]
+pub async fn revoke_key(id: i64) -> Result<(), ServerFnError> {
+    use crate::model::auth::Capability;
+    use crate::server::auth::{manage, Caller};
+    let (caller, address) = guard::require(Capability::ApiKeys)?;
+    let owner = match &caller {
+        Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
+        _ => None,
+    };
+    let store = crate::api::calls::store()?;
+    manage::revoke_key(&store, &guard::actor(&caller, &address), id, owner)
+        .await
+        .map_err(guard::manage_error)
+}
+
+#[server(endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserSummary>, ServerFnError> {
+    guard::require(crate::model::auth::Capability::Admin)?;
+    crate::api::calls::store()?
+        .list_users()
+        .await
+        .map_err(crate::api::calls::internal)
+}
+
+/// Adds a user with a generated password (shown once).
+#[server(endpoint = "add_user")]
+pub async fn add_user(name: String, role: String) -> Result<UserChange, ServerFnError> {
+    use crate::model::auth::Role;
+    use crate::server::auth::manage;
+    let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
+    let role = Role::parse(&role).ok_or_else(|| {
+        guard::manage_error(manage::ManageError::Invalid(format!(
+            "unknown role \"{role}\""
+        )))
+    })?;
+    let store = crate::api::calls::store()?;
+    let password = manage::add_user(&store, &guard::actor(&caller, &address), &name, role, None)
+        .await
+        .map_err(guard::manage_error)?;
+    Ok(UserChange {
+        message: format!("Added {} as {role}.", name.trim()),
+        password,
+    })
+}
+
+/// One change to a user: `role` (with `role`), `disable`, `enable` or `reset` (a new
+/// generated password, shown once; their sessions end).
+#[server(endpoint = "update_user")]
+pub async fn update_user(
+    name: String,
+    change: String,
+    role: Option<String>,
+) -> Result<UserChange, ServerFnError> {
+    use crate::model::auth::Role;
+    use crate::server::auth::manage::{self, ManageError};
+    let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
+    let store = crate::api::calls::store()?;
+    let actor = guard::actor(&caller, &address);
+    let invalid = |m: String| guard::manage_error(ManageError::Invalid(m));
+    match change.as_str() {
+        "role" => {
+            let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
+                invalid(format!(
+                    "unknown role \"{}\"",
+                    role.clone().unwrap_or_default()
+                ))
+            })?;
+            manage::set_role(&store, &actor, &name, role)
+                .await
+                .map_err(guard::manage_error)?;
+            Ok(UserChange {
+                message: format!("{name} is now {role}."),
+                password: None,
+            })
+        }
+        "disable" | "enable" => {
+            let disable = change == "disable";
+            manage::set_disabled(&store, &actor, &name, disable)
+                .await
+                .map_err(guard::manage_error)?;
+            Ok(UserChange {
+                message: if disable {
+                    format!("{name} is disabled; their sessions and keys stopped working.")
+                } else {
+                    format!("{name} is enabled again.")
+                },
+                password: None,
+            })
+        }
+        "reset" => {
+            let password = manage::reset_password(&store, &actor, &name, None)
+                .await
+                .map_err(guard::manage_error)?;
+            Ok(UserChange {
+                message: format!("New password for {name}; their sessions ended."),
+                password,
+            })
+        }
+        other => Err(invalid(format!("unknown change \"{other}\""))),
+    }
+}
+
+/// Audit entries, newest first, optionally by actor and action (or action family).
+#[server(endpoint = "list_audit")]
+pub async fn list_audit(
+    actor: Option<String>,
+    action: Option<String>,
+    before: Option<i64>,
+) -> Result<Vec<AuditEntry>, ServerFnError> {
+    guard::require(crate::model::auth::Capability::Admin)?;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let query = crate::server::store::AuditQuery {
+        actor: clean(actor),
+        action: clean(action),
+        before,
+        limit: 100,
+    };
+    crate::api::calls::store()?
+        .list_audit(&query)
+        .await
+        .map_err(crate::api::calls::internal)
+}

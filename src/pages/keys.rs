@@ -1,0 +1,142 @@
+//! `/keys`: API keys for services (engineers: their own; admins: everyone's). A new key's
+//! secret is shown once, right after it is created.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::accounts::{list_keys, CreateKey, RevokeKey};
+use crate::components::figures;
+use crate::model::auth::{KeySummary, Scope};
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_keys(),
+    );
+    let (name, set_name) = signal(String::new());
+    let chosen = RwSignal::new(vec![Scope::Ingest]);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let scopes = Scope::join(&chosen.get());
+        create.dispatch(CreateKey {
+            name: name.get(),
+            scopes,
+        });
+    };
+    let created = move || create.value().get();
+
+    view! {
+        <Title text="API keys"/>
+        <div class="page keys-page">
+            <div class="page-head">
+                <h1>"API keys"</h1>
+                <p class="subtle">"Services send calls and read results with a key: "<code>"Authorization: Bearer rl_…"</code></p>
+            </div>
+            <section class="card">
+                <h2>"New key"</h2>
+                <form class="inline-form" on:submit=on_submit>
+                    <label class="field grow">
+                        <span class="field-label">"Name"</span>
+                        <input
+                            placeholder="billing-service"
+                            maxlength="80"
+                            required
+                            data-testid="key-name"
+                            prop:value=name
+                            on:input=move |ev| set_name.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <fieldset class="scopes">
+                        <legend class="field-label">"Scopes"</legend>
+                        {Scope::ALL.into_iter().map(|scope| view! {
+                            <label class="check">
+                                <input
+                                    type="checkbox"
+                                    data-testid=format!("scope-{}", scope.as_str())
+                                    prop:checked=move || chosen.read().contains(&scope)
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|list| {
+                                            list.retain(|s| *s != scope);
+                                            if on { list.push(scope); list.sort(); }
+                                        });
+                                    }
+                                />
+                                {scope.as_str()}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <button class="button primary" type="submit" data-testid="key-create" disabled=move || create.pending().get()>"Create key"</button>
+                </form>
+                {move || match created() {
+                    Some(Ok(key)) => view! {
+                        <div class="secret" role="status">
+                            <p><strong>"Copy this key now."</strong>" It is shown only this once; Redline keeps only its hash."</p>
+                            <code class="secret-value" data-testid="key-secret">{key.secret}</code>
+                        </div>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </section>
+            <Transition fallback=|| view! { <p class="subtle">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <section class="panel empty"><p>"No keys yet. Create one above, or with "<code>"redline key create"</code>"."</p></section>
+                        }.into_any(),
+                        Ok(list) => view! { <KeyTable list revoke/> }.into_any(),
+                        Err(error) => view! { <section class="panel error" role="alert"><p>{error.to_string()}</p></section> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn KeyTable(list: Vec<KeySummary>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|key| {
+            let id = key.id;
+            let live = key.revoked_at.is_none();
+            view! {
+                <tr data-testid="key-row" class:revoked=!live>
+                    <td>{key.name.clone()}</td>
+                    <td class="mono">{format!("{}…", key.prefix)}</td>
+                    <td>{key.owner.clone()}</td>
+                    <td>{key.scopes.iter().map(|s| view! { <span class="chip">{s.as_str()}</span>" " }).collect_view()}</td>
+                    <td class="col-time">{figures::short_time(&key.created_at)}</td>
+                    <td class="col-time">{key.last_used_at.as_ref().map(figures::short_time).unwrap_or_else(|| "never".into())}</td>
+                    <td>
+                        {if live {
+                            view! {
+                                <button class="button ghost danger" data-testid="key-revoke"
+                                    on:click=move |_| { revoke.dispatch(RevokeKey { id }); }>
+                                    "Revoke"
+                                </button>
+                            }.into_any()
+                        } else {
+                            view! { <span class="badge badge-incorrect">"revoked"</span> }.into_any()
+                        }}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="grid">
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Owner"</th>
+                    <th scope="col">"Scopes"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"></th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,45 @@
+//! `/login`: name and password, posted as a plain form (works before and without the
+//! WebAssembly). Errors come back in the URL and never say whether the name exists.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let message = move || {
+        let q = query.read();
+        match q.get("error").as_deref() {
+            Some("invalid") => {
+                Some("That name and password do not match an active account.".to_string())
+            }
+            Some("limited") => Some(format!(
+                "Too many failed sign-ins. Try again in {} minute(s).",
+                q.get("minutes").unwrap_or_else(|| "15".into())
+            )),
+            _ => None,
+        }
+    };
+    view! {
+        <Title text="Sign in"/>
+        <section class="login">
+            <h1>"Sign in to Redline"</h1>
+            <p class="subtle">"Your account comes from an admin of this Redline."</p>
+            {move || message().map(|m| view! { <p class="form-error" role="alert" data-testid="login-error">{m}</p> })}
+            <form method="post" action="/auth/login" class="stack">
+                <input type="hidden" name="next" value=next/>
+                <label class="field">
+                    <span class="field-label">"Name"</span>
+                    <input name="name" autocomplete="username" required autofocus data-testid="login-name"/>
+                </label>
+                <label class="field">
+                    <span class="field-label">"Password"</span>
+                    <input name="password" type="password" autocomplete="current-password" required data-testid="login-password"/>
+                </label>
+                <button class="button primary" type="submit" data-testid="login-submit">"Sign in"</button>
+            </form>
+        </section>
+    }
+}

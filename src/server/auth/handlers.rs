@@ -1,0 +1,209 @@
+//! Sign-in and sign-out: plain form posts, so they work before the page's WebAssembly loads.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{audit_entry, secrets, verify_blocking, Caller, ClientAddress, SESSION_COOKIE};
+use crate::model::encode_query;
+use crate::server::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: a path on this site only (never `//host` or a full URL).
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.starts_with("/login")
+        && !next.chars().any(char::is_control);
+    if ok {
+        next
+    } else {
+        "/calls"
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+fn back_to_login(error: &str, next: &str, extra: Option<(&str, String)>) -> Response {
+    let mut pairs = vec![("error", error.to_string())];
+    if let Some(pair) = extra {
+        pairs.push(pair);
+    }
+    if safe_next(next) != "/calls" {
+        pairs.push(("next", next.to_string()));
+    }
+    see_other(&format!("/login?{}", encode_query(&pairs)))
+}
+
+fn cookie(headers: &HeaderMap, secure_always: bool, value: &str, max_age_secs: u64) -> String {
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = if secure_always || https {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
+}
+
+/// `POST /auth/login`: checks the name and password, then starts a new session (a fresh id
+/// every time: a session id planted before sign-in is dropped, never promoted).
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let name = form.name.trim().to_string();
+    let account_key = name.to_lowercase();
+    let address_key = address.0.clone().unwrap_or_else(|| "unknown".into());
+    let auth = &state.auth.inner;
+    let started = Instant::now();
+    let limited = auth
+        .accounts
+        .check(&account_key, started)
+        .and(auth.addresses.check(&address_key, started));
+    if let Err(wait) = limited {
+        tracing::warn!(target: "redline::auth", account = %name, address = %address_key, "sign-in refused: too many failures");
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return back_to_login(
+            "limited",
+            &form.next,
+            Some(("minutes", minutes.to_string())),
+        );
+    }
+
+    let user = match state.store.find_user(&name).await {
+        Ok(user) => user,
+        Err(error) => return crate::server::error::AppError::from(error).into_response(),
+    };
+    // An unknown name costs the same hashing as a wrong password, and answers the same.
+    let (hash, usable) = match &user {
+        Some(user) if !user.disabled => (user.password_hash.clone(), true),
+        _ => (auth.dummy_hash.clone(), false),
+    };
+    let matches = verify_blocking(form.password.clone(), hash).await;
+    let Some(user) = user.filter(|_| usable && matches) else {
+        auth.accounts.fail(&account_key, Instant::now());
+        auth.addresses.fail(&address_key, Instant::now());
+        tracing::warn!(target: "redline::auth", account = %name, address = %address_key, "sign-in failed");
+        return back_to_login("invalid", &form.next, None);
+    };
+    auth.accounts.clear(&account_key);
+
+    if let Caller::Person(previous) = &caller {
+        // Signing in again replaces the session instead of keeping both.
+        if let Err(error) = state.store.delete_session(&previous.session).await {
+            return crate::server::error::AppError::from(error).into_response();
+        }
+    }
+    let token = match secrets::random_hex(32) {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::error!(%error, "no session id could be made");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let now = Utc::now();
+    let created = state
+        .store
+        .create_session(
+            &secrets::token_hash(&token),
+            user.id,
+            address.0.as_deref(),
+            now,
+        )
+        .await;
+    if let Err(error) = created {
+        return crate::server::error::AppError::from(error).into_response();
+    }
+    let signed_in = Caller::Person(super::Person {
+        user_id: user.id,
+        name: user.name.clone(),
+        role: user.role,
+        session: String::new(),
+    });
+    let entry = audit_entry(&signed_in, &address, "auth.login", &user.name, "");
+    if let Err(error) = state.store.audit(&entry, now).await {
+        tracing::error!(%error, "audit entry not written");
+    }
+
+    let config = state.auth.config();
+    let mut response = see_other(safe_next(&form.next));
+    let set = cookie(
+        &headers,
+        config.secure_cookies,
+        &token,
+        config.absolute.as_secs(),
+    );
+    if let Ok(value) = HeaderValue::from_str(&set) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `POST /auth/logout`: ends the session on the server (the cookie alone no longer works
+/// anywhere) and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+) -> Response {
+    if let Caller::Person(person) = &caller {
+        if let Err(error) = state.store.delete_session(&person.session).await {
+            return crate::server::error::AppError::from(error).into_response();
+        }
+        let entry = audit_entry(&caller, &address, "auth.logout", &person.name, "");
+        if let Err(error) = state.store.audit(&entry, Utc::now()).await {
+            tracing::error!(%error, "audit entry not written");
+        }
+    }
+    let mut response = see_other("/login");
+    let clear = cookie(&headers, state.auth.config().secure_cookies, "", 0);
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/calls?operation=x"), "/calls?operation=x");
+        assert_eq!(safe_next("//evil.example/x"), "/calls");
+        assert_eq!(safe_next("https://evil.example"), "/calls");
+        assert_eq!(safe_next("/\\evil.example"), "/calls");
+        assert_eq!(safe_next(""), "/calls");
+        assert_eq!(safe_next("/login?next=/x"), "/calls");
+    }
+}

@@ -1,0 +1,282 @@
+//! Managing users and API keys: the one implementation behind the command line, the admin
+//! and keys pages. Every change is written to the audit log by the same call that makes it.
+
+use chrono::Utc;
+
+use super::{hash_blocking, secrets, Caller, ClientAddress};
+use crate::model::auth::{Capability, KeySummary, Role, Scope};
+use crate::server::store::{NewAudit, NewKey, Store, StoreError};
+
+/// Why a change was refused, in words for the person who asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who asks for a change, for the audit log.
+pub struct Actor {
+    pub name: String,
+    pub address: Option<String>,
+}
+
+impl Actor {
+    pub fn cli() -> Actor {
+        Actor {
+            name: "cli".into(),
+            address: None,
+        }
+    }
+
+    pub fn of(caller: &Caller, address: &ClientAddress) -> Actor {
+        Actor {
+            name: caller.actor(),
+            address: address.0.clone(),
+        }
+    }
+
+    fn entry(&self, action: &str, target: &str, detail: String) -> NewAudit {
+        NewAudit {
+            actor: self.name.clone(),
+            action: action.into(),
+            target: target.into(),
+            detail,
+            address: self.address.clone(),
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<(), ManageError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ManageError::Invalid(
+            "a user name has 1 to 64 letters, digits, '.', '_', '-' or '@'".into(),
+        ))
+    }
+}
+
+/// Adds a user; returns the password when it was generated (shown once).
+pub async fn add_user(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    password: Option<String>,
+) -> Result<Option<String>, ManageError> {
+    let name = name.trim();
+    check_name(name)?;
+    let (password, generated) = match password {
+        Some(p) => {
+            secrets::check_password_strength(&p).map_err(ManageError::Invalid)?;
+            (p, false)
+        }
+        None => (
+            secrets::generate_password().map_err(ManageError::Invalid)?,
+            true,
+        ),
+    };
+    let hash = hash_blocking(password.clone())
+        .await
+        .map_err(ManageError::Invalid)?;
+    let now = Utc::now();
+    if store.create_user(name, role, &hash, now).await?.is_none() {
+        return Err(ManageError::Invalid(format!(
+            "a user named \"{name}\" exists already"
+        )));
+    }
+    store
+        .audit(&actor.entry("user.add", name, format!("role {role}")), now)
+        .await?;
+    Ok(generated.then_some(password))
+}
+
+/// Refuses a change that would leave no enabled admin.
+async fn keep_an_admin(store: &Store, name: &str) -> Result<(), ManageError> {
+    let users = store.list_users().await?;
+    let other_admins = users
+        .iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled && u.name != name)
+        .count();
+    let is_admin = users
+        .iter()
+        .any(|u| u.name == name && u.role == Role::Admin && !u.disabled);
+    if is_admin && other_admins == 0 {
+        return Err(ManageError::Invalid(format!(
+            "\"{name}\" is the last enabled admin; make someone else admin first"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn set_role(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+) -> Result<(), ManageError> {
+    if role != Role::Admin {
+        keep_an_admin(store, name).await?;
+    }
+    if !store.set_user_role(name, role).await? {
+        return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
+    }
+    store
+        .audit(
+            &actor.entry("user.set_role", name, format!("role {role}")),
+            Utc::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    disabled: bool,
+) -> Result<(), ManageError> {
+    if disabled {
+        keep_an_admin(store, name).await?;
+    }
+    let now = Utc::now();
+    if !store.set_user_disabled(name, disabled, now).await? {
+        return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
+    }
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    store
+        .audit(&actor.entry(action, name, String::new()), now)
+        .await?;
+    Ok(())
+}
+
+/// Sets a new password (generated when `None`, then returned to be shown once) and ends the
+/// user's sessions.
+pub async fn reset_password(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    password: Option<String>,
+) -> Result<Option<String>, ManageError> {
+    let (password, generated) = match password {
+        Some(p) => {
+            secrets::check_password_strength(&p).map_err(ManageError::Invalid)?;
+            (p, false)
+        }
+        None => (
+            secrets::generate_password().map_err(ManageError::Invalid)?,
+            true,
+        ),
+    };
+    let hash = hash_blocking(password.clone())
+        .await
+        .map_err(ManageError::Invalid)?;
+    if !store.set_user_password(name, &hash).await? {
+        return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
+    }
+    store
+        .audit(
+            &actor.entry("user.reset", name, "password reset, sessions ended".into()),
+            Utc::now(),
+        )
+        .await?;
+    Ok(generated.then_some(password))
+}
+
+/// A new key for `owner` (who must be allowed API keys); returns the secret, shown once.
+pub async fn create_key(
+    store: &Store,
+    actor: &Actor,
+    owner: &str,
+    name: &str,
+    scopes: &[Scope],
+) -> Result<(String, KeySummary), ManageError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ManageError::Invalid(
+            "name the key (1 to 80 characters), e.g. after the service that uses it".into(),
+        ));
+    }
+    if scopes.is_empty() {
+        return Err(ManageError::Invalid(
+            "give the key at least one scope".into(),
+        ));
+    }
+    let Some(user) = store.find_user(owner).await? else {
+        return Err(ManageError::NotFound(format!("no user named \"{owner}\"")));
+    };
+    if user.disabled || !user.role.can(Capability::ApiKeys) {
+        return Err(ManageError::Invalid(format!(
+            "\"{owner}\" ({}) may not hold API keys: only enabled engineers and admins",
+            user.role
+        )));
+    }
+    let secret = secrets::new_api_key().map_err(ManageError::Invalid)?;
+    let prefix = secrets::key_prefix(&secret);
+    let now = Utc::now();
+    let id = store
+        .create_key(
+            &NewKey {
+                user_id: user.id,
+                name,
+                prefix: &prefix,
+                key_hash: &secrets::token_hash(&secret),
+                scopes,
+            },
+            now,
+        )
+        .await?;
+    store
+        .audit(
+            &actor.entry(
+                "key.create",
+                &prefix,
+                format!("\"{name}\" of {owner}, scopes {}", Scope::join(scopes)),
+            ),
+            now,
+        )
+        .await?;
+    let summary = KeySummary {
+        id,
+        name: name.to_string(),
+        prefix,
+        owner: user.name,
+        scopes: scopes.to_vec(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok((secret, summary))
+}
+
+/// Revokes a key; `owner` limits it to that user's keys (engineers revoke only their own).
+pub async fn revoke_key(
+    store: &Store,
+    actor: &Actor,
+    key_id: i64,
+    owner: Option<i64>,
+) -> Result<(), ManageError> {
+    let now = Utc::now();
+    let Some(prefix) = store.revoke_key(key_id, owner, now).await? else {
+        return Err(ManageError::NotFound(format!(
+            "no live key {key_id} that you may revoke"
+        )));
+    };
+    store
+        .audit(&actor.entry("key.revoke", &prefix, String::new()), now)
+        .await?;
+    Ok(())
+}

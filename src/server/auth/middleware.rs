@@ -1,0 +1,338 @@
+//! The checks every request passes, in one middleware around the whole router: who is
+//! calling (session cookie or API key), whether the route allows them (`policy`), whether a
+//! state-changing browser request comes from Redline's own pages, and the security headers
+//! on every response.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::Utc;
+
+use super::policy::{self, Access};
+use super::{secrets, Caller, ClientAddress, Person, SESSION_COOKIE};
+use crate::model::auth::Capability;
+use crate::server::state::AppState;
+use crate::server::store::StoreError;
+
+/// The nonce of this response's Content-Security-Policy; the page's own scripts carry it.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Last-seen and last-used times are written at most this often per session or key.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = secrets::random_hex(16).unwrap_or_default();
+    let address = ClientAddress(
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string()),
+    );
+    let path = request.uri().path().to_string();
+    let method = request.method().clone();
+    let access = policy::access(&method, &path);
+    let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
+
+    let response = match identify(&state, request.headers(), is_api).await {
+        Err(error) => store_failure(&error),
+        Ok(caller) => {
+            if !is_api && !is_safe(&method) && !same_origin(request.headers()) {
+                denied_json(
+                    StatusCode::FORBIDDEN,
+                    "cross-site request refused: state-changing requests must come from Redline's own pages",
+                )
+            } else if let Some(denial) = check(access, &caller, &method, &path, request.uri()) {
+                denial
+            } else {
+                let extensions = request.extensions_mut();
+                extensions.insert(caller);
+                extensions.insert(address);
+                extensions.insert(CspNonce(nonce.clone()));
+                next.run(request).await
+            }
+        }
+    };
+    with_security_headers(response, &nonce)
+}
+
+/// Finds the caller: an API key on `/api/v1` (sessions do not work there), a session cookie
+/// elsewhere. Unknown, revoked or expired credentials make an anonymous caller.
+async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    is_api: bool,
+) -> Result<Caller, StoreError> {
+    let now = Utc::now();
+    if is_api {
+        let Some(key) = bearer(headers) else {
+            return Ok(Caller::Anonymous);
+        };
+        let Some(owner) = state.store.key_owner(&secrets::token_hash(key)).await? else {
+            return Ok(Caller::Anonymous);
+        };
+        let stale = owner
+            .last_used_at
+            .is_none_or(|t| (now - t).to_std().unwrap_or_default() >= TOUCH_EVERY);
+        if stale {
+            state.store.touch_key(owner.key_id, now).await?;
+        }
+        return Ok(Caller::Key(owner));
+    }
+    let Some(token) = session_cookie(headers) else {
+        return Ok(Caller::Anonymous);
+    };
+    let hash = secrets::token_hash(token);
+    let Some(user) = state.store.session_user(&hash).await? else {
+        return Ok(Caller::Anonymous);
+    };
+    let config = state.auth.config();
+    let idle = (now - user.last_seen_at).to_std().unwrap_or_default();
+    let age = (now - user.created_at).to_std().unwrap_or_default();
+    if idle >= config.idle || age >= config.absolute {
+        state.store.delete_session(&hash).await?;
+        return Ok(Caller::Anonymous);
+    }
+    if idle >= TOUCH_EVERY {
+        state.store.touch_session(&hash, now).await?;
+    }
+    Ok(Caller::Person(Person {
+        user_id: user.user_id,
+        name: user.name,
+        role: user.role,
+        session: hash,
+    }))
+}
+
+/// `None` when the caller may go on; otherwise the response that refuses them.
+fn check(
+    access: Access,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
+    match access {
+        Access::Public => None,
+        Access::Key(scope) => match caller {
+            Caller::Key(owner) if !owner.role.can(Capability::ApiKeys) => Some(denied_json(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "this API key's owner ({}) is now a {} and may not use API keys",
+                    owner.user_name, owner.role
+                ),
+            )),
+            Caller::Key(owner) if owner.scopes.contains(&scope) => None,
+            Caller::Key(_) => Some(denied_json(
+                StatusCode::FORBIDDEN,
+                &format!("this API key lacks the \"{}\" scope", scope.as_str()),
+            )),
+            _ => {
+                let message = "a valid API key is required: send `Authorization: Bearer <key>` (keys are created on /keys or with `redline key create`)";
+                let mut response = denied_json(StatusCode::UNAUTHORIZED, message);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"redline\""),
+                );
+                Some(response)
+            }
+        },
+        Access::Person(capability) => {
+            let is_page =
+                (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/");
+            match caller {
+                Caller::Person(person) if person.role.can(capability) => None,
+                Caller::Person(person) if is_page => Some(forbidden_page(person, capability)),
+                Caller::Person(person) => Some(denied_json(
+                    StatusCode::FORBIDDEN,
+                    &format!("the {} role may not do this", person.role),
+                )),
+                _ if is_page => {
+                    let next = uri
+                        .path_and_query()
+                        .map(|pq| pq.as_str())
+                        .unwrap_or("/calls");
+                    let target = format!(
+                        "/login?{}",
+                        crate::model::encode_query(&[("next", next.to_string())])
+                    );
+                    Some(Redirect::to(&target).into_response())
+                }
+                _ => Some(denied_json(
+                    StatusCode::UNAUTHORIZED,
+                    "sign in first: your session has ended or you are not signed in",
+                )),
+            }
+        }
+    }
+}
+
+fn denied_json(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn store_failure(error: &StoreError) -> Response {
+    if error.is_unavailable() {
+        denied_json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable; try again shortly",
+        )
+    } else {
+        tracing::error!(%error, "checking the caller failed");
+        denied_json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; see the server log",
+        )
+    }
+}
+
+fn forbidden_page(person: &Person, capability: Capability) -> Response {
+    let what = match capability {
+        Capability::Admin => "user administration and the audit log",
+        Capability::ApiKeys => "API keys",
+        Capability::Export => "exports",
+        Capability::Trends => "trends",
+        Capability::Routing => "model routing",
+        Capability::TagLists => "tag lists",
+        Capability::Review => "the review pages",
+    };
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>Not allowed · Redline</title><link rel=\"stylesheet\" href=\"/pkg/redline.css\"></head><body><main class=\"main\"><section class=\"notice\" data-testid=\"forbidden\"><h1>Not allowed</h1><p>You are signed in as <strong>{}</strong> ({}); that role has no access to {}.</p><p><a href=\"/calls\">Back to the calls</a></p></section></main></body></html>",
+        escape_html(&person.name),
+        person.role,
+        what
+    );
+    (StatusCode::FORBIDDEN, Html(body)).into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A state-changing request with cookies must come from Redline's own pages. Browsers say
+/// where a request comes from in `Sec-Fetch-Site` (all current ones) or `Origin`; a request
+/// with neither is not from a browser page (curl, scripts), which cannot ride on a user's
+/// cookies.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    origin_host == Some(host)
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+/// The policy: the page's own scripts (with this response's nonce) and the WebAssembly they
+/// compile, styles and images from Redline itself, no framing, no plugins, forms and
+/// requests to Redline only.
+fn with_security_headers(mut response: Response, nonce: &str) -> Response {
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_requests_are_recognised() {
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://redline.local:3000"),
+            ("host", "redline.local:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "redline.local:3000")
+        ])));
+        assert!(same_origin(&headers(&[])), "not a browser page");
+    }
+
+    #[test]
+    fn credentials_are_read_from_their_headers() {
+        let h = headers(&[("cookie", "a=1; redline_session=abc; b=2")]);
+        assert_eq!(session_cookie(&h), Some("abc"));
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "redline_session=")])),
+            None
+        );
+        let h = headers(&[("authorization", "Bearer rl_123")]);
+        assert_eq!(bearer(&h), Some("rl_123"));
+        assert_eq!(bearer(&headers(&[("authorization", "Basic xyz")])), None);
+    }
+}

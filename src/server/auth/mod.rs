@@ -1,0 +1,213 @@
+//! Accounts, sessions, API keys and the checks every request passes (see `policy` for the
+//! table, `middleware` for the checks, `handlers` for sign-in and sign-out).
+
+pub mod handlers;
+pub mod limiter;
+pub mod manage;
+pub mod middleware;
+pub mod policy;
+pub mod secrets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use self::limiter::Limiter;
+use super::store::{KeyOwner, NewAudit, Store};
+use crate::model::auth::{Capability, Role, Viewer};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "redline_session";
+
+/// How long sessions live and how cookies are marked.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute: Duration,
+    /// Mark the cookie `Secure` always (otherwise only when the request came over https,
+    /// as a proxy's `X-Forwarded-Proto` says).
+    pub secure_cookies: bool,
+    /// Failed sign-ins per account name in `limit_window`.
+    pub account_failures: usize,
+    /// Failed sign-ins per client address in `limit_window`.
+    pub address_failures: usize,
+    pub limit_window: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig {
+            idle: Duration::from_secs(12 * 3600),
+            absolute: Duration::from_secs(7 * 24 * 3600),
+            secure_cookies: false,
+            account_failures: 5,
+            address_failures: 20,
+            limit_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Sign-in state shared by every request; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    inner: Arc<AuthInner>,
+}
+
+#[derive(Debug)]
+struct AuthInner {
+    config: AuthConfig,
+    accounts: Limiter,
+    addresses: Limiter,
+    /// Verified against when the name is unknown, so both cases take the same time.
+    dummy_hash: String,
+}
+
+impl Auth {
+    pub fn new(config: AuthConfig) -> Auth {
+        let dummy_hash = secrets::hash_password("redline-dummy-password").unwrap_or_default();
+        Auth {
+            inner: Arc::new(AuthInner {
+                accounts: Limiter::new(config.account_failures, config.limit_window),
+                addresses: Limiter::new(config.address_failures, config.limit_window),
+                config,
+                dummy_hash,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Auth {
+        Auth::new(AuthConfig::default())
+    }
+}
+
+/// Who sent a request, as the middleware found out. Put in the request's extensions for
+/// handlers and server functions.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Anonymous,
+    Person(Person),
+    Key(KeyOwner),
+}
+
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The hash of the session cookie (to end it on sign-out).
+    pub session: String,
+}
+
+impl Caller {
+    pub fn viewer(&self) -> Option<Viewer> {
+        match self {
+            Caller::Person(p) => Some(Viewer {
+                name: p.name.clone(),
+                role: p.role,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn can(&self, capability: Capability) -> bool {
+        matches!(self, Caller::Person(p) if p.role.can(capability))
+    }
+
+    /// The name written to the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Anonymous => "anonymous".into(),
+            Caller::Person(p) => p.name.clone(),
+            Caller::Key(k) => format!("key:{}", k.prefix),
+        }
+    }
+}
+
+/// The client's address (the TCP peer), when known.
+#[derive(Clone, Debug, Default)]
+pub struct ClientAddress(pub Option<String>);
+
+/// Creates the first admin on an empty database: named `admin`, with `password` or a
+/// generated one, which is returned to be shown once.
+pub async fn ensure_admin(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            secrets::check_password_strength(p)
+                .map_err(|e| format!("REDLINE_ADMIN_PASSWORD: {e}"))?;
+            (p.to_string(), false)
+        }
+        None => (secrets::generate_password()?, true),
+    };
+    let hash = hash_blocking(password.clone()).await?;
+    let now = Utc::now();
+    // Two instances starting together on an empty database: one creates the admin, the other
+    // finds the name taken and shows no password.
+    if store
+        .create_user("admin", Role::Admin, &hash, now)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    {
+        store
+            .audit(
+                &NewAudit {
+                    actor: "redline".into(),
+                    action: "user.add".into(),
+                    target: "admin".into(),
+                    detail: "role admin (first start)".into(),
+                    address: None,
+                },
+                now,
+            )
+            .await?;
+    }
+    Ok(generated.then_some(password))
+}
+
+/// Hashes a password off the async threads (argon2 takes tens of milliseconds on purpose).
+pub async fn hash_blocking(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|e| format!("hashing stopped: {e}"))?
+}
+
+/// Checks a password off the async threads.
+pub async fn verify_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// The audit entry of an action a caller took over HTTP.
+pub fn audit_entry(
+    caller: &Caller,
+    address: &ClientAddress,
+    action: &str,
+    target: impl Into<String>,
+    detail: impl Into<String>,
+) -> NewAudit {
+    NewAudit {
+        actor: caller.actor(),
+        action: action.into(),
+        target: target.into(),
+        detail: detail.into(),
+        address: address.0.clone(),
+    }
+}

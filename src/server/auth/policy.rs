@@ -1,0 +1,139 @@
+//! Who may reach each route: the one table every request is checked against. A path the table
+//! does not know needs a signed-in person (so a page added without an entry is never public),
+//! and the authorization test fails for any page, server function or API route missing here.
+
+use axum::http::Method;
+
+use crate::model::auth::{Capability, Scope};
+
+/// What a request needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not: sign-in, health checks, static files.
+    Public,
+    /// A signed-in person whose role has the capability (pages and server functions).
+    Person(Capability),
+    /// An API key with the scope (`/api/v1`).
+    Key(Scope),
+}
+
+/// Server functions, by path (each declares a fixed `endpoint`): what each needs.
+pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
+    ("/api/viewer", Access::Public),
+    ("/api/load_feed", Access::Person(Capability::Review)),
+    (
+        "/api/load_filter_choices",
+        Access::Person(Capability::Review),
+    ),
+    ("/api/load_call", Access::Person(Capability::Review)),
+    ("/api/list_keys", Access::Person(Capability::ApiKeys)),
+    ("/api/create_key", Access::Person(Capability::ApiKeys)),
+    ("/api/revoke_key", Access::Person(Capability::ApiKeys)),
+    ("/api/list_users", Access::Person(Capability::Admin)),
+    ("/api/add_user", Access::Person(Capability::Admin)),
+    ("/api/update_user", Access::Person(Capability::Admin)),
+    ("/api/list_audit", Access::Person(Capability::Admin)),
+];
+
+/// Pages (GET), by route pattern as the router lists them.
+pub const PAGES: &[(&str, Access)] = &[
+    ("/login", Access::Public),
+    ("/calls", Access::Person(Capability::Review)),
+    ("/calls/{id}", Access::Person(Capability::Review)),
+    ("/keys", Access::Person(Capability::ApiKeys)),
+    ("/admin", Access::Person(Capability::Admin)),
+    ("/admin/audit", Access::Person(Capability::Admin)),
+];
+
+/// The REST API and the plain handlers beside the pages.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/", Access::Public),
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("POST", "/auth/login", Access::Public),
+    ("POST", "/auth/logout", Access::Public),
+    ("GET", "/api/v1/calls", Access::Key(Scope::Read)),
+    ("POST", "/api/v1/calls", Access::Key(Scope::Ingest)),
+    ("GET", "/api/v1/calls/{id}", Access::Key(Scope::Read)),
+];
+
+/// Files under `public/` and the compiled site (`/pkg/…`).
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+/// Whether `path` fits `pattern`, where `{name}` stands for one non-empty segment.
+pub fn fits(pattern: &str, path: &str) -> bool {
+    let mut pattern_parts = pattern.split('/');
+    let mut path_parts = path.split('/');
+    loop {
+        match (pattern_parts.next(), path_parts.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') => {
+                if s.is_empty() {
+                    return false;
+                }
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// What a request for `method path` needs.
+pub fn access(method: &Method, path: &str) -> Access {
+    if is_static(path) {
+        return Access::Public;
+    }
+    if let Some((_, access)) = SERVER_FUNCTIONS.iter().find(|(p, _)| *p == path) {
+        return *access;
+    }
+    let method = method.as_str();
+    let head_as_get = |m: &str| m == method || (method == "HEAD" && m == "GET");
+    if let Some((_, _, access)) = ROUTES
+        .iter()
+        .find(|(m, p, _)| head_as_get(m) && fits(p, path))
+    {
+        return *access;
+    }
+    if path.starts_with("/api/v1/") || path == "/api/v1" {
+        // Unknown API routes answer 404 to a key of any scope, 401 without one.
+        return Access::Key(Scope::Read);
+    }
+    if let Some((_, access)) = PAGES.iter().find(|(p, _)| fits(p, path)) {
+        return *access;
+    }
+    Access::Person(Capability::Review)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_one_segment_per_placeholder() {
+        assert!(fits("/calls/{id}", "/calls/abc"));
+        assert!(!fits("/calls/{id}", "/calls/"));
+        assert!(!fits("/calls/{id}", "/calls/abc/def"));
+        assert!(fits("/calls", "/calls"));
+        assert!(!fits("/calls", "/callsx"));
+    }
+
+    #[test]
+    fn unknown_paths_need_a_signed_in_person() {
+        assert_eq!(
+            access(&Method::GET, "/nothing/here"),
+            Access::Person(Capability::Review)
+        );
+        assert_eq!(
+            access(&Method::DELETE, "/api/v1/calls"),
+            Access::Key(Scope::Read)
+        );
+        assert_eq!(access(&Method::GET, "/pkg/redline.js"), Access::Public);
+        assert_eq!(
+            access(&Method::GET, "/admin/audit"),
+            Access::Person(Capability::Admin)
+        );
+        assert_eq!(access(&Method::HEAD, "/healthz"), Access::Public);
+    }
+}

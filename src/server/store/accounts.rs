@@ -1,0 +1,485 @@
+//! Users, sessions, API keys and the audit log. Secrets never reach this layer: passwords
+//! arrive hashed (argon2id), session cookies and API keys as their SHA-256.
+
+use chrono::{DateTime, Utc};
+
+use super::{micros_to_time, Sql, Store, StoreResult};
+use crate::model::auth::{AuditEntry, KeySummary, Role, Scope, UserSummary};
+
+/// A user as sign-in needs them.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// The user behind a live session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The owner and scopes behind a live API key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub key_id: i64,
+    pub prefix: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub role: Role,
+    pub scopes: Vec<Scope>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A new API key, its secret already hashed.
+pub struct NewKey<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub key_hash: &'a str,
+    pub scopes: &'a [Scope],
+}
+
+/// What an audit entry records; `at` is set by the store.
+#[derive(Clone, Debug, Default)]
+pub struct NewAudit {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+/// Which audit entries to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    /// An action (`key.create`) or a family (`key`, matching `key.*`).
+    pub action: Option<String>,
+    /// Entries older than this id (the next page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+fn role(text: &str) -> Role {
+    // The column's CHECK constraint allows only the four names; anything else is treated as
+    // the least privileged role rather than trusted.
+    Role::parse(text).unwrap_or(Role::Reviewer)
+}
+
+fn scopes(text: &str) -> Vec<Scope> {
+    text.split(',').filter_map(Scope::parse).collect()
+}
+
+type UserRow = (i64, String, String, String, Option<i64>);
+
+impl Store {
+    /// Number of users, disabled ones included.
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        self.db
+            .scalar(&Sql::new("SELECT count(*) FROM users"))
+            .await
+    }
+
+    /// Creates a user; `None` when the name is taken.
+    pub async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>> {
+        let rows: Vec<(i64,)> = self
+            .db
+            .write_all(
+                &Sql::new(
+                    "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                )
+                .arg(name)
+                .arg(role.as_str())
+                .arg(password_hash)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        Ok(rows.first().map(|(id,)| *id))
+    }
+
+    pub async fn find_user(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        let row: Option<UserRow> = self
+            .db
+            .optional(
+                &Sql::new(
+                    "SELECT id, name, role, password_hash, disabled_at FROM users WHERE name = $1",
+                )
+                .arg(name),
+            )
+            .await?;
+        Ok(
+            row.map(|(id, name, r, password_hash, disabled_at)| UserRecord {
+                id,
+                name,
+                role: role(&r),
+                password_hash,
+                disabled: disabled_at.is_some(),
+            }),
+        )
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
+        let rows: Vec<(i64, String, String, i64, Option<i64>, Option<i64>)> = self
+            .db
+            .all(&Sql::new(
+                "SELECT id, name, role, created_at, disabled_at, last_login_at FROM users ORDER BY name",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, name, r, created_at, disabled_at, last_login_at)| UserSummary {
+                    id,
+                    name,
+                    role: role(&r),
+                    disabled: disabled_at.is_some(),
+                    created_at: micros_to_time(created_at),
+                    last_login_at: last_login_at.map(micros_to_time),
+                },
+            )
+            .collect())
+    }
+
+    /// Changes a user's role; false when no such user. Their sessions stay: the role is read
+    /// at every request.
+    pub async fn set_user_role(&self, name: &str, role: Role) -> StoreResult<bool> {
+        let changed = self
+            .db
+            .execute(
+                &Sql::new("UPDATE users SET role = $1 WHERE name = $2")
+                    .arg(role.as_str())
+                    .arg(name),
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Disables (or enables again) a user. Disabling ends their sessions and stops their API
+    /// keys at once (both are checked against the user at every request).
+    pub async fn set_user_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                &Sql::new("UPDATE users SET disabled_at = $1 WHERE name = $2")
+                    .arg(disabled.then_some(now.timestamp_micros()))
+                    .arg(name),
+            )
+            .await?;
+        if disabled {
+            tx.execute(
+                &Sql::new(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
+                )
+                .arg(name),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    /// Sets a new password hash and ends every session of the user.
+    pub async fn set_user_password(&self, name: &str, password_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                &Sql::new("UPDATE users SET password_hash = $1 WHERE name = $2")
+                    .arg(password_hash)
+                    .arg(name),
+            )
+            .await?;
+        tx.execute(
+            &Sql::new(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
+            )
+            .arg(name),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    /// Starts a session for a user who just proved their password.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let now = now.timestamp_micros();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            &Sql::new(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, address)
+                 VALUES ($1, $2, $3, $3, $4)",
+            )
+            .arg(token_hash)
+            .arg(user_id)
+            .arg(now)
+            .arg(address),
+        )
+        .await?;
+        tx.execute(
+            &Sql::new("UPDATE users SET last_login_at = $1 WHERE id = $2")
+                .arg(now)
+                .arg(user_id),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The enabled user behind a session, if the session exists.
+    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
+        let row: Option<(i64, String, String, i64, i64)> = self
+            .db
+            .optional(
+                &Sql::new(
+                    "SELECT u.id, u.name, u.role, s.created_at, s.last_seen_at
+                     FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
+                )
+                .arg(token_hash),
+            )
+            .await?;
+        Ok(
+            row.map(|(user_id, name, r, created_at, last_seen_at)| SessionUser {
+                user_id,
+                name,
+                role: role(&r),
+                created_at: micros_to_time(created_at),
+                last_seen_at: micros_to_time(last_seen_at),
+            }),
+        )
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                    .arg(now.timestamp_micros())
+                    .arg(token_hash),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.db
+            .execute(&Sql::new("DELETE FROM sessions WHERE token_hash = $1").arg(token_hash))
+            .await?;
+        Ok(())
+    }
+
+    /// Drops sessions idle since `idle_before` or started before `started_before`.
+    pub async fn delete_expired_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.db
+            .execute(
+                &Sql::new("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                    .arg(idle_before.timestamp_micros())
+                    .arg(started_before.timestamp_micros()),
+            )
+            .await
+    }
+
+    pub async fn create_key(&self, key: &NewKey<'_>, now: DateTime<Utc>) -> StoreResult<i64> {
+        self.db
+            .write_all::<(i64,)>(
+                &Sql::new(
+                    "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .arg(key.user_id)
+                .arg(key.name)
+                .arg(key.prefix)
+                .arg(key.key_hash)
+                .arg(Scope::join(key.scopes))
+                .arg(now.timestamp_micros()),
+            )
+            .await?
+            .first()
+            .map(|(id,)| *id)
+            .ok_or_else(|| super::StoreError::Corrupt("INSERT returned no id".into()))
+    }
+
+    /// The owner of a key that is neither revoked nor held by a disabled user.
+    pub async fn key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        type Row = (i64, String, i64, String, String, String, Option<i64>);
+        let row: Option<Row> = self
+            .db
+            .optional(
+                &Sql::new(
+                    "SELECT k.id, k.prefix, u.id, u.name, u.role, k.scopes, k.last_used_at
+                     FROM api_keys k JOIN users u ON u.id = k.user_id
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL",
+                )
+                .arg(key_hash),
+            )
+            .await?;
+        Ok(row.map(
+            |(key_id, prefix, user_id, user_name, r, s, last_used_at)| KeyOwner {
+                key_id,
+                prefix,
+                user_id,
+                user_name,
+                role: role(&r),
+                scopes: scopes(&s),
+                last_used_at: last_used_at.map(micros_to_time),
+            },
+        ))
+    }
+
+    pub async fn touch_key(&self, key_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                    .arg(now.timestamp_micros())
+                    .arg(key_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Keys, newest first: one user's (`owner`), or everyone's.
+    pub async fn list_keys(&self, owner: Option<i64>) -> StoreResult<Vec<KeySummary>> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        );
+        let mut sql = Sql::new(
+            "SELECT k.id, k.name, k.prefix, u.name, k.scopes, k.created_at, k.last_used_at, k.revoked_at
+             FROM api_keys k JOIN users u ON u.id = k.user_id",
+        );
+        if let Some(user_id) = owner {
+            sql.push(" WHERE k.user_id = ").bind(user_id);
+        }
+        sql.push(" ORDER BY k.id DESC");
+        let rows: Vec<Row> = self.db.all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, name, prefix, owner, s, created_at, last_used_at, revoked_at)| KeySummary {
+                    id,
+                    name,
+                    prefix,
+                    owner,
+                    scopes: scopes(&s),
+                    created_at: micros_to_time(created_at),
+                    last_used_at: last_used_at.map(micros_to_time),
+                    revoked_at: revoked_at.map(micros_to_time),
+                },
+            )
+            .collect())
+    }
+
+    /// Revokes a key (of `owner` only, when given); the key summary when it was live.
+    pub async fn revoke_key(
+        &self,
+        key_id: i64,
+        owner: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        let mut sql = Sql::new("UPDATE api_keys SET revoked_at = ");
+        sql.bind(now.timestamp_micros())
+            .push(" WHERE id = ")
+            .bind(key_id)
+            .push(" AND revoked_at IS NULL");
+        if let Some(user_id) = owner {
+            sql.push(" AND user_id = ").bind(user_id);
+        }
+        sql.push(" RETURNING prefix");
+        let rows: Vec<(String,)> = self.db.write_all(&sql).await?;
+        Ok(rows.into_iter().next().map(|(prefix,)| prefix))
+    }
+
+    /// Appends an entry to the audit log.
+    pub async fn audit(&self, entry: &NewAudit, now: DateTime<Utc>) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new(
+                    "INSERT INTO audit_log (at, actor, action, target, detail, address)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .arg(now.timestamp_micros())
+                .arg(entry.actor.as_str())
+                .arg(entry.action.as_str())
+                .arg(entry.target.as_str())
+                .arg(entry.detail.as_str())
+                .arg(entry.address.as_deref()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first.
+    pub async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        type Row = (i64, i64, String, String, String, String, Option<String>);
+        let mut sql = Sql::new(
+            "SELECT id, at, actor, action, target, detail, address FROM audit_log WHERE 1 = 1",
+        );
+        if let Some(actor) = &query.actor {
+            sql.push(" AND actor = ").bind(actor.as_str());
+        }
+        if let Some(action) = &query.action {
+            if action.contains('.') {
+                sql.push(" AND action = ").bind(action.as_str());
+            } else {
+                // A family: `key` matches `key.create` and `key.revoke`.
+                sql.push(" AND action >= ")
+                    .bind(format!("{action}."))
+                    .push(" AND action < ")
+                    .bind(format!("{action}/"));
+            }
+        }
+        if let Some(before) = query.before {
+            sql.push(" AND id < ").bind(before);
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .bind(query.limit.clamp(1, 500));
+        let rows: Vec<Row> = self.db.all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, actor, action, target, detail, address)| AuditEntry {
+                    id,
+                    at: micros_to_time(at),
+                    actor,
+                    action,
+                    target,
+                    detail,
+                    address,
+                },
+            )
+            .collect())
+    }
+}

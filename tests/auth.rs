@@ -1,0 +1,911 @@
+//! Accounts and hardening, through the real router on the backend `REDLINE_TEST_BACKEND`
+//! names: who may reach what, sessions, API keys, sign-in limits, cross-site refusal,
+//! security headers, request limits and the audit log.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use common::{item, TestDb};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use redline::model::auth::{Role, Scope};
+use redline::server::auth::manage::{self, Actor};
+use redline::server::auth::{secrets, Auth, AuthConfig};
+use redline::server::router::{build_router_with, Limits};
+use redline::server::state::AppState;
+use redline::server::store::{AuditQuery, Store};
+use serde_json::json;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a-long-enough-password";
+
+fn router(store: &Store, config: AuthConfig, limits: Limits) -> Router {
+    build_router_with(
+        AppState {
+            leptos_options: LeptosOptions::builder().output_name("redline").build(),
+            store: store.clone(),
+            auth: Auth::new(config),
+        },
+        &limits,
+    )
+}
+
+fn app(store: &Store) -> Router {
+    router(store, AuthConfig::default(), Limits::default())
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
+    app.clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers")
+}
+
+async fn body_text(response: Response<Body>) -> String {
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn get(uri: &str) -> axum::http::request::Builder {
+    Request::get(uri)
+}
+
+fn with_cookie(
+    builder: axum::http::request::Builder,
+    cookie: &str,
+) -> axum::http::request::Builder {
+    builder.header(header::COOKIE, cookie)
+}
+
+async fn add_user(store: &Store, name: &str, role: Role) {
+    manage::add_user(store, &Actor::cli(), name, role, Some(PASSWORD.into()))
+        .await
+        .expect("add user");
+}
+
+/// Signs in through the form; returns the response.
+async fn sign_in_as(
+    app: &Router,
+    name: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> Response<Body> {
+    let body = format!("name={}&password={}&next=%2Fcalls", name, password);
+    let mut request = Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(app, request.body(Body::from(body)).unwrap()).await
+}
+
+/// The `redline_session=…` pair a sign-in set, if any.
+fn session_of(response: &Response<Body>) -> Option<String> {
+    let set = response.headers().get(header::SET_COOKIE)?.to_str().ok()?;
+    let pair = set.split(';').next()?.trim().to_string();
+    (pair.len() > "redline_session=".len()).then_some(pair)
+}
+
+fn location(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn signed_in(app: &Router, name: &str) -> String {
+    let response = sign_in_as(app, name, PASSWORD, None).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "sign-in of {name}"
+    );
+    session_of(&response).unwrap_or_else(|| panic!("{name} got no session cookie"))
+}
+
+async fn key_with(store: &Store, owner: &str, scopes: &[Scope]) -> String {
+    manage::create_key(store, &Actor::cli(), owner, "test", scopes)
+        .await
+        .expect("create key")
+        .0
+}
+
+/// Who calls: the test's own names for the rows of the matrix.
+#[derive(Clone, Debug)]
+enum Who {
+    Anonymous,
+    Person(Role, String),
+    Key(Scope, String),
+}
+
+/// What a route needs, written down here independently of the router's policy table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Needs {
+    Anyone,
+    Reviewer,
+    KeysRole,
+    Admin,
+    Scope(Scope),
+}
+
+fn person_may(role: Role, needs: Needs) -> bool {
+    match needs {
+        Needs::Anyone => true,
+        Needs::Reviewer => true,
+        Needs::KeysRole => matches!(role, Role::Engineer | Role::Admin),
+        Needs::Admin => role == Role::Admin,
+        Needs::Scope(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_its_access_says() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = app(store);
+    for role in Role::ALL {
+        add_user(store, role.as_str(), role).await;
+    }
+    // A real call, so that call pages and `GET /api/v1/calls/{id}` have something to show.
+    let ingest_key = key_with(store, "engineer", &[Scope::Ingest]).await;
+    let response = send(
+        &app,
+        Request::post("/api/v1/calls")
+            .header(header::AUTHORIZATION, format!("Bearer {ingest_key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!([item("op", 1, "hello")]).to_string()))
+            .unwrap(),
+    )
+    .await;
+    let text = body_text(response).await;
+    let answer: serde_json::Value = serde_json::from_str(&text).expect("ingest answer");
+    let call_id = answer["results"][0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+
+    let mut callers = vec![Who::Anonymous];
+    for role in Role::ALL {
+        callers.push(Who::Person(role, signed_in(&app, role.as_str()).await));
+    }
+    for scope in Scope::ALL {
+        callers.push(Who::Key(scope, key_with(store, "engineer", &[scope]).await));
+    }
+
+    // Every page, server function and API route must be listed here.
+    let pages: BTreeMap<&str, Needs> = [
+        ("/login", Needs::Anyone),
+        ("/calls", Needs::Reviewer),
+        ("/calls/{id}", Needs::Reviewer),
+        ("/keys", Needs::KeysRole),
+        ("/admin", Needs::Admin),
+        ("/admin/audit", Needs::Admin),
+    ]
+    .into();
+    let functions: BTreeMap<&str, Needs> = [
+        ("/api/viewer", Needs::Anyone),
+        ("/api/load_feed", Needs::Reviewer),
+        ("/api/load_filter_choices", Needs::Reviewer),
+        ("/api/load_call", Needs::Reviewer),
+        ("/api/list_keys", Needs::KeysRole),
+        ("/api/create_key", Needs::KeysRole),
+        ("/api/revoke_key", Needs::KeysRole),
+        ("/api/list_users", Needs::Admin),
+        ("/api/add_user", Needs::Admin),
+        ("/api/update_user", Needs::Admin),
+        ("/api/list_audit", Needs::Admin),
+    ]
+    .into();
+    let api: BTreeMap<(&str, &str), Needs> = [
+        (("GET", "/api/v1/calls"), Needs::Scope(Scope::Read)),
+        (("POST", "/api/v1/calls"), Needs::Scope(Scope::Ingest)),
+        (("GET", "/api/v1/calls/{id}"), Needs::Scope(Scope::Read)),
+    ]
+    .into();
+
+    // The router's own lists: a page or server function added without an entry above fails.
+    let listed_pages: Vec<String> = leptos_axum::generate_route_list(redline::app::App)
+        .iter()
+        .map(|listing| listing.path().to_string())
+        .collect();
+    for path in &listed_pages {
+        assert!(
+            pages.contains_key(path.as_str()),
+            "page {path} has no expected access in this test (add it here and to the policy)"
+        );
+    }
+    assert_eq!(listed_pages.len(), pages.len(), "pages: {listed_pages:?}");
+    let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
+    for path in &registered {
+        assert!(
+            functions.contains_key(path),
+            "server function {path} has no expected access in this test (add it here and to the policy)"
+        );
+    }
+    assert_eq!(
+        registered.len(),
+        functions.len(),
+        "server functions: {registered:?}"
+    );
+    for (method, path, _) in redline::server::auth::policy::ROUTES {
+        if path.starts_with("/api/v1") {
+            assert!(
+                api.contains_key(&(*method, *path)),
+                "API route {method} {path} has no expected access in this test"
+            );
+        }
+    }
+
+    let concrete = |path: &str| path.replace("{id}", &call_id);
+    let mut failures = Vec::new();
+    for who in &callers {
+        for (pattern, needs) in &pages {
+            let mut request = get(&concrete(pattern));
+            if let Who::Person(_, cookie) = who {
+                request = with_cookie(request, cookie);
+            }
+            if let Who::Key(_, key) = who {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+            }
+            let response = send(&app, request.body(Body::empty()).unwrap()).await;
+            let status = response.status();
+            let expected = match who {
+                Who::Person(role, _) if person_may(*role, *needs) => StatusCode::OK,
+                Who::Person(..) => StatusCode::FORBIDDEN,
+                _ if *needs == Needs::Anyone => StatusCode::OK,
+                // Not signed in: sent to the sign-in page (keys do not sign anyone in).
+                _ => StatusCode::SEE_OTHER,
+            };
+            if status != expected {
+                failures.push(format!(
+                    "{who:?} GET {pattern}: {status}, expected {expected}"
+                ));
+            }
+            if status == StatusCode::SEE_OTHER && !location(&response).starts_with("/login?next=") {
+                failures.push(format!(
+                    "{who:?} GET {pattern}: redirected to {}",
+                    location(&response)
+                ));
+            }
+        }
+        for (path, needs) in &functions {
+            let mut request = Request::post(*path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if let Who::Person(_, cookie) = who {
+                request = with_cookie(request, cookie);
+            }
+            if let Who::Key(_, key) = who {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+            }
+            let response = send(&app, request.body(Body::empty()).unwrap()).await;
+            let status = response.status();
+            let allowed = match who {
+                Who::Person(role, _) => person_may(*role, *needs),
+                _ => *needs == Needs::Anyone,
+            };
+            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+            let right = if allowed {
+                !refused && status != StatusCode::NOT_FOUND
+            } else {
+                match who {
+                    Who::Person(..) => status == StatusCode::FORBIDDEN,
+                    _ => status == StatusCode::UNAUTHORIZED,
+                }
+            };
+            if !right {
+                failures.push(format!(
+                    "{who:?} POST {path}: {status} (allowed: {allowed})"
+                ));
+            }
+        }
+        for ((method, pattern), needs) in &api {
+            let mut request = Request::builder()
+                .method(*method)
+                .uri(concrete(pattern))
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Who::Person(_, cookie) = who {
+                request = with_cookie(request, cookie);
+            }
+            if let Who::Key(_, key) = who {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+            }
+            let body = if *method == "POST" { "[]" } else { "" };
+            let response = send(&app, request.body(Body::from(body)).unwrap()).await;
+            let status = response.status();
+            let expected_ok =
+                matches!((who, needs), (Who::Key(scope, _), Needs::Scope(s)) if scope == s);
+            let right = match who {
+                _ if expected_ok => status.is_success(),
+                Who::Key(..) => status == StatusCode::FORBIDDEN,
+                // Sessions do not work on the API: a service needs a key.
+                _ => status == StatusCode::UNAUTHORIZED,
+            };
+            if !right {
+                failures.push(format!("{who:?} {method} {pattern}: {status}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} wrong answers:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn sign_in_issues_a_fresh_session_and_sign_out_ends_it_on_the_server() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    add_user(&db.store, "ana", Role::Reviewer).await;
+
+    // A session id planted before sign-in is never promoted.
+    let planted = "redline_session=0123456789abcdef";
+    let response = sign_in_as(&app, "ana", PASSWORD, Some(planted)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/calls");
+    let first = session_of(&response).expect("a session cookie");
+    assert_ne!(first, planted);
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http without a proxy: {set_cookie}"
+    );
+
+    let calls = |cookie: &str| {
+        with_cookie(get("/calls"), cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&app, calls(&first)).await.status(), StatusCode::OK);
+
+    // Signing in again (the id changes) drops the old session.
+    let response = sign_in_as(&app, "ana", PASSWORD, Some(&first)).await;
+    let second = session_of(&response).expect("a new session cookie");
+    assert_ne!(first, second);
+    assert_eq!(
+        send(&app, calls(&first)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(send(&app, calls(&second)).await.status(), StatusCode::OK);
+
+    // Sign-out ends the session on the server: the same cookie, replayed, is dead.
+    let response = send(
+        &app,
+        with_cookie(Request::post("/auth/logout"), &second)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login");
+    let cleared = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(
+        send(&app, calls(&second)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Behind a TLS proxy the cookie is Secure.
+    let request = Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(format!("name=ana&password={PASSWORD}")))
+        .unwrap();
+    let response = send(&app, request).await;
+    let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_long_and_users_are_disabled() {
+    let db = TestDb::new().await;
+    let config = AuthConfig {
+        idle: Duration::from_millis(1500),
+        ..AuthConfig::default()
+    };
+    let app = router(&db.store, config, Limits::default());
+    add_user(&db.store, "ana", Role::Reviewer).await;
+    add_user(&db.store, "bob", Role::Reviewer).await;
+    let ana = signed_in(&app, "ana").await;
+    let calls = |cookie: &str| {
+        with_cookie(get("/calls"), cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&app, calls(&ana)).await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert_eq!(
+        send(&app, calls(&ana)).await.status(),
+        StatusCode::SEE_OTHER,
+        "idle too long"
+    );
+
+    let app = self::app(&db.store);
+    let bob = signed_in(&app, "bob").await;
+    assert_eq!(send(&app, calls(&bob)).await.status(), StatusCode::OK);
+    manage::set_disabled(&db.store, &Actor::cli(), "bob", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, calls(&bob)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let response = sign_in_as(&app, "bob", PASSWORD, None).await;
+    assert!(
+        location(&response).contains("error=invalid"),
+        "disabled users cannot sign in"
+    );
+}
+
+#[tokio::test]
+async fn keys_stop_working_at_once_when_revoked_or_their_owner_loses_the_right() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    add_user(&db.store, "eve", Role::Engineer).await;
+    add_user(&db.store, "root2", Role::Admin).await;
+    let list = |key: &str| {
+        Request::get("/api/v1/calls")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (key, summary) = manage::create_key(&db.store, &Actor::cli(), "eve", "svc", &[Scope::Read])
+        .await
+        .unwrap();
+    assert_eq!(send(&app, list(&key)).await.status(), StatusCode::OK);
+    let keys = db.store.list_keys(None).await.unwrap();
+    assert!(keys[0].last_used_at.is_some(), "last use is recorded");
+    assert!(
+        !format!("{keys:?}").contains(&key),
+        "lists never hold the secret"
+    );
+
+    manage::revoke_key(&db.store, &Actor::cli(), summary.id, None)
+        .await
+        .unwrap();
+    let response = send(&app, list(&key)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    assert!(body_text(response).await.contains("API key"));
+
+    let (key, _) = manage::create_key(&db.store, &Actor::cli(), "eve", "svc2", &[Scope::Read])
+        .await
+        .unwrap();
+    manage::set_role(&db.store, &Actor::cli(), "eve", Role::Reviewer)
+        .await
+        .unwrap();
+    assert_eq!(send(&app, list(&key)).await.status(), StatusCode::FORBIDDEN);
+    manage::set_role(&db.store, &Actor::cli(), "eve", Role::Engineer)
+        .await
+        .unwrap();
+    assert_eq!(send(&app, list(&key)).await.status(), StatusCode::OK);
+    manage::set_disabled(&db.store, &Actor::cli(), "eve", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, list(&key)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Reviewers hold no keys; a made-up key is just unknown.
+    add_user(&db.store, "rita", Role::Reviewer).await;
+    assert!(
+        manage::create_key(&db.store, &Actor::cli(), "rita", "x", &[Scope::Read])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        send(
+            &app,
+            list("rl_000000000000000000000000000000000000000000000000")
+        )
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account_and_per_address_and_say_nothing_about_names() {
+    let db = TestDb::new().await;
+    let config = AuthConfig {
+        account_failures: 3,
+        address_failures: 5,
+        ..AuthConfig::default()
+    };
+    let app = router(&db.store, config, Limits::default());
+    add_user(&db.store, "ana", Role::Reviewer).await;
+    add_user(&db.store, "bob", Role::Reviewer).await;
+
+    let from = |address: &str, name: &str, password: &str| {
+        let mut request = Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("name={name}&password={password}")))
+            .unwrap();
+        let peer: SocketAddr = format!("{address}:5000").parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    };
+    // Unknown name and wrong password answer alike.
+    let unknown = send(&app, from("10.0.0.1", "nobody", "wrong-password")).await;
+    let wrong = send(&app, from("10.0.0.2", "bob", "wrong-password")).await;
+    assert_eq!(location(&unknown), location(&wrong));
+    assert!(location(&wrong).contains("error=invalid"));
+
+    // Per account: three failures from three addresses, then even the right password waits.
+    for address in ["10.0.1.1", "10.0.1.2", "10.0.1.3"] {
+        let response = send(&app, from(address, "ana", "wrong-password")).await;
+        assert!(location(&response).contains("error=invalid"));
+    }
+    let response = send(&app, from("10.0.1.4", "ana", PASSWORD)).await;
+    assert!(
+        location(&response).contains("error=limited"),
+        "{}",
+        location(&response)
+    );
+    assert!(session_of(&response).is_none());
+    // Another account is not affected.
+    let response = send(&app, from("10.0.1.4", "bob", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls");
+
+    // Per address: five failures over different names, then that address waits.
+    for name in ["u1", "u2", "u3", "u4", "u5"] {
+        send(&app, from("10.0.2.1", name, "wrong-password")).await;
+    }
+    let response = send(&app, from("10.0.2.1", "bob", PASSWORD)).await;
+    assert!(location(&response).contains("error=limited"));
+    let response = send(&app, from("10.0.2.2", "bob", PASSWORD)).await;
+    assert_eq!(
+        location(&response),
+        "/calls",
+        "other addresses are not affected"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    add_user(&db.store, "adm", Role::Admin).await;
+    let cookie = signed_in(&app, "adm").await;
+
+    let add_user_from = |site: Option<&str>, origin: Option<&str>| {
+        let mut request = with_cookie(Request::post("/api/add_user"), &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "redline.test");
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        request.body(Body::from("name=mallory&role=admin")).unwrap()
+    };
+    let response = send(&app, add_user_from(Some("cross-site"), None)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(body_text(response).await.contains("cross-site"));
+    let response = send(&app, add_user_from(None, Some("https://evil.example"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        db.store.find_user("mallory").await.unwrap().is_none(),
+        "nothing changed"
+    );
+
+    // A form posted to sign-out from another site does not sign anyone out.
+    let response = send(
+        &app,
+        with_cookie(Request::post("/auth/logout"), &cookie)
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let still = send(
+        &app,
+        with_cookie(get("/calls"), &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(still.status(), StatusCode::OK);
+
+    // The same request from Redline's own page goes through.
+    let response = send(
+        &app,
+        add_user_from(Some("same-origin"), Some("http://redline.test")),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        body_text(response).await
+    );
+    assert!(db.store.find_user("mallory").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_pages_use_the_nonce() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    add_user(&db.store, "ana", Role::Reviewer).await;
+    let cookie = signed_in(&app, "ana").await;
+    for (uri, cookie) in [
+        ("/calls", Some(cookie.as_str())),
+        ("/login", None),
+        ("/api/v1/calls", None),
+        ("/healthz", None),
+        ("/pkg/missing.js", None),
+        ("/admin", Some(cookie.as_str())),
+    ] {
+        let mut request = get(uri);
+        if let Some(cookie) = cookie {
+            request = with_cookie(request, cookie);
+        }
+        let response = send(&app, request.body(Body::empty()).unwrap()).await;
+        let headers = response.headers().clone();
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap_or_else(|| panic!("{uri}: no CSP"))
+            .to_str()
+            .unwrap()
+            .to_string();
+        for part in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "'wasm-unsafe-eval'",
+        ] {
+            assert!(csp.contains(part), "{uri}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{uri}: {csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin", "{uri}");
+        if uri == "/calls" || uri == "/login" {
+            let nonce = csp
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .expect("a nonce");
+            let html = body_text(response).await;
+            assert!(
+                html.contains(&format!("nonce=\"{nonce}\"")),
+                "{uri}: the page's scripts must carry this response's nonce"
+            );
+            assert!(
+                !html.contains("<script>"),
+                "{uri}: a script without the nonce"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_slow_and_excess_requests_get_clear_errors() {
+    let db = TestDb::new().await;
+    let limits = Limits {
+        max_body_bytes: 64 * 1024,
+        request_timeout: Duration::from_millis(400),
+        max_in_flight: 1,
+    };
+    let app = router(&db.store, AuthConfig::default(), limits);
+    add_user(&db.store, "ana", Role::Reviewer).await;
+
+    let big = "x".repeat(100 * 1024);
+    let response = send(
+        &app,
+        Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, big.len())
+            .body(Body::from(big))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body_text(response).await.contains("larger than"));
+
+    // A body that never finishes: stopped after the timeout with a clear message.
+    let never = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let slow = Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from_stream(never))
+        .unwrap();
+    let app2 = app.clone();
+    let pending = tokio::spawn(async move { send(&app2, slow).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Meanwhile the one slot is taken: another request is refused at once, not queued.
+    let response = send(&app, get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_text(response).await.contains("busy"));
+    let response = pending.await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(body_text(response).await.contains("longer than"));
+    // And the server serves again.
+    let response = send(&app, get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn audited_actions_are_logged_with_who_what_and_where() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = app(store);
+    add_user(store, "adm", Role::Admin).await;
+    let cookie = signed_in(&app, "adm").await;
+
+    // Through the browser's server functions, from a known address.
+    let call = |path: &str, body: &str| {
+        let mut request = with_cookie(Request::post(path), &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo("192.0.2.7:4000".parse::<SocketAddr>().unwrap()));
+        request
+    };
+    let mut secret = String::new();
+    for (path, body) in [
+        ("/api/add_user", "name=rita&role=reviewer"),
+        ("/api/update_user", "name=rita&change=role&role=lead"),
+        ("/api/update_user", "name=rita&change=disable"),
+        ("/api/update_user", "name=rita&change=enable"),
+        ("/api/update_user", "name=rita&change=reset"),
+        ("/api/create_key", "name=svc&scopes=ingest%2Cread"),
+    ] {
+        let response = send(&app, call(path, body)).await;
+        let status = response.status();
+        let text = body_text(response).await;
+        assert_eq!(status, StatusCode::OK, "{path} {body}: {text}");
+        if path == "/api/create_key" {
+            let created: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            secret = created["secret"]
+                .as_str()
+                .expect("the secret, once")
+                .to_string();
+        }
+    }
+    assert!(secret.starts_with("rl_"));
+    let keys = store.list_keys(None).await.unwrap();
+    let response = send(&app, call("/api/revoke_key", &format!("id={}", keys[0].id))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let entries = store
+        .list_audit(&AuditQuery {
+            actor: Some("adm".into()),
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "auth.login",
+            "user.add",
+            "user.set_role",
+            "user.disable",
+            "user.enable",
+            "user.reset",
+            "key.create",
+            "key.revoke"
+        ]
+    );
+    let set_role = entries
+        .iter()
+        .find(|e| e.action == "user.set_role")
+        .unwrap();
+    assert_eq!(set_role.target, "rita");
+    assert!(set_role.detail.contains("lead"));
+    assert_eq!(set_role.address.as_deref(), Some("192.0.2.7"));
+    assert!(
+        !format!("{entries:?}").contains(&secret),
+        "the audit log never holds a key"
+    );
+
+    // Families filter; the command line is an actor too.
+    key_with(store, "adm", &[Scope::Export]).await;
+    let key_entries = store
+        .list_audit(&AuditQuery {
+            action: Some("key".into()),
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(key_entries.len(), 3);
+    assert_eq!(key_entries[0].actor, "cli");
+
+    // The log is append-only, even for someone with the database URL.
+    for statement in [
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+    ] {
+        let error = tamper(&db, statement).await.expect_err(statement);
+        assert!(error.contains("append-only"), "{statement}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn the_first_start_creates_one_admin_and_guards_the_last_one() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let generated = redline::server::auth::ensure_admin(store, None)
+        .await
+        .unwrap()
+        .expect("a generated password");
+    assert!(generated.len() >= 16);
+    assert!(redline::server::auth::ensure_admin(store, None)
+        .await
+        .unwrap()
+        .is_none());
+    let admin = store.find_user("admin").await.unwrap().unwrap();
+    assert_eq!(admin.role, Role::Admin);
+    assert!(secrets::verify_password(&generated, &admin.password_hash));
+
+    let err = manage::set_role(store, &Actor::cli(), "admin", Role::Reviewer)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("last enabled admin"), "{err}");
+    assert!(manage::set_disabled(store, &Actor::cli(), "admin", true)
+        .await
+        .is_err());
+    let err = manage::add_user(store, &Actor::cli(), "admin", Role::Lead, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("exists"), "{err}");
+    let err = manage::add_user(store, &Actor::cli(), "x", Role::Lead, Some("short".into()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at least"), "{err}");
+}
+
+async fn tamper(db: &TestDb, statement: &str) -> Result<u64, String> {
+    use sqlx::Connection;
+    match common::backend() {
+        common::Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+        common::Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+    }
+}
