@@ -132,6 +132,15 @@ enum Who {
     Key(Scope, String),
 }
 
+/// The request as `who` sends it: a session cookie, an API key, or nothing.
+fn as_who(request: axum::http::request::Builder, who: &Who) -> axum::http::request::Builder {
+    match who {
+        Who::Anonymous => request,
+        Who::Person(_, cookie) => with_cookie(request, cookie),
+        Who::Key(_, key) => request.header(header::AUTHORIZATION, format!("Bearer {key}")),
+    }
+}
+
 /// What a route needs, written down here independently of the router's policy table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Needs {
@@ -257,12 +266,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
     for who in &callers {
         for (pattern, needs) in &pages {
             let mut request = get(&concrete(pattern));
-            if let Who::Person(_, cookie) = who {
-                request = with_cookie(request, cookie);
-            }
-            if let Who::Key(_, key) = who {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
-            }
+            request = as_who(request, who);
             let response = send(&app, request.body(Body::empty()).unwrap()).await;
             let status = response.status();
             let expected = match who {
@@ -287,12 +291,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         for (path, needs) in &functions {
             let mut request = Request::post(*path)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            if let Who::Person(_, cookie) = who {
-                request = with_cookie(request, cookie);
-            }
-            if let Who::Key(_, key) = who {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
-            }
+            request = as_who(request, who);
             let response = send(&app, request.body(Body::empty()).unwrap()).await;
             let status = response.status();
             let allowed = match who {
@@ -319,12 +318,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
                 .method(*method)
                 .uri(concrete(pattern))
                 .header(header::CONTENT_TYPE, "application/json");
-            if let Who::Person(_, cookie) = who {
-                request = with_cookie(request, cookie);
-            }
-            if let Who::Key(_, key) = who {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
-            }
+            request = as_who(request, who);
             let body = if *method == "POST" { "[]" } else { "" };
             let response = send(&app, request.body(Body::from(body)).unwrap()).await;
             let status = response.status();

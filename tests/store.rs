@@ -400,6 +400,10 @@ async fn rare_and_common_searches_give_the_same_pages() {
     for pairs in [
         vec![("q", "refund"), ("limit", "7")],
         vec![("q", "refund"), ("operation", "op_b"), ("limit", "4")],
+        // More than the first chunk holds: PostgreSQL counts the operation's matches and
+        // reads them from the index.
+        vec![("q", "refund"), ("operation", "op_a"), ("limit", "40")],
+        vec![("q", "nowhere"), ("operation", "op_a"), ("limit", "10")],
         vec![("q", "refund"), ("model", "gpt-4o"), ("limit", "4")],
         vec![("q", "question"), ("limit", "25")],
     ] {

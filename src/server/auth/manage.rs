@@ -65,16 +65,11 @@ fn check_name(name: &str) -> Result<(), ManageError> {
     }
 }
 
-/// Adds a user; returns the password when it was generated (shown once).
-pub async fn add_user(
-    store: &Store,
-    actor: &Actor,
-    name: &str,
-    role: Role,
+/// The password given (checked for strength) or a generated one, its hash, and whether it
+/// was generated (and so must be shown once).
+async fn password_and_hash(
     password: Option<String>,
-) -> Result<Option<String>, ManageError> {
-    let name = name.trim();
-    check_name(name)?;
+) -> Result<(String, String, bool), ManageError> {
     let (password, generated) = match password {
         Some(p) => {
             secrets::check_password_strength(&p).map_err(ManageError::Invalid)?;
@@ -88,6 +83,20 @@ pub async fn add_user(
     let hash = hash_blocking(password.clone())
         .await
         .map_err(ManageError::Invalid)?;
+    Ok((password, hash, generated))
+}
+
+/// Adds a user; returns the password when it was generated (shown once).
+pub async fn add_user(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    password: Option<String>,
+) -> Result<Option<String>, ManageError> {
+    let name = name.trim();
+    check_name(name)?;
+    let (password, hash, generated) = password_and_hash(password).await?;
     let now = Utc::now();
     if store.create_user(name, role, &hash, now).await?.is_none() {
         return Err(ManageError::Invalid(format!(
@@ -171,19 +180,7 @@ pub async fn reset_password(
     name: &str,
     password: Option<String>,
 ) -> Result<Option<String>, ManageError> {
-    let (password, generated) = match password {
-        Some(p) => {
-            secrets::check_password_strength(&p).map_err(ManageError::Invalid)?;
-            (p, false)
-        }
-        None => (
-            secrets::generate_password().map_err(ManageError::Invalid)?,
-            true,
-        ),
-    };
-    let hash = hash_blocking(password.clone())
-        .await
-        .map_err(ManageError::Invalid)?;
+    let (password, hash, generated) = password_and_hash(password).await?;
     if !store.set_user_password(name, &hash).await? {
         return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
     }

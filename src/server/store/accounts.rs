@@ -80,6 +80,12 @@ fn scopes(text: &str) -> Vec<Scope> {
 
 type UserRow = (i64, String, String, String, Option<i64>);
 
+/// Ends every session of the user `name`.
+fn end_sessions(name: &str) -> Sql {
+    Sql::new("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)")
+        .arg(name)
+}
+
 impl Store {
     /// Number of users, disabled ones included.
     pub async fn count_users(&self) -> StoreResult<i64> {
@@ -134,7 +140,8 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
-        let rows: Vec<(i64, String, String, i64, Option<i64>, Option<i64>)> = self
+        type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = self
             .db
             .all(&Sql::new(
                 "SELECT id, name, role, created_at, disabled_at, last_login_at FROM users ORDER BY name",
@@ -186,13 +193,7 @@ impl Store {
             )
             .await?;
         if disabled {
-            tx.execute(
-                &Sql::new(
-                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
-                )
-                .arg(name),
-            )
-            .await?;
+            tx.execute(&end_sessions(name)).await?;
         }
         tx.commit().await?;
         Ok(changed > 0)
@@ -208,13 +209,7 @@ impl Store {
                     .arg(name),
             )
             .await?;
-        tx.execute(
-            &Sql::new(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
-            )
-            .arg(name),
-        )
-        .await?;
+        tx.execute(&end_sessions(name)).await?;
         tx.commit().await?;
         Ok(changed > 0)
     }
