@@ -223,6 +223,10 @@ async fn every_route_answers_every_role_as_its_access_says() {
         (("GET", "/api/v1/calls"), Needs::Scope(Scope::Read)),
         (("POST", "/api/v1/calls"), Needs::Scope(Scope::Ingest)),
         (("GET", "/api/v1/calls/{id}"), Needs::Scope(Scope::Read)),
+        (
+            ("POST", "/api/v1/calls/{id}/reviews"),
+            Needs::Scope(Scope::Review),
+        ),
     ]
     .into();
 
@@ -319,7 +323,11 @@ async fn every_route_answers_every_role_as_its_access_says() {
                 .uri(concrete(pattern))
                 .header(header::CONTENT_TYPE, "application/json");
             request = as_who(request, who);
-            let body = if *method == "POST" { "[]" } else { "" };
+            let body = match (*method, *pattern) {
+                ("POST", "/api/v1/calls") => "[]",
+                ("POST", _) => r#"{"verdict": "correct", "base_revision": 0}"#,
+                _ => "",
+            };
             let response = send(&app, request.body(Body::from(body)).unwrap()).await;
             let status = response.status();
             let expected_ok =

@@ -364,3 +364,162 @@ async fn the_feed_page_renders_on_the_server_with_text_escaped() {
     let (status, _) = send(&app, "GET", "/no/such/page", Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn reviews_through_the_api_append_revisions_and_refuse_stale_or_invalid_saves() {
+    let db = TestDb::new().await;
+    db.store
+        .define_operation(
+            "billing_extract",
+            "",
+            redline::model::OutputKind::Json,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let app = app(&db).await;
+    let (_, body) = json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!([
+            item("ticket_summarize", 1, "The customer wants a refund."),
+            item("billing_extract", 2, "{\"amount\": 12}"),
+        ]),
+    )
+    .await;
+    let text_id = body["results"][0]["id"].as_str().unwrap().to_string();
+    let json_id = body["results"][1]["id"].as_str().unwrap().to_string();
+    let reviews = |id: &str| format!("/api/v1/calls/{id}/reviews");
+
+    // The first save is revision 1; the call then carries it.
+    let (status, saved) = json_call(
+        &app,
+        "POST",
+        &reviews(&text_id),
+        json!({"verdict": "incorrect", "corrected_output": "The customer wants a refund of $40.",
+               "tags": ["missed_amount"], "note": "amount is in the ticket", "base_revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["revision"], 1);
+    assert_eq!(saved["review"]["reviewer"], "tester");
+    assert_eq!(saved["review"]["tags"], json!(["missed_amount"]));
+
+    // A second save on revision 0 is stale: refused with who saved, nothing written.
+    let (status, conflict) = json_call(
+        &app,
+        "POST",
+        &reviews(&text_id),
+        json!({"verdict": "correct", "base_revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    assert_eq!(conflict["current_revision"], 1);
+    assert_eq!(conflict["current"]["verdict"], "incorrect");
+    assert!(
+        conflict["error"].as_str().unwrap().contains("by tester"),
+        "{conflict}"
+    );
+    // Based on the current revision it goes through, as revision 2; history keeps both.
+    let (status, saved) = json_call(
+        &app,
+        "POST",
+        &reviews(&text_id),
+        json!({"verdict": "correct", "base_revision": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["revision"], 2);
+    let (_, call) = get(&app, &format!("/api/v1/calls/{text_id}")).await;
+    assert_eq!(call["review"]["revision"], 2);
+    assert_eq!(call["history"].as_array().map(|h| h.len()), Some(2));
+    assert_eq!(call["verdict"], "correct");
+
+    // Invalid reviews: 422 naming the field and the reason; nothing written.
+    for (id, body, field, reason) in [
+        (
+            &text_id,
+            json!({"verdict": "incorrect", "base_revision": 2}),
+            "corrected_output",
+            "needs the output",
+        ),
+        (
+            &text_id,
+            json!({"verdict": "incorrect", "corrected_output": "The customer wants a refund.", "base_revision": 2}),
+            "corrected_output",
+            "same as the original",
+        ),
+        (
+            &text_id,
+            json!({"verdict": "maybe", "base_revision": 2}),
+            "verdict",
+            "maybe",
+        ),
+        (
+            &text_id,
+            json!({"verdict": "correct", "tags": ["Not A Tag"], "base_revision": 2}),
+            "tags",
+            "not a tag",
+        ),
+        (
+            &json_id,
+            json!({"verdict": "incorrect", "corrected_output": "{\"amount\": 12,\n \"currency\": EUR}", "base_revision": 0}),
+            "corrected_output",
+            "line 2, column",
+        ),
+    ] {
+        let (status, answer) = json_call(&app, "POST", &reviews(id), body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(answer["field"], field, "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(reason),
+            "{answer}"
+        );
+    }
+    let (status, saved) = json_call(
+        &app,
+        "POST",
+        &reviews(&json_id),
+        json!({"verdict": "incorrect", "corrected_output": "{\"amount\": 12, \"currency\": \"EUR\"}", "base_revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let (_, call) = get(&app, &format!("/api/v1/calls/{text_id}")).await;
+    assert_eq!(
+        call["history"].as_array().map(|h| h.len()),
+        Some(2),
+        "refusals wrote nothing"
+    );
+
+    // Malformed bodies and unknown calls.
+    let (status, _) = send(&app, "POST", &reviews(&text_id), "not json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = json_call(
+        &app,
+        "POST",
+        &reviews("0190f1f2-0000-7000-8000-000000000000"),
+        json!({"verdict": "correct", "base_revision": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Every save is in the audit log, by the key.
+    let entries = db
+        .store
+        .list_audit(&redline::server::store::AuditQuery {
+            action: Some("review.save".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.iter().all(|e| e.actor.starts_with("key:rl_")));
+    assert_eq!(entries[2].target, text_id);
+    assert!(
+        entries[2].detail.contains("revision 1, incorrect"),
+        "{}",
+        entries[2].detail
+    );
+}

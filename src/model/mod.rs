@@ -4,6 +4,7 @@ pub mod auth;
 pub mod call;
 pub mod filter;
 pub mod ingest;
+pub mod review;
 
 pub use call::*;
 pub use filter::*;

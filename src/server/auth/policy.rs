@@ -55,6 +55,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/calls", Access::Key(Scope::Read)),
     ("POST", "/api/v1/calls", Access::Key(Scope::Ingest)),
     ("GET", "/api/v1/calls/{id}", Access::Key(Scope::Read)),
+    (
+        "POST",
+        "/api/v1/calls/{id}/reviews",
+        Access::Key(Scope::Review),
+    ),
 ];
 
 /// Files under `public/` and the compiled site (`/pkg/…`).

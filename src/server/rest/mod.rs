@@ -1,8 +1,9 @@
 //! The public JSON API under `/api/v1`.
 
 pub mod calls;
+pub mod reviews;
 
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use super::error::AppError;
@@ -13,6 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/calls", get(calls::list).post(calls::ingest))
         .route("/api/v1/calls/{id}", get(calls::get_one))
+        .route("/api/v1/calls/{id}/reviews", post(reviews::save))
         .route("/api/v1/{*rest}", any(not_found))
         // The ingest handler turns the limit's rejection into a JSON 413 itself.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))

@@ -1,0 +1,234 @@
+//! What a reviewer submits, and the rules a review must meet before it is stored (shared by
+//! the API and, later, the review page).
+
+use serde::{Deserialize, Serialize};
+
+use super::{OutputKind, Verdict};
+
+/// Most tags on one review.
+pub const MAX_TAGS: usize = 20;
+/// Longest note, in characters.
+pub const MAX_NOTE_CHARS: usize = 10_000;
+
+/// A review as submitted: `base_revision` is the revision the reviewer saw (0: none yet).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSubmission {
+    pub verdict: String,
+    #[serde(default)]
+    pub corrected_output: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+    pub base_revision: i64,
+}
+
+/// A submission that meets the rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidReview {
+    pub verdict: Verdict,
+    /// Only for an incorrect verdict: what the output should have been.
+    pub corrected_output: Option<String>,
+    pub tags: Vec<String>,
+    pub note: String,
+    pub base_revision: i64,
+}
+
+/// Why a submission was refused: the field and a reason a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewError {
+    pub field: String,
+    pub reason: String,
+}
+
+fn refuse(field: &str, reason: impl Into<String>) -> ReviewError {
+    ReviewError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A tag name: a lowercase letter, then lowercase letters, digits, `_` or `-`; at most 48.
+pub fn is_tag_name(tag: &str) -> bool {
+    let mut chars = tag.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && tag.len() <= 48
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Checks a submission against the call's original output and its operation's output kind.
+pub fn validate_review(
+    submission: ReviewSubmission,
+    original_output: &str,
+    kind: OutputKind,
+) -> Result<ValidReview, ReviewError> {
+    let verdict = match submission.verdict.as_str() {
+        "correct" => Verdict::Correct,
+        "incorrect" => Verdict::Incorrect,
+        other => {
+            return Err(refuse(
+                "verdict",
+                format!("\"{other}\" is not a verdict: use correct or incorrect"),
+            ))
+        }
+    };
+    if submission.base_revision < 0 {
+        return Err(refuse(
+            "base_revision",
+            "must be 0 (no review yet) or a revision number",
+        ));
+    }
+    let corrected_output = match verdict {
+        Verdict::Incorrect => {
+            let Some(corrected) = submission.corrected_output else {
+                return Err(refuse(
+                    "corrected_output",
+                    "an incorrect verdict needs the output it should have been",
+                ));
+            };
+            if corrected.trim().is_empty() {
+                return Err(refuse("corrected_output", "the correction is empty"));
+            }
+            if corrected == original_output {
+                return Err(refuse(
+                    "corrected_output",
+                    "the correction is the same as the original output; change it, or mark the call correct",
+                ));
+            }
+            if kind == OutputKind::Json {
+                if let Err(error) = serde_json::from_str::<serde_json::Value>(&corrected) {
+                    return Err(refuse(
+                        "corrected_output",
+                        format!(
+                            "this operation's output is JSON and the correction does not parse: {} at line {}, column {}",
+                            describe_json_error(&error),
+                            error.line(),
+                            error.column()
+                        ),
+                    ));
+                }
+            }
+            Some(corrected)
+        }
+        _ => {
+            if submission
+                .corrected_output
+                .as_deref()
+                .is_some_and(|c| c != original_output)
+            {
+                return Err(refuse(
+                    "corrected_output",
+                    "a correct verdict keeps the original output; mark it incorrect to correct it",
+                ));
+            }
+            None
+        }
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for tag in submission.tags {
+        let tag = tag.trim().to_string();
+        if !is_tag_name(&tag) {
+            return Err(refuse(
+                "tags",
+                format!("\"{tag}\" is not a tag name: a lowercase letter, then a-z, 0-9, _ or -, at most 48"),
+            ));
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(refuse("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    if submission.note.chars().count() > MAX_NOTE_CHARS {
+        return Err(refuse(
+            "note",
+            format!("at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    Ok(ValidReview {
+        verdict,
+        corrected_output,
+        tags,
+        note: submission.note,
+        base_revision: submission.base_revision,
+    })
+}
+
+fn describe_json_error(error: &serde_json::Error) -> String {
+    // serde_json's message ends with its own " at line L column C"; the position is given once.
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submit(verdict: &str, corrected: Option<&str>) -> ReviewSubmission {
+        ReviewSubmission {
+            verdict: verdict.into(),
+            corrected_output: corrected.map(str::to_string),
+            tags: vec![],
+            note: String::new(),
+            base_revision: 0,
+        }
+    }
+
+    #[test]
+    fn incorrect_needs_a_different_correction() {
+        let err = validate_review(submit("incorrect", None), "a", OutputKind::Text).unwrap_err();
+        assert_eq!(err.field, "corrected_output");
+        let err =
+            validate_review(submit("incorrect", Some("a")), "a", OutputKind::Text).unwrap_err();
+        assert!(err.reason.contains("same as the original"));
+        let ok = validate_review(submit("incorrect", Some("b")), "a", OutputKind::Text).unwrap();
+        assert_eq!(ok.corrected_output.as_deref(), Some("b"));
+        let ok = validate_review(submit("correct", Some("a")), "a", OutputKind::Text).unwrap();
+        assert_eq!(ok.corrected_output, None);
+        assert!(validate_review(submit("correct", Some("b")), "a", OutputKind::Text).is_err());
+        assert!(validate_review(submit("unreviewed", None), "a", OutputKind::Text).is_err());
+    }
+
+    #[test]
+    fn json_corrections_must_parse_and_the_error_says_where() {
+        let err = validate_review(
+            submit(
+                "incorrect",
+                Some("{\n  \"amount\": 12,\n  \"currency\": EUR\n}"),
+            ),
+            "{}",
+            OutputKind::Json,
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("line 3, column"), "{}", err.reason);
+        assert!(err.reason.contains("does not parse"), "{}", err.reason);
+        assert!(validate_review(
+            submit("incorrect", Some("{\"a\": 1}")),
+            "{}",
+            OutputKind::Json
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn tags_are_names_and_deduplicated() {
+        let mut s = submit("incorrect", Some("b"));
+        s.tags = vec![
+            "wrong_amount".into(),
+            " wrong_amount".into(),
+            "format".into(),
+        ];
+        let ok = validate_review(s.clone(), "a", OutputKind::Text).unwrap();
+        assert_eq!(ok.tags, ["wrong_amount", "format"]);
+        s.tags = vec!["Bad Tag".into()];
+        assert_eq!(
+            validate_review(s, "a", OutputKind::Text).unwrap_err().field,
+            "tags"
+        );
+    }
+}
