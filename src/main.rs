@@ -332,6 +332,11 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         Ok(conf) => conf.leptos_options,
         Err(_) => LeptosOptions::builder().output_name("redline").build(),
     };
+    if leptos_options.output_name.is_empty() {
+        // A server binary built by plain `cargo build` (not cargo-leptos) knows no output
+        // name; the site's files are still called redline.*.
+        leptos_options.output_name = "redline".into();
+    }
     leptos_options.site_addr = args.addr;
     let state = AppState {
         leptos_options,

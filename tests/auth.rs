@@ -210,6 +210,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/load_feed", Needs::Reviewer),
         ("/api/load_filter_choices", Needs::Reviewer),
         ("/api/load_call", Needs::Reviewer),
+        ("/api/save_review", Needs::Reviewer),
         ("/api/list_keys", Needs::KeysRole),
         ("/api/create_key", Needs::KeysRole),
         ("/api/revoke_key", Needs::KeysRole),

@@ -23,7 +23,7 @@ pub struct UserChange {
 }
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     use axum::http::StatusCode;
     use leptos::prelude::*;
 

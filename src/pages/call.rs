@@ -1,28 +1,39 @@
-//! `/calls/{id}`: one call in full — its input as a conversation, its output, its metadata and
-//! its review history. (Editing a review comes with the review issue.)
+//! `/calls/{id}`: one call in full — its input as a conversation, its output, the review
+//! editor (verdict, correction, tags, note; a plain form post before hydration), its metadata
+//! and its review history.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::calls::load_call;
+use crate::api::reviews::{SaveResult, SaveReview};
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
-use crate::model::{input_turns, CallDetail, ChatTurn, Review};
+use crate::model::{input_turns, CallDetail, ChatTurn, Review, Verdict};
 
 #[component]
 pub fn CallPage() -> impl IntoView {
     let params = use_params_map();
+    let save = ServerAction::<SaveReview>::new();
+    // The call is read again after a save that went through; after a conflict it is not, so
+    // the reviewer's text stays in the editor.
+    let saves = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(SaveResult::Saved { .. })) = save.value().get() {
+            saves.update(|n| *n += 1);
+        }
+    });
     let call = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_call,
+        move || (params.read().get("id").unwrap_or_default(), saves.get()),
+        |(id, _)| load_call(id),
     );
     view! {
         <div class="page call-page">
             <Transition fallback=|| view! { <p class="subtle">"Loading call…"</p> }>
                 {move || Suspend::new(async move {
                     match call.await {
-                        Ok(Some(call)) => view! { <CallView call/> }.into_any(),
+                        Ok(Some(call)) => view! { <CallView call save/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="Call not found"/>
                             <section class="panel empty" data-testid="call-missing">
@@ -45,7 +56,7 @@ pub fn CallPage() -> impl IntoView {
 }
 
 #[component]
-fn CallView(call: CallDetail) -> impl IntoView {
+fn CallView(call: CallDetail, save: ServerAction<SaveReview>) -> impl IntoView {
     let turns = input_turns(&call.input);
     let metadata = serde_json::to_string_pretty(&call.metadata).unwrap_or_default();
     let back = format!("/calls?operation={}", call.operation);
@@ -79,7 +90,12 @@ fn CallView(call: CallDetail) -> impl IntoView {
                 <h2 class="pane-title">"Output"</h2>
                 <pre class="pane-body text" dir="auto" data-testid="call-output">{call.output.clone()}</pre>
             </section>
-            {review.map(|review| view! { <ReviewPane review/> })}
+            <EditorPane
+                call_id=call.id.clone()
+                original=call.output.clone()
+                review=review
+                save
+            />
         </div>
         {(call.history.len() > 1).then(|| view! {
             <section class="history">
@@ -118,29 +134,92 @@ fn Turn(turn: ChatTurn) -> impl IntoView {
     }
 }
 
+/// The review editor: verdict, the corrected output (prefilled with the current correction,
+/// else the original), failure tags and a note. Saves name the revision they were based on; a
+/// stale one is refused, and the editor keeps the text and rebases on the newer revision.
 #[component]
-fn ReviewPane(review: Review) -> impl IntoView {
+fn EditorPane(
+    call_id: String,
+    original: String,
+    review: Option<Review>,
+    save: ServerAction<SaveReview>,
+) -> impl IntoView {
+    let base = RwSignal::new(review.as_ref().map_or(0, |r| r.revision));
+    Effect::new(move |_| {
+        if let Some(Ok(SaveResult::Conflict {
+            current_revision, ..
+        })) = save.value().get()
+        {
+            base.set(current_revision);
+        }
+    });
+    let text = review
+        .as_ref()
+        .and_then(|r| r.corrected_output.clone())
+        .unwrap_or(original);
+    let verdict = review.as_ref().map(|r| r.verdict);
+    let tags = review
+        .as_ref()
+        .map(|r| r.tags.join(", "))
+        .unwrap_or_default();
+    let note = review.as_ref().map(|r| r.note.clone()).unwrap_or_default();
+    let heading = match &review {
+        Some(r) => format!("Review #{} · {}", r.revision, r.reviewer),
+        None => "Review".to_string(),
+    };
     view! {
-        <section class="pane">
-            <h2 class="pane-title">"Review #"{review.revision}" · "{review.reviewer.clone()}</h2>
-            <div class="pane-body">
-                <p class="review-line">
-                    <VerdictBadge verdict=review.verdict/>
-                    <span class="subtle">{figures::full_time(&review.created_at)}</span>
-                    {review.sampled.then(|| view! { <span class="chip">"sampled"</span> })}
-                </p>
-                {review.corrected_output.is_none().then(|| view! {
-                    <p class="subtle">"The output was accepted as it is; no correction."</p>
-                })}
-                {review.corrected_output.clone().map(|text| view! {
-                    <div class="field-label">"Corrected output"</div>
-                    <pre class="text" dir="auto">{text}</pre>
-                })}
-                {(!review.tags.is_empty()).then(|| view! {
-                    <div class="tags">{review.tags.iter().map(|t| view! { <span class="chip tag">{t.clone()}</span> }).collect_view()}</div>
-                })}
-                {(!review.note.is_empty()).then(|| view! { <p class="note" dir="auto">{review.note.clone()}</p> })}
-            </div>
+        <section class="pane editor" data-testid="editor-pane">
+            <h2 class="pane-title">{heading}</h2>
+            <ActionForm action=save>
+                <div class="pane-body review-form">
+                    {review.as_ref().map(|r| view! {
+                        <p class="review-line">
+                            <VerdictBadge verdict=r.verdict/>
+                            <span class="subtle">{figures::full_time(&r.created_at)}</span>
+                            {r.sampled.then(|| view! { <span class="chip">"sampled"</span> })}
+                        </p>
+                    })}
+                    <input type="hidden" name="id" value=call_id/>
+                    <input type="hidden" name="base_revision" value=base.get_untracked().to_string() prop:value=move || base.get().to_string() data-testid="editor-base"/>
+                    <fieldset class="verdict-choice">
+                        <legend class="field-label">"Verdict"</legend>
+                        <label class="check"><input type="radio" name="verdict" value="correct" checked=verdict == Some(Verdict::Correct) data-testid="verdict-correct"/>"Correct"</label>
+                        <label class="check"><input type="radio" name="verdict" value="incorrect" checked=verdict == Some(Verdict::Incorrect) data-testid="verdict-incorrect"/>"Incorrect"</label>
+                    </fieldset>
+                    <label class="field">
+                        <span class="field-label">"Corrected output (for an incorrect verdict)"</span>
+                        <textarea name="corrected_output" rows="12" dir="auto" spellcheck="false" data-testid="editor">{text}</textarea>
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Failure tags, comma-separated"</span>
+                        <input name="tags" value=tags placeholder="wrong_amount, hallucination" data-testid="editor-tags"/>
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Note"</span>
+                        <textarea name="note" rows="2" dir="auto" data-testid="editor-note">{note}</textarea>
+                    </label>
+                    <div class="editor-actions">
+                        <button class="button primary" type="submit" data-testid="editor-save" disabled=move || save.pending().get()>"Save review"</button>
+                        {move || match save.value().get() {
+                            Some(Ok(SaveResult::Saved { revision })) => view! {
+                                <span class="saved" role="status" data-testid="editor-result">{format!("Saved as revision {revision}.")}</span>
+                            }.into_any(),
+                            Some(Ok(SaveResult::Conflict { message, .. })) => view! {
+                                <span class="form-error" role="alert" data-testid="editor-result">
+                                    {format!("Not saved: {message}. Your text is kept; save again to replace it.")}
+                                </span>
+                            }.into_any(),
+                            Some(Ok(SaveResult::Invalid { reason, .. })) => view! {
+                                <span class="form-error" role="alert" data-testid="editor-result">{reason}</span>
+                            }.into_any(),
+                            Some(Err(error)) => view! {
+                                <span class="form-error" role="alert" data-testid="editor-result">{error.to_string()}</span>
+                            }.into_any(),
+                            None => ().into_any(),
+                        }}
+                    </div>
+                </div>
+            </ActionForm>
         </section>
     }
 }

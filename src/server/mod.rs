@@ -5,6 +5,7 @@ pub mod bench;
 pub mod demo;
 pub mod error;
 pub mod rest;
+pub mod reviewing;
 pub mod router;
 pub mod state;
 pub mod store;

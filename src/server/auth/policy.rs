@@ -26,6 +26,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
         Access::Person(Capability::Review),
     ),
     ("/api/load_call", Access::Person(Capability::Review)),
+    ("/api/save_review", Access::Person(Capability::Review)),
     ("/api/list_keys", Access::Person(Capability::ApiKeys)),
     ("/api/create_key", Access::Person(Capability::ApiKeys)),
     ("/api/revoke_key", Access::Person(Capability::ApiKeys)),

@@ -7,14 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use chrono::Utc;
 use serde_json::json;
 
-use crate::model::review::{validate_review, ReviewSubmission};
-use crate::server::auth::{audit_entry, Caller, ClientAddress};
+use crate::model::review::ReviewSubmission;
+use crate::server::auth::{Caller, ClientAddress};
 use crate::server::error::AppError;
+use crate::server::reviewing::{save_review, Saved};
 use crate::server::state::AppState;
-use crate::server::store::{ReviewInput, SaveOutcome};
 
 pub async fn save(
     State(state): State<AppState>,
@@ -31,74 +30,30 @@ pub async fn save(
             "the body must be {{verdict, corrected_output?, tags?, note?, base_revision}}: {e}"
         ))
     })?;
-    let store = &state.store;
-    let Some(call) = store.get_call(&uuid).await? else {
-        return Err(AppError::NotFound(format!("no call with id {id}")));
-    };
-    let review = match validate_review(submission, &call.output, call.output_kind) {
-        Ok(review) => review,
-        Err(error) => {
-            let body = json!({ "error": error.reason, "field": error.field });
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-        }
-    };
-    let reviewer = match &caller {
-        Caller::Key(owner) => owner.user_name.clone(),
-        Caller::Person(person) => person.name.clone(),
-        Caller::Anonymous => return Err(AppError::BadRequest("no reviewer".into())),
-    };
-    let now = Utc::now();
-    let input = ReviewInput {
-        call_id: uuid,
-        base_revision: review.base_revision,
-        reviewer,
-        verdict: review.verdict,
-        corrected_output: review.corrected_output,
-        tags: review.tags.clone(),
-        note: review.note,
-        sampled: false,
-    };
-    let outcome = store
-        .save_reviews(std::slice::from_ref(&input), now)
-        .await?;
-    match outcome.into_iter().next() {
-        Some(SaveOutcome::Saved { revision }) => {
-            let detail = format!(
-                "revision {revision}, {}{}",
-                input.verdict.as_str(),
-                if input.tags.is_empty() {
-                    String::new()
-                } else {
-                    format!(", tags {}", input.tags.join(" "))
-                }
-            );
-            let entry = audit_entry(&caller, &address, "review.save", &id, detail);
-            store.audit(&entry, now).await?;
-            let saved = store.get_call(&uuid).await?.and_then(|call| call.review);
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({ "revision": revision, "review": saved })),
-            )
-                .into_response())
-        }
-        Some(SaveOutcome::Conflict { current_revision }) => {
-            let current = store.get_call(&uuid).await?.and_then(|call| call.review);
-            let who = current
-                .as_ref()
-                .map(|r| format!(" by {} at {}", r.reviewer, r.created_at.to_rfc3339()))
-                .unwrap_or_default();
+    let saved = save_review(&state.store, &caller, &address, uuid, submission, false).await?;
+    Ok(match saved {
+        Saved::Created { revision, review } => (
+            StatusCode::CREATED,
+            Json(json!({ "revision": revision, "review": review })),
+        )
+            .into_response(),
+        Saved::Conflict {
+            base_revision,
+            current_revision,
+            current,
+        } => {
             let body = json!({
-                "error": format!(
-                    "this review is based on revision {}, but revision {current_revision} was saved{who}; nothing was written",
-                    input.base_revision
-                ),
+                "error": Saved::conflict_message(base_revision, current_revision, current.as_ref()),
                 "current_revision": current_revision,
                 "current": current,
             });
-            Ok((StatusCode::CONFLICT, Json(body)).into_response())
+            (StatusCode::CONFLICT, Json(body)).into_response()
         }
-        Some(SaveOutcome::NotFound) | None => {
-            Err(AppError::NotFound(format!("no call with id {id}")))
-        }
-    }
+        Saved::Invalid(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": error.reason, "field": error.field })),
+        )
+            .into_response(),
+        Saved::NotFound => return Err(AppError::NotFound(format!("no call with id {id}"))),
+    })
 }
