@@ -112,6 +112,8 @@ test("paging walks every call once with Older, and Newest returns", async ({ pag
 
   const seen: string[] = [];
   for (const expected of [50, 50, 20]) {
+    // The new page has replaced the old one (the URL changes before the rows do).
+    await expect(page.getByTestId("preview").first()).toHaveText(`paged call ${seen.length}`);
     await expect(rows(page)).toHaveCount(expected);
     seen.push(...(await page.getByTestId("preview").allInnerTexts()));
     if (seen.length < 120) {
@@ -164,7 +166,7 @@ test("a corpus of hostile inputs and outputs renders as text everywhere, never a
     dialogs += 1;
     await dialog.dismiss();
   });
-  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata), main a[href^='javascript']";
+  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata):not(.revision-diff), main a[href^='javascript']";
 
   await open(page, `/calls?operation=${operation}`);
   await expect(page.getByTestId("preview")).toHaveCount(payloads.length);

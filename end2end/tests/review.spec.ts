@@ -18,9 +18,16 @@ test("a reviewer corrects an output; a stale save elsewhere is refused with its 
   await first.page.getByTestId("verdict-incorrect").check();
   await first.page.getByTestId("editor").fill("The refund is $45, paid to the original card.");
   await first.page.getByTestId("editor-tags").fill("wrong_amount");
+  // The diff beside the editor shows what changed, word by word.
+  await first.page.getByTestId("diff-toggle").click();
+  await expect(first.page.locator("[data-testid=diff] del")).toContainText("$40.");
+  await expect(first.page.locator("[data-testid=diff] ins")).toContainText("$45, paid to the original card.");
   await first.page.getByTestId("editor-save").click();
   await expect(first.page.getByTestId("editor-result")).toHaveText("Saved as revision 1.");
   await expect(first.page.getByTestId("editor-pane")).toContainText("Review #1 · e2e-reviewer");
+  // The saved correction's diff is in the history.
+  await first.page.locator(".revision-diff summary").first().click();
+  await expect(first.page.locator(".revision-diff ins").first()).toContainText("$45");
 
   // The other reviewer still sees revision 0: their save is refused, their text stays.
   await second.page.getByTestId("verdict-incorrect").check();

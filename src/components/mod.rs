@@ -1,5 +1,6 @@
 //! Reusable view pieces and the pure functions that format their figures.
 
+pub mod diff;
 pub mod figures;
 pub mod filter_bar;
 pub mod verdict;

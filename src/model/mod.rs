@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod call;
+pub mod diff;
 pub mod filter;
 pub mod ingest;
 pub mod review;

@@ -8,9 +8,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::calls::load_call;
 use crate::api::reviews::{SaveResult, SaveReview};
+use crate::components::diff::DiffView;
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
-use crate::model::{input_turns, CallDetail, ChatTurn, Review, Verdict};
+use crate::model::{input_turns, CallDetail, ChatTurn, OutputKind, Review, Verdict};
 
 #[component]
 pub fn CallPage() -> impl IntoView {
@@ -93,20 +94,32 @@ fn CallView(call: CallDetail, save: ServerAction<SaveReview>) -> impl IntoView {
             <EditorPane
                 call_id=call.id.clone()
                 original=call.output.clone()
+                kind=call.output_kind
                 review=review
                 save
             />
         </div>
-        {(call.history.len() > 1).then(|| view! {
+        {(!call.history.is_empty()).then(|| view! {
             <section class="history">
                 <h2>"Revision history"</h2>
                 <ol class="revisions">
-                    {call.history.iter().map(|r| view! {
-                        <li>
-                            <span class="mono">"#"{r.revision}</span>" "
-                            <VerdictBadge verdict=r.verdict/>" by "{r.reviewer.clone()}
-                            " · "{figures::full_time(&r.created_at)}
-                        </li>
+                    {call.history.iter().map(|r| {
+                        let correction = r.corrected_output.clone();
+                        let original = call.output.clone();
+                        let kind = call.output_kind;
+                        view! {
+                            <li>
+                                <span class="mono">"#"{r.revision}</span>" "
+                                <VerdictBadge verdict=r.verdict/>" by "{r.reviewer.clone()}
+                                " · "{figures::full_time(&r.created_at)}
+                                {correction.map(|new| view! {
+                                    <details class="revision-diff">
+                                        <summary>"Correction against the original"</summary>
+                                        <DiffView old=original new kind/>
+                                    </details>
+                                })}
+                            </li>
+                        }
                     }).collect_view()}
                 </ol>
             </section>
@@ -141,6 +154,7 @@ fn Turn(turn: ChatTurn) -> impl IntoView {
 fn EditorPane(
     call_id: String,
     original: String,
+    kind: OutputKind,
     review: Option<Review>,
     save: ServerAction<SaveReview>,
 ) -> impl IntoView {
@@ -156,7 +170,10 @@ fn EditorPane(
     let text = review
         .as_ref()
         .and_then(|r| r.corrected_output.clone())
-        .unwrap_or(original);
+        .unwrap_or_else(|| original.clone());
+    // What the editor holds now, for the diff beside it.
+    let draft = RwSignal::new(text.clone());
+    let show_diff = RwSignal::new(false);
     let verdict = review.as_ref().map(|r| r.verdict);
     let tags = review
         .as_ref()
@@ -188,8 +205,20 @@ fn EditorPane(
                     </fieldset>
                     <label class="field">
                         <span class="field-label">"Corrected output (for an incorrect verdict)"</span>
-                        <textarea name="corrected_output" rows="12" dir="auto" spellcheck="false" data-testid="editor">{text}</textarea>
+                        <textarea name="corrected_output" rows="12" dir="auto" spellcheck="false" data-testid="editor"
+                            on:input=move |ev| draft.set(event_target_value(&ev))>{text}</textarea>
                     </label>
+                    <div class="diff-toggle">
+                        <button class="button ghost" type="button" data-testid="diff-toggle"
+                            aria-pressed=move || show_diff.get().to_string()
+                            on:click=move |_| show_diff.update(|on| *on = !*on)>
+                            {move || if show_diff.get() { "Hide diff" } else { "Show diff against the original" }}
+                        </button>
+                    </div>
+                    {move || show_diff.get().then(|| {
+                        let original = original.clone();
+                        view! { <DiffView old=original new=draft.get() kind/> }
+                    })}
                     <label class="field">
                         <span class="field-label">"Failure tags, comma-separated"</span>
                         <input name="tags" value=tags placeholder="wrong_amount, hallucination" data-testid="editor-tags"/>
