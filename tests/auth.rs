@@ -161,7 +161,7 @@ fn person_may(role: Role, needs: Needs) -> bool {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_role_as_its_access_says() {
     let db = TestDb::new().await;
     let store = &db.store;
@@ -352,7 +352,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_issues_a_fresh_session_and_sign_out_ends_it_on_the_server() {
     let db = TestDb::new().await;
     let app = app(&db.store);
@@ -421,7 +421,7 @@ async fn sign_in_issues_a_fresh_session_and_sign_out_ends_it_on_the_server() {
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_when_idle_too_long_and_users_are_disabled() {
     let db = TestDb::new().await;
     let config = AuthConfig {
@@ -462,7 +462,7 @@ async fn sessions_end_when_idle_too_long_and_users_are_disabled() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_stop_working_at_once_when_revoked_or_their_owner_loses_the_right() {
     let db = TestDb::new().await;
     let app = app(&db.store);
@@ -530,7 +530,7 @@ async fn keys_stop_working_at_once_when_revoked_or_their_owner_loses_the_right()
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_are_limited_per_account_and_per_address_and_say_nothing_about_names() {
     let db = TestDb::new().await;
     let config = AuthConfig {
@@ -587,7 +587,7 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address_and_say_nothing
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_state_changes_are_refused() {
     let db = TestDb::new().await;
     let app = app(&db.store);
@@ -650,7 +650,7 @@ async fn cross_site_state_changes_are_refused() {
     assert!(db.store.find_user("mallory").await.unwrap().is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers_and_pages_use_the_nonce() {
     let db = TestDb::new().await;
     let app = app(&db.store);
@@ -670,9 +670,10 @@ async fn every_response_carries_the_security_headers_and_pages_use_the_nonce() {
         }
         let response = send(&app, request.body(Body::empty()).unwrap()).await;
         let headers = response.headers().clone();
+        let status = response.status();
         let csp = headers
             .get(header::CONTENT_SECURITY_POLICY)
-            .unwrap_or_else(|| panic!("{uri}: no CSP"))
+            .unwrap_or_else(|| panic!("{uri}: no CSP ({status})"))
             .to_str()
             .unwrap()
             .to_string();
@@ -706,7 +707,7 @@ async fn every_response_carries_the_security_headers_and_pages_use_the_nonce() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_slow_and_excess_requests_get_clear_errors() {
     let db = TestDb::new().await;
     let limits = Limits {
@@ -751,7 +752,7 @@ async fn oversized_slow_and_excess_requests_get_clear_errors() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audited_actions_are_logged_with_who_what_and_where() {
     let db = TestDb::new().await;
     let store = &db.store;
@@ -853,7 +854,7 @@ async fn audited_actions_are_logged_with_who_what_and_where() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_creates_one_admin_and_guards_the_last_one() {
     let db = TestDb::new().await;
     let store = &db.store;

@@ -16,20 +16,33 @@ pub fn FeedPage() -> impl IntoView {
     let feed = Resource::new(move || location.search.get(), load_feed);
     let choices = Resource::new(|| (), |_| load_filter_choices());
     let (pending, set_pending) = signal(false);
+    let content = move || {
+        Suspend::new(async move {
+            let choices = choices.await.unwrap_or_default();
+            match feed.await {
+                Ok(FeedOutcome::Ready(view)) => view! { <FeedBody view choices/> }.into_any(),
+                Ok(FeedOutcome::BadFilter(error)) => {
+                    view! { <BadFilter error choices/> }.into_any()
+                }
+                Err(error) => view! { <FeedFailed message=error.to_string()/> }.into_any(),
+            }
+        })
+    };
+    // "Pending" (the dimmed page while the next one loads) only exists in the browser. On the
+    // server the Transition's pending effect could fire after the page was disposed, under
+    // concurrent renders ("accessed a disposed reactive value": a 500), so it is not wired.
+    #[cfg(feature = "hydrate")]
+    let body = view! { <Transition fallback=FeedSkeleton set_pending>{content}</Transition> };
+    #[cfg(not(feature = "hydrate"))]
+    let body = {
+        let _ = set_pending;
+        view! { <Transition fallback=FeedSkeleton>{content}</Transition> }
+    };
 
     view! {
         <Title text="Calls"/>
         <div class="page feed-page" class:pending=pending>
-            <Transition fallback=FeedSkeleton set_pending>
-                {move || Suspend::new(async move {
-                    let choices = choices.await.unwrap_or_default();
-                    match feed.await {
-                        Ok(FeedOutcome::Ready(view)) => view! { <FeedBody view choices/> }.into_any(),
-                        Ok(FeedOutcome::BadFilter(error)) => view! { <BadFilter error choices/> }.into_any(),
-                        Err(error) => view! { <FeedFailed message=error.to_string()/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {body}
         </div>
     }
 }

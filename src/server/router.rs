@@ -4,17 +4,16 @@ use std::time::Duration;
 
 use std::time::Instant;
 
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{BoxError, Json, Router};
+use axum::{Json, Router};
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::ServiceBuilder;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -51,15 +50,11 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let routes = generate_route_list(App);
     let context_store = state.store.clone();
     let shell_options = state.leptos_options.clone();
-    let timeout = limits.request_timeout;
-    let guard = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(move |error: BoxError| async move {
-            overloaded(error, timeout)
-        }))
-        .load_shed()
-        // One semaphore for the whole app: a router applies layers to each route separately.
-        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
-        .timeout(limits.request_timeout);
+    let guard = Guard {
+        permits: Arc::new(Semaphore::new(limits.max_in_flight)),
+        timeout: limits.request_timeout,
+        max_body_bytes: limits.max_body_bytes,
+    };
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/calls") }))
         // Liveness: the process answers. Readiness: and so does its database.
@@ -87,14 +82,13 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
             state.clone(),
             auth::middleware::authorize,
         ))
-        // A declared length over the limit is refused at once with a JSON message; a streamed
-        // body is cut off at the limit by the layer below it.
+        // A streamed body is cut off at the limit here; a declared length over it is refused
+        // at once by the guard.
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(middleware::from_fn({
-            let max = limits.max_body_bytes;
-            move |request: Request, next: Next| refuse_oversized(request, next, max)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            guard.clone().run(request, next)
         }))
-        .layer(guard)
+        .layer(middleware::from_fn(auth::middleware::secure))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -112,50 +106,55 @@ fn page_context(store: crate::server::store::Store) {
     }
 }
 
-async fn refuse_oversized(request: Request, next: Next, max: usize) -> Response {
-    let declared = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        let limit = if max >= 1024 * 1024 {
-            format!("{} MB", max / (1024 * 1024))
-        } else {
-            format!("{} KB", max / 1024)
-        };
-        let message = format!("the request body is larger than {limit}");
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Json(serde_json::json!({ "error": message })),
-        )
-            .into_response();
-    }
-    next.run(request).await
+/// Limits every request passes before anything else runs.
+#[derive(Clone)]
+struct Guard {
+    /// Requests in progress. `try_acquire` never waits: a full server answers 503 at once,
+    /// and only when all permits are taken (a plain check, no readiness polling).
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+    max_body_bytes: usize,
 }
 
-/// The answer when a request waited too long or the server is full.
-fn overloaded(error: BoxError, timeout: Duration) -> Response {
-    let (status, message) = if error.is::<tower::timeout::error::Elapsed>() {
-        (
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request took longer than {} s and was stopped",
-                timeout.as_secs()
+impl Guard {
+    async fn run(self, request: Request, next: Next) -> Response {
+        let declared = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max_body_bytes as u64) {
+            let max = self.max_body_bytes;
+            let limit = if max >= 1024 * 1024 {
+                format!("{} MB", max / (1024 * 1024))
+            } else {
+                format!("{} KB", max / 1024)
+            };
+            return refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {limit}"),
+            );
+        }
+        let Ok(_permit) = self.permits.try_acquire_owned() else {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy; try again shortly".into(),
+            );
+        };
+        match tokio::time::timeout(self.timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => refusal(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request took longer than {} s and was stopped",
+                    self.timeout.as_secs()
+                ),
             ),
-        )
-    } else if error.is::<tower::load_shed::error::Overloaded>() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is busy; try again shortly".to_string(),
-        )
-    } else {
-        tracing::error!(%error, "request failed in the guard layers");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal error; see the server log".to_string(),
-        )
-    };
+        }
+    }
+}
+
+fn refusal(status: StatusCode, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 

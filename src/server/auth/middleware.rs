@@ -27,12 +27,20 @@ pub struct CspNonce(pub String);
 /// Last-seen and last-used times are written at most this often per session or key.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
+/// The outermost layer: a fresh CSP nonce for the request, and the security headers on its
+/// response, whichever layer produced it (a refusal for load or size included).
+pub async fn secure(mut request: Request, next: Next) -> Response {
+    let nonce = secrets::random_hex(16).unwrap_or_default();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let response = next.run(request).await;
+    with_security_headers(response, &nonce)
+}
+
 pub async fn authorize(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = secrets::random_hex(16).unwrap_or_default();
     let address = ClientAddress(
         request
             .extensions()
@@ -58,12 +66,11 @@ pub async fn authorize(
                 let extensions = request.extensions_mut();
                 extensions.insert(caller);
                 extensions.insert(address);
-                extensions.insert(CspNonce(nonce.clone()));
                 next.run(request).await
             }
         }
     };
-    with_security_headers(response, &nonce)
+    response
 }
 
 /// Finds the caller: an API key on `/api/v1` (sessions do not work there), a session cookie
