@@ -2,4 +2,6 @@
 
 pub mod accounts;
 pub mod calls;
+#[cfg(feature = "ssr")]
+pub(crate) mod guard;
 pub mod reviews;

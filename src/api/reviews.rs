@@ -33,7 +33,7 @@ pub async fn save_review(
     use crate::model::auth::Capability;
     use crate::model::review::ReviewSubmission;
     use crate::server::reviewing::{self, Saved};
-    let (caller, address) = crate::api::accounts::guard::require(Capability::Review)?;
+    let (caller, address) = crate::api::guard::require(Capability::Review)?;
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Err(ServerFnError::new(format!("\"{id}\" is not a call id")));
     };
@@ -71,7 +71,7 @@ pub async fn save_review(
         .await
         .map_err(crate::api::calls::internal)?;
     Ok(match saved {
-        Saved::Created { revision, .. } => SaveResult::Saved { revision },
+        Saved::Created { revision } => SaveResult::Saved { revision },
         Saved::Conflict {
             base_revision,
             current_revision,

@@ -3,4 +3,5 @@
 pub mod diff;
 pub mod figures;
 pub mod filter_bar;
+pub mod grid;
 pub mod verdict;

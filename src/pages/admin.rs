@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{list_audit, list_users, AddUser, UpdateUser, UserChange};
 use crate::components::figures;
+use crate::components::grid::Grid;
 use crate::model::auth::{AuditEntry, Role, UserSummary};
 
 #[component]
@@ -143,15 +144,7 @@ fn UserTable(list: Vec<UserSummary>, update: ServerAction<UpdateUser>) -> impl I
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="grid">
-                <thead><tr>
-                    <th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
-                    <th scope="col">"Last sign-in"</th><th scope="col"></th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Grid columns=&["Name", "Role", "Status", "Last sign-in", ""]>{rows}</Grid>
     }
 }
 
@@ -243,15 +236,7 @@ fn AuditTable(
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="grid">
-                <thead><tr>
-                    <th scope="col">"Time"</th><th scope="col">"Who"</th><th scope="col">"Action"</th>
-                    <th scope="col">"Target"</th><th scope="col">"Detail"</th><th scope="col">"From"</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Grid columns=&["Time", "Who", "Action", "Target", "Detail", "From"]>{rows}</Grid>
         {older.map(|href| view! { <div class="pager"><span></span><a class="button" href=href>"Older entries"</a></div> })}
     }
 }

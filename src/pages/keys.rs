@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::accounts::{list_keys, CreateKey, RevokeKey};
 use crate::components::figures;
+use crate::components::grid::Grid;
 use crate::model::auth::{KeySummary, Scope};
 
 #[component]
@@ -129,14 +130,6 @@ fn KeyTable(list: Vec<KeySummary>, revoke: ServerAction<RevokeKey>) -> impl Into
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="grid">
-                <thead><tr>
-                    <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Owner"</th>
-                    <th scope="col">"Scopes"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"></th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Grid columns=&["Name", "Key", "Owner", "Scopes", "Created", "Last used", ""]>{rows}</Grid>
     }
 }

@@ -13,7 +13,6 @@ use crate::model::Review;
 pub enum Saved {
     Created {
         revision: i64,
-        review: Option<Review>,
     },
     /// Someone saved since the submission's base revision; nothing was written.
     Conflict {
@@ -97,8 +96,7 @@ pub async fn save_review(
                     now,
                 )
                 .await?;
-            let review = store.get_call(&call_id).await?.and_then(|c| c.review);
-            Saved::Created { revision, review }
+            Saved::Created { revision }
         }
         Some(SaveOutcome::Conflict { current_revision }) => Saved::Conflict {
             base_revision: input.base_revision,

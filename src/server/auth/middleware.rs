@@ -52,7 +52,13 @@ pub async fn authorize(
     let access = policy::access(&method, &path);
     let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
 
-    let response = match identify(&state, request.headers(), is_api).await {
+    // Static files are public and never look at the caller: no session lookup per asset.
+    let identified = if policy::is_static(&path) {
+        Ok(Caller::Anonymous)
+    } else {
+        identify(&state, request.headers(), is_api).await
+    };
+    let response = match identified {
         Err(error) => store_failure(&error),
         Ok(caller) => {
             if !is_api && !is_safe(&method) && !same_origin(request.headers()) {

@@ -64,7 +64,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
 ];
 
 /// Files under `public/` and the compiled site (`/pkg/…`).
-fn is_static(path: &str) -> bool {
+pub fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 

@@ -32,11 +32,14 @@ pub async fn save(
     })?;
     let saved = save_review(&state.store, &caller, &address, uuid, submission, false).await?;
     Ok(match saved {
-        Saved::Created { revision, review } => (
-            StatusCode::CREATED,
-            Json(json!({ "revision": revision, "review": review })),
-        )
-            .into_response(),
+        Saved::Created { revision } => {
+            let review = state.store.get_call(&uuid).await?.and_then(|c| c.review);
+            (
+                StatusCode::CREATED,
+                Json(json!({ "revision": revision, "review": review })),
+            )
+                .into_response()
+        }
         Saved::Conflict {
             base_revision,
             current_revision,
