@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::load_viewer;
+use crate::components::shortcuts::Shortcuts;
 use crate::model::auth::{Capability, Viewer};
 use crate::pages::admin::{AdminPage, AuditPage};
 use crate::pages::call::CallPage;
@@ -13,6 +14,7 @@ use crate::pages::feed::FeedPage;
 use crate::pages::keys::KeysPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::queue::QueuePage;
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,12 +68,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/calls") view=FeedPage ssr=SsrMode::Async/>
                     <Route path=path!("/calls/:id") view=CallPage ssr=SsrMode::Async/>
+                    <Route path=path!("/review") view=QueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <Shortcuts/>
         </Router>
     }
 }
@@ -85,6 +89,7 @@ fn Account(viewer: Viewer) -> impl IntoView {
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/calls">"Calls"</a>
+            <a href="/review" data-testid="nav-review">"Review queue"</a>
             {keys.then(|| view! { <a href="/keys" data-testid="nav-keys">"API keys"</a> })}
             {admin.then(|| view! { <a href="/admin" data-testid="nav-admin">"Users"</a> })}
             {admin.then(|| view! { <a href="/admin/audit">"Audit log"</a> })}

@@ -200,6 +200,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/login", Needs::Anyone),
         ("/calls", Needs::Reviewer),
         ("/calls/{id}", Needs::Reviewer),
+        ("/review", Needs::Reviewer),
         ("/keys", Needs::KeysRole),
         ("/admin", Needs::Admin),
         ("/admin/audit", Needs::Admin),
@@ -210,6 +211,8 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/load_feed", Needs::Reviewer),
         ("/api/load_filter_choices", Needs::Reviewer),
         ("/api/load_call", Needs::Reviewer),
+        ("/api/draw_call", Needs::Reviewer),
+        ("/api/next_call", Needs::Reviewer),
         ("/api/save_review", Needs::Reviewer),
         ("/api/list_keys", Needs::KeysRole),
         ("/api/create_key", Needs::KeysRole),
@@ -232,7 +235,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
     .into();
 
     // The router's own lists: a page or server function added without an entry above fails.
-    let listed_pages: Vec<String> = leptos_axum::generate_route_list(redline::app::App)
+    let listed_pages: Vec<String> = redline::server::router::page_routes()
         .iter()
         .map(|listing| listing.path().to_string())
         .collect();

@@ -453,3 +453,213 @@ async fn a_two_megabyte_output_is_stored_whole_and_found_by_its_words() {
     assert_eq!(ids(&store, &[("q", "tok17")]).await, [id.clone()]);
     assert_eq!(ids(&store, &[("q", "question 0")]).await, [id]);
 }
+
+async fn insert(store: &Store, items: &[serde_json::Value]) -> Vec<String> {
+    let calls: Vec<_> = items.iter().map(new_call).collect();
+    store
+        .insert_calls(&calls, Utc::now())
+        .await
+        .unwrap()
+        .iter()
+        .map(created_id)
+        .collect()
+}
+
+fn filter(pairs: &[(&str, &str)]) -> CallFilter {
+    query(pairs).filter
+}
+
+#[tokio::test]
+async fn the_queue_draws_each_unreviewed_call_in_the_filter_once_as_they_are_reviewed() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let mut items = Vec::new();
+    for m in 0..8 {
+        let word = if m % 2 == 0 { "refund" } else { "invoice" };
+        items.push(item("op_a", m, &format!("{word} answer {m}")));
+    }
+    for m in 8..12 {
+        items.push(item("op_b", m, "refund elsewhere"));
+    }
+    let ids = insert(store, &items).await;
+    // Three of op_a are reviewed already: the queue must never serve them.
+    for id in &ids[0..3] {
+        review(store, id, 0, Verdict::Correct, &[]).await;
+    }
+
+    // Reviewing whatever is drawn, as a reviewer does, empties the queue: every unreviewed
+    // call of the filter comes up exactly once, whatever the random points.
+    let mut drawn = Vec::new();
+    let mut point = 7_919_i64;
+    while let Some(id) = store
+        .draw_unreviewed(&filter(&[("operation", "op_a")]), point, None)
+        .await
+        .unwrap()
+    {
+        let id = id.hyphenated().to_string();
+        assert!(!drawn.contains(&id), "{id} drawn twice");
+        review(store, &id, 0, Verdict::Incorrect, &[]).await;
+        drawn.push(id);
+        point = point
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+    }
+    drawn.sort();
+    let mut expected = ids[3..8].to_vec();
+    expected.sort();
+    assert_eq!(drawn, expected);
+
+    // The verdict in the filter is ignored (the queue is for unreviewed calls); the other
+    // filters, search included, narrow the draw.
+    for point in [0, 1 << 30, i64::MAX, -5] {
+        let id = store
+            .draw_unreviewed(
+                &filter(&[("q", "refund"), ("verdict", "correct")]),
+                point,
+                None,
+            )
+            .await
+            .unwrap()
+            .expect("op_b still has unreviewed refund calls")
+            .hyphenated()
+            .to_string();
+        assert!(
+            ids[8..].contains(&id),
+            "{id} is not an unreviewed refund call"
+        );
+    }
+    assert_eq!(
+        store
+            .draw_unreviewed(&filter(&[("operation", "op_a")]), 0, None)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .draw_unreviewed(&filter(&[("operation", "no_such_op")]), 0, None)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_skipped_call_comes_back_only_when_nothing_else_is_left() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let ids = insert(store, &[item("op", 1, "one"), item("op", 2, "two")]).await;
+    let first = uuid::Uuid::parse_str(&ids[0]).unwrap();
+    let second = uuid::Uuid::parse_str(&ids[1]).unwrap();
+    for point in [0, 1 << 20, 1 << 30, (1 << 31) - 1] {
+        let drawn = store
+            .draw_unreviewed(&CallFilter::default(), point, Some(first))
+            .await
+            .unwrap();
+        assert_eq!(drawn, Some(second));
+    }
+    review(store, &ids[1], 0, Verdict::Correct, &[]).await;
+    let drawn = store
+        .draw_unreviewed(&CallFilter::default(), 99, Some(first))
+        .await
+        .unwrap();
+    assert_eq!(drawn, Some(first));
+}
+
+#[tokio::test]
+async fn next_in_feed_walks_the_filtered_feed_newest_first() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let ids = insert(
+        store,
+        &[
+            item("op", 1, "oldest"),
+            item("op", 2, "middle"),
+            item("other", 3, "elsewhere"),
+            item("op", 4, "newest"),
+        ],
+    )
+    .await;
+    let id = |i: usize| uuid::Uuid::parse_str(&ids[i]).unwrap();
+    let op = filter(&[("operation", "op")]);
+    assert_eq!(store.next_in_feed(&op, &id(3)).await.unwrap(), Some(id(1)));
+    assert_eq!(store.next_in_feed(&op, &id(1)).await.unwrap(), Some(id(0)));
+    assert_eq!(store.next_in_feed(&op, &id(0)).await.unwrap(), None);
+    // Without a filter the other operation's call is in between.
+    assert_eq!(
+        store
+            .next_in_feed(&CallFilter::default(), &id(3))
+            .await
+            .unwrap(),
+        Some(id(2))
+    );
+    // Reviewed calls drop out of the unreviewed feed: its next skips them.
+    review(store, &ids[1], 0, Verdict::Correct, &[]).await;
+    let unreviewed = filter(&[("operation", "op"), ("verdict", "unreviewed")]);
+    assert_eq!(
+        store.next_in_feed(&unreviewed, &id(3)).await.unwrap(),
+        Some(id(0))
+    );
+    assert_eq!(
+        store
+            .next_in_feed(&op, &uuid::Uuid::now_v7())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_feed_filters_by_reviewer_and_lists_everyone_who_reviewed() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let calls = insert(
+        store,
+        &[item("op", 1, "a"), item("op", 2, "b"), item("op", 3, "c")],
+    )
+    .await;
+    review(store, &calls[0], 0, Verdict::Correct, &[]).await;
+    let by_bob = ReviewInput {
+        call_id: uuid::Uuid::parse_str(&calls[1]).unwrap(),
+        base_revision: 0,
+        reviewer: "bob".into(),
+        verdict: Verdict::Incorrect,
+        corrected_output: Some("better".into()),
+        tags: vec!["format".into()],
+        note: String::new(),
+        sampled: true,
+    };
+    store.save_reviews(&[by_bob], Utc::now()).await.unwrap();
+    assert_eq!(
+        ids(store, &[("reviewer", "bob")]).await,
+        vec![calls[1].clone()]
+    );
+    assert_eq!(
+        ids(store, &[("reviewer", "alice")]).await,
+        vec![calls[0].clone()]
+    );
+    assert!(ids(store, &[("reviewer", "carol")]).await.is_empty());
+    let counts = store
+        .count_verdicts(&filter(&[("reviewer", "bob")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.incorrect, counts.correct, counts.unreviewed),
+        (1, 0, 0)
+    );
+    let choices = store.filter_choices().await.unwrap();
+    assert_eq!(choices.reviewers, vec!["alice", "bob"]);
+    // The operation's tag list grows with the tags reviewers use; the call page offers it.
+    let call = store
+        .get_call(&uuid::Uuid::parse_str(&calls[2]).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(call.operation_tags, vec!["format"]);
+    let sampled = store
+        .get_call(&uuid::Uuid::parse_str(&calls[1]).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(sampled.review.expect("reviewed").sampled);
+}

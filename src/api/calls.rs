@@ -82,3 +82,81 @@ pub async fn load_call(id: String) -> Result<Option<CallDetail>, ServerFnError> 
     };
     store()?.get_call(&uuid).await.map_err(internal)
 }
+
+/// What the review queue shows for one URL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum QueueOutcome {
+    /// A call to review; `drawn` when it was drawn now (not named by the URL's `call`).
+    Ready {
+        call: CallDetail,
+        drawn: bool,
+    },
+    /// No unreviewed call matches the filter.
+    Empty,
+    BadFilter(FilterError),
+}
+
+/// The review queue for a URL query string: the call named by `call=…` when there is one
+/// (the queue's own links, so back and reload return to it), otherwise an unreviewed call
+/// drawn at random within the filter, passing over `skip=…` unless nothing else is left.
+#[server(endpoint = "draw_call")]
+pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
+    let pairs = crate::model::decode_query(&search);
+    let query = match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(query) => query,
+        Err(error) => return Ok(QueueOutcome::BadFilter(error)),
+    };
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    let store = store()?;
+    if let Some(id) = param("call") {
+        let Ok(uuid) = uuid::Uuid::parse_str(id) else {
+            return Ok(QueueOutcome::BadFilter(FilterError {
+                param: "call".into(),
+                reason: format!("\"{id}\" is not a call id"),
+            }));
+        };
+        return Ok(match store.get_call(&uuid).await.map_err(internal)? {
+            Some(call) => QueueOutcome::Ready { call, drawn: false },
+            None => QueueOutcome::Empty,
+        });
+    }
+    let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| ServerFnError::new(format!("no randomness for the draw: {e}")))?;
+    let point = i64::from_le_bytes(bytes);
+    let drawn = store
+        .draw_unreviewed(&query.filter, point, skip)
+        .await
+        .map_err(internal)?;
+    let Some(id) = drawn else {
+        return Ok(QueueOutcome::Empty);
+    };
+    Ok(match store.get_call(&id).await.map_err(internal)? {
+        Some(call) => QueueOutcome::Ready { call, drawn: true },
+        None => QueueOutcome::Empty,
+    })
+}
+
+/// The call after `id` in the feed under the filter of `search` (the next older one), for
+/// the call page's next and save-and-next; `None` at the end of the feed.
+#[server(endpoint = "next_call")]
+pub async fn next_call(id: String, search: String) -> Result<Option<String>, ServerFnError> {
+    let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
+        return Ok(None);
+    };
+    let pairs = crate::model::decode_query(&search);
+    let filter = FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map(|query| query.filter)
+        .unwrap_or_default();
+    let next = store()?
+        .next_in_feed(&filter, &uuid)
+        .await
+        .map_err(internal)?;
+    Ok(next.map(|id| id.hyphenated().to_string()))
+}

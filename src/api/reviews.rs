@@ -20,7 +20,8 @@ pub enum SaveResult {
     },
 }
 
-/// Saves a review of call `id` as the signed-in person. `tags` is a comma-separated list.
+/// Saves a review of call `id` as the signed-in person. `tags` is a comma-separated list;
+/// `sampled` is set by the review queue's editor (the call was drawn at random).
 #[server(endpoint = "save_review")]
 pub async fn save_review(
     id: String,
@@ -29,6 +30,7 @@ pub async fn save_review(
     tags: Option<String>,
     note: Option<String>,
     base_revision: i64,
+    sampled: Option<String>,
 ) -> Result<SaveResult, ServerFnError> {
     use crate::model::auth::Capability;
     use crate::model::review::ReviewSubmission;
@@ -66,8 +68,9 @@ pub async fn save_review(
     } else {
         submission
     };
+    let sampled = sampled.as_deref() == Some("true");
     let store = crate::api::calls::store()?;
-    let saved = reviewing::save_review(&store, &caller, &address, uuid, submission, false)
+    let saved = reviewing::save_review(&store, &caller, &address, uuid, submission, sampled)
         .await
         .map_err(crate::api::calls::internal)?;
     Ok(match saved {

@@ -6,7 +6,7 @@ use crate::model::{CallFilter, FilterChoices};
 
 /// The form's fields in the order links are written (the same order as `CallFilter::to_pairs`).
 #[cfg(feature = "hydrate")]
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "operation",
     "verdict",
     "model",
@@ -14,6 +14,7 @@ const FIELDS: [&str; 8] = [
     "from",
     "to",
     "tag",
+    "reviewer",
     "q",
 ];
 
@@ -47,7 +48,13 @@ fn options(values: Vec<(String, String)>, selected: Option<&str>) -> impl IntoVi
 }
 
 #[component]
-pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
+pub fn FilterBar(
+    filter: CallFilter,
+    choices: FilterChoices,
+    /// The page the form leads to: the feed, or the review queue with the same filters.
+    #[prop(default = "/calls")]
+    base: &'static str,
+) -> impl IntoView {
     let mut model_names: Vec<String> = choices.models.iter().map(|m| m.model.clone()).collect();
     model_names.dedup();
     let versions: Vec<(String, String)> = choices
@@ -65,6 +72,11 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
         .tags
         .iter()
         .map(|t| (t.clone(), t.clone()))
+        .collect();
+    let reviewers = choices
+        .reviewers
+        .iter()
+        .map(|r| (r.clone(), r.clone()))
         .collect();
     let models = model_names.into_iter().map(|m| (m.clone(), m)).collect();
     let from = filter
@@ -106,18 +118,18 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
                 .filter(|(_, value)| !value.is_empty())
                 .collect();
             let href = if pairs.is_empty() {
-                "/calls".to_string()
+                base.to_string()
             } else {
-                format!("/calls?{}", crate::model::encode_query(&pairs))
+                format!("{base}?{}", crate::model::encode_query(&pairs))
             };
             navigate(&href, Default::default());
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, &navigate);
+        let _ = (ev, &navigate, base);
     };
 
     view! {
-        <form method="get" action="/calls" class="filters" role="search" on:submit=on_submit>
+        <form method="get" action=base class="filters" role="search" on:submit=on_submit>
             <input type="hidden" name="verdict" value=verdict prop:value=verdict/>
             <label class="field field-search">
                 <span class="field-label">"Search"</span>
@@ -158,6 +170,13 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
                     {options(tags, filter.tag.as_deref())}
                 </select>
             </label>
+            <label class="field">
+                <span class="field-label">"Reviewer"</span>
+                <select name="reviewer" data-testid="filter-reviewer" on:change=submit_on_change>
+                    <option value="" selected=filter.reviewer.is_none() prop:selected=filter.reviewer.is_none()>"Anyone"</option>
+                    {options(reviewers, filter.reviewer.as_deref())}
+                </select>
+            </label>
             <label class="field field-date">
                 <span class="field-label">"From"</span>
                 <input type="date" name="from" value=from.clone() prop:value=from data-testid="filter-from" on:change=submit_on_change/>
@@ -168,7 +187,7 @@ pub fn FilterBar(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
             </label>
             <div class="filter-actions">
                 <button type="submit" class="button primary" data-testid="filter-apply">"Apply"</button>
-                <a class="button ghost" href="/calls" data-testid="filter-clear">"Clear"</a>
+                <a class="button ghost" href=base data-testid="filter-clear">"Clear"</a>
             </div>
         </form>
     }

@@ -1,7 +1,10 @@
 //! Reusable view pieces and the pure functions that format their figures.
 
 pub mod diff;
+pub mod drafts;
+pub mod editor;
 pub mod figures;
 pub mod filter_bar;
 pub mod grid;
+pub mod shortcuts;
 pub mod verdict;

@@ -124,6 +124,7 @@ pub struct FilterChoices {
     pub operations: Vec<String>,
     pub models: Vec<ModelVersion>,
     pub tags: Vec<String>,
+    pub reviewers: Vec<String>,
 }
 
 /// A review revision (append-only).
@@ -186,6 +187,8 @@ pub struct CallDetail {
     pub verdict: Verdict,
     pub review: Option<Review>,
     pub history: Vec<Review>,
+    /// The failure tags this call's operation offers (its tag list), by name.
+    pub operation_tags: Vec<String>,
 }
 
 /// A chat message of a call's input, as the UI shows it.

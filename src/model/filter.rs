@@ -80,6 +80,8 @@ pub struct CallFilter {
     pub to: Option<TimeBound>,
     pub q: Option<String>,
     pub tag: Option<String>,
+    /// Who saved the current review.
+    pub reviewer: Option<String>,
 }
 
 /// Position after the last row of a page: newest first means (created_at, seq) descending.
@@ -173,6 +175,7 @@ impl FeedQuery {
                     filter.model_version = Some(short_text("model_version", value, 128)?)
                 }
                 "tag" => filter.tag = Some(short_text("tag", value, 64)?),
+                "reviewer" => filter.reviewer = Some(short_text("reviewer", value, 64)?),
                 "q" => {
                     if value.chars().count() > MAX_QUERY_CHARS {
                         return Err(bad(
@@ -251,6 +254,7 @@ impl CallFilter {
         push("from", self.from.as_ref().map(|b| b.text.as_str()));
         push("to", self.to.as_ref().map(|b| b.text.as_str()));
         push("tag", self.tag.as_deref());
+        push("reviewer", self.reviewer.as_deref());
         push("q", self.q.as_deref());
         pairs
     }
@@ -300,6 +304,26 @@ pub fn feed_href(filter: &CallFilter, cursor: Option<&str>) -> String {
         "/calls".to_string()
     } else {
         format!("/calls?{}", encode_query(&pairs))
+    }
+}
+
+/// The filter part of a URL query string, normalised (`operation=…&verdict=…`, no cursor or
+/// other parameters), for links that carry the feed's filter along; empty when the string
+/// holds no valid filter.
+pub fn filter_query(search: &str) -> String {
+    let pairs = decode_query(search);
+    match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(query) => encode_query(&query.filter.to_pairs()),
+        Err(_) => String::new(),
+    }
+}
+
+/// `base` with a query string appended when there is one.
+pub fn with_query(base: &str, query: &str) -> String {
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{query}")
     }
 }
 

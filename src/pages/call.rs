@@ -1,40 +1,107 @@
 //! `/calls/{id}`: one call in full — its input as a conversation, its output, the review
-//! editor (verdict, correction, tags, note; a plain form post before hydration), its metadata
-//! and its review history.
+//! editor, its metadata and its review history. The feed's filter rides along in the query
+//! string, so "next" (and save-and-next) walks the feed the reviewer came from.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 
-use crate::api::calls::load_call;
+use crate::api::calls::{load_call, next_call};
 use crate::api::reviews::{SaveResult, SaveReview};
 use crate::components::diff::DiffView;
+use crate::components::editor::{EditorPane, EditorState};
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
-use crate::model::{input_turns, CallDetail, ChatTurn, OutputKind, Review, Verdict};
+use crate::model::{filter_query, input_turns, with_query, CallDetail, ChatTurn, Review};
+
+/// How the page moves on from a call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flow {
+    /// Where `j`, the next link and "Save and next" go.
+    pub next_href: String,
+    pub next_label: &'static str,
+    /// The feed (or queue) this call was reached from, for the crumbs.
+    pub back_href: String,
+    pub back_label: &'static str,
+    /// Reviews saved here were drawn at random by the review queue.
+    pub sampled: bool,
+}
+
+/// What happens after a save: "Save and next" goes to `next()` (when known), a plain save
+/// reads the call again. A save that did not go through changes nothing.
+pub fn follow_saves(
+    save: ServerAction<SaveReview>,
+    advance: RwSignal<bool>,
+    next: impl Fn() -> Option<String> + Send + Sync + 'static,
+    reload: impl Fn() + Send + Sync + 'static,
+) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(SaveResult::Saved { .. })) = save.value().get() {
+            match next().filter(|_| advance.get_untracked()) {
+                Some(href) => {
+                    advance.set(false);
+                    save.value().set(None);
+                    navigate(&href, Default::default());
+                }
+                None => reload(),
+            }
+        }
+    });
+}
 
 #[component]
 pub fn CallPage() -> impl IntoView {
     let params = use_params_map();
+    let location = use_location();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let filter = Memo::new(move |_| filter_query(&location.search.get()));
     let save = ServerAction::<SaveReview>::new();
+    let advance = RwSignal::new(false);
     // The call is read again after a save that went through; after a conflict it is not, so
     // the reviewer's text stays in the editor.
     let saves = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if let Some(Ok(SaveResult::Saved { .. })) = save.value().get() {
-            saves.update(|n| *n += 1);
-        }
-    });
-    let call = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), saves.get()),
-        |(id, _)| load_call(id),
+    let call = Resource::new(move || (id.get(), saves.get()), |(id, _)| load_call(id));
+    let next = Resource::new(
+        move || (id.get(), filter.get()),
+        |(id, filter)| next_call(id, filter),
+    );
+    let next_href = move |next: Option<String>| match next {
+        Some(next) => with_query(&format!("/calls/{next}"), &filter.get_untracked()),
+        None => with_query("/calls", &filter.get_untracked()),
+    };
+    follow_saves(
+        save,
+        advance,
+        move || {
+            next.get_untracked()
+                .and_then(Result::ok)
+                .map(|n| next_href(n))
+        },
+        move || saves.update(|n| *n += 1),
+    );
+    // Another call: the last save's message belonged to the one before.
+    Effect::watch(
+        move || id.get(),
+        move |_, _, _| save.value().set(None),
+        false,
     );
     view! {
         <div class="page call-page">
             <Transition fallback=|| view! { <p class="subtle">"Loading call…"</p> }>
                 {move || Suspend::new(async move {
+                    let following = next.await.ok().flatten();
                     match call.await {
-                        Ok(Some(call)) => view! { <CallView call save/> }.into_any(),
+                        Ok(Some(call)) => {
+                            let flow = Flow {
+                                next_label: if following.is_some() { "Next call" } else { "Back to the feed" },
+                                next_href: next_href(following),
+                                back_href: with_query("/calls", &filter.get_untracked()),
+                                back_label: "Calls",
+                                sampled: false,
+                            };
+                            view! { <CallView call save flow advance/> }.into_any()
+                        }
                         Ok(None) => view! {
                             <Title text="Call not found"/>
                             <section class="panel empty" data-testid="call-missing">
@@ -56,15 +123,35 @@ pub fn CallPage() -> impl IntoView {
     }
 }
 
+/// A call with its editor and history, as the call page and the review queue show it.
 #[component]
-fn CallView(call: CallDetail, save: ServerAction<SaveReview>) -> impl IntoView {
+pub fn CallView(
+    call: CallDetail,
+    save: ServerAction<SaveReview>,
+    flow: Flow,
+    advance: RwSignal<bool>,
+) -> impl IntoView {
     let turns = input_turns(&call.input);
     let metadata = serde_json::to_string_pretty(&call.metadata).unwrap_or_default();
-    let back = format!("/calls?operation={}", call.operation);
-    let review = call.review.clone();
+    let editor = EditorState::new(&call.output, call.review.as_ref());
+    let operation_href = with_query(
+        "/calls",
+        &crate::model::encode_query(&[("operation", call.operation.clone())]),
+    );
     view! {
         <Title text=format!("{} call", call.operation)/>
-        <nav class="crumbs"><a href="/calls">"Calls"</a>" / "<a href=back>{call.operation.clone()}</a></nav>
+        <div class="call-nav">
+            <nav class="crumbs"><a href=flow.back_href.clone() data-testid="back">{flow.back_label}</a>" / "<a href=operation_href>{call.operation.clone()}</a></nav>
+            <div class="call-nav-links">
+                <button type="button" class="button ghost" data-key="prev" data-testid="prev"
+                    on:click=move |_| { let _ = window().history().and_then(|h| h.back()); }>
+                    "← Previous"<kbd>"k"</kbd>
+                </button>
+                <a class="button" href=flow.next_href.clone() data-key="next" data-testid="next">
+                    {flow.next_label}" →"<kbd>"j"</kbd>
+                </a>
+            </div>
+        </div>
         <div class="page-head call-head">
             <h1><span class="chip">{call.operation.clone()}</span></h1>
             <VerdictBadge verdict=call.verdict/>
@@ -95,39 +182,102 @@ fn CallView(call: CallDetail, save: ServerAction<SaveReview>) -> impl IntoView {
                 call_id=call.id.clone()
                 original=call.output.clone()
                 kind=call.output_kind
-                review=review
+                review=call.review.clone()
+                operation_tags=call.operation_tags.clone()
+                editor
                 save
+                sampled=flow.sampled
+                advance
             />
         </div>
         {(!call.history.is_empty()).then(|| view! {
-            <section class="history">
-                <h2>"Revision history"</h2>
-                <ol class="revisions">
-                    {call.history.iter().map(|r| {
-                        let correction = r.corrected_output.clone();
-                        let original = call.output.clone();
-                        let kind = call.output_kind;
-                        view! {
-                            <li>
-                                <span class="mono">"#"{r.revision}</span>" "
-                                <VerdictBadge verdict=r.verdict/>" by "{r.reviewer.clone()}
-                                " · "{figures::full_time(&r.created_at)}
-                                {correction.map(|new| view! {
-                                    <details class="revision-diff">
-                                        <summary>"Correction against the original"</summary>
-                                        <DiffView old=original new kind/>
-                                    </details>
-                                })}
-                            </li>
-                        }
-                    }).collect_view()}
-                </ol>
-            </section>
+            <History history=call.history.clone() original=call.output.clone() kind=call.output_kind editor/>
         })}
         <details class="metadata">
             <summary>"Metadata"</summary>
             <pre class="text mono">{metadata}</pre>
         </details>
+    }
+}
+
+/// The revisions, newest first: who, when, the verdict, what changed against the revision
+/// before (the first against the original), and a button that copies it into the editor.
+#[component]
+fn History(
+    history: Vec<Review>,
+    original: String,
+    kind: crate::model::OutputKind,
+    editor: EditorState,
+) -> impl IntoView {
+    // Newest first: the revision before entry i is entry i + 1.
+    let outputs: Vec<String> = history
+        .iter()
+        .map(|r| {
+            r.corrected_output
+                .clone()
+                .unwrap_or_else(|| original.clone())
+        })
+        .collect();
+    let items = history
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (before, against) = match history.get(i + 1) {
+                Some(prev) => (outputs[i + 1].clone(), format!("Output against revision #{}", prev.revision)),
+                None => (original.clone(), "Output against the original".to_string()),
+            };
+            let after = outputs[i].clone();
+            let changed = before != after;
+            let restore = {
+                let review = r.clone();
+                let original = original.clone();
+                move |_| {
+                    editor.restore(&review, &original);
+                    #[cfg(feature = "hydrate")]
+                    if let Some(field) = document().query_selector("[data-key=editor]").ok().flatten() {
+                        use leptos::wasm_bindgen::JsCast;
+                        if let Ok(field) = field.dyn_into::<leptos::web_sys::HtmlElement>() {
+                            let _ = field.focus();
+                        }
+                    }
+                }
+            };
+            let tags = r.tags.join(", ");
+            view! {
+                <li data-testid="revision">
+                    <div class="revision-line">
+                        <span class="mono">"#"{r.revision}</span>
+                        <VerdictBadge verdict=r.verdict/>
+                        <span>"by "<strong>{r.reviewer.clone()}</strong></span>
+                        <span class="subtle">{figures::full_time(&r.created_at)}</span>
+                        {r.sampled.then(|| view! { <span class="chip">"sampled"</span> })}
+                        {(!tags.is_empty()).then(|| view! { <span class="subtle">"tags: "{tags}</span> })}
+                        {(i > 0).then(|| view! {
+                            <button type="button" class="link-button" data-testid="restore" on:click=restore>
+                                "Restore as new revision"
+                            </button>
+                        })}
+                    </div>
+                    {(!r.note.is_empty()).then(|| view! { <p class="revision-note" dir="auto">{r.note.clone()}</p> })}
+                    {if changed {
+                        view! {
+                            <details class="revision-diff">
+                                <summary>{against}</summary>
+                                <DiffView old=before new=after kind/>
+                            </details>
+                        }.into_any()
+                    } else {
+                        view! { <p class="subtle revision-same">{format!("{against}: unchanged")}</p> }.into_any()
+                    }}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="history">
+            <h2>"Revision history"</h2>
+            <ol class="revisions">{items}</ol>
+        </section>
     }
 }
 
@@ -144,111 +294,5 @@ fn Turn(turn: ChatTurn) -> impl IntoView {
                 </div>
             }).collect_view()}
         </div>
-    }
-}
-
-/// The review editor: verdict, the corrected output (prefilled with the current correction,
-/// else the original), failure tags and a note. Saves name the revision they were based on; a
-/// stale one is refused, and the editor keeps the text and rebases on the newer revision.
-#[component]
-fn EditorPane(
-    call_id: String,
-    original: String,
-    kind: OutputKind,
-    review: Option<Review>,
-    save: ServerAction<SaveReview>,
-) -> impl IntoView {
-    let base = RwSignal::new(review.as_ref().map_or(0, |r| r.revision));
-    Effect::new(move |_| {
-        if let Some(Ok(SaveResult::Conflict {
-            current_revision, ..
-        })) = save.value().get()
-        {
-            base.set(current_revision);
-        }
-    });
-    let text = review
-        .as_ref()
-        .and_then(|r| r.corrected_output.clone())
-        .unwrap_or_else(|| original.clone());
-    // What the editor holds now, for the diff beside it.
-    let draft = RwSignal::new(text.clone());
-    let show_diff = RwSignal::new(false);
-    let verdict = review.as_ref().map(|r| r.verdict);
-    let tags = review
-        .as_ref()
-        .map(|r| r.tags.join(", "))
-        .unwrap_or_default();
-    let note = review.as_ref().map(|r| r.note.clone()).unwrap_or_default();
-    let heading = match &review {
-        Some(r) => format!("Review #{} · {}", r.revision, r.reviewer),
-        None => "Review".to_string(),
-    };
-    view! {
-        <section class="pane editor" data-testid="editor-pane">
-            <h2 class="pane-title">{heading}</h2>
-            <ActionForm action=save>
-                <div class="pane-body review-form">
-                    {review.as_ref().map(|r| view! {
-                        <p class="review-line">
-                            <VerdictBadge verdict=r.verdict/>
-                            <span class="subtle">{figures::full_time(&r.created_at)}</span>
-                            {r.sampled.then(|| view! { <span class="chip">"sampled"</span> })}
-                        </p>
-                    })}
-                    <input type="hidden" name="id" value=call_id/>
-                    <input type="hidden" name="base_revision" value=base.get_untracked().to_string() prop:value=move || base.get().to_string() data-testid="editor-base"/>
-                    <fieldset class="verdict-choice">
-                        <legend class="field-label">"Verdict"</legend>
-                        <label class="check"><input type="radio" name="verdict" value="correct" checked=verdict == Some(Verdict::Correct) data-testid="verdict-correct"/>"Correct"</label>
-                        <label class="check"><input type="radio" name="verdict" value="incorrect" checked=verdict == Some(Verdict::Incorrect) data-testid="verdict-incorrect"/>"Incorrect"</label>
-                    </fieldset>
-                    <label class="field">
-                        <span class="field-label">"Corrected output (for an incorrect verdict)"</span>
-                        <textarea name="corrected_output" rows="12" dir="auto" spellcheck="false" data-testid="editor"
-                            on:input=move |ev| draft.set(event_target_value(&ev))>{text}</textarea>
-                    </label>
-                    <div class="diff-toggle">
-                        <button class="button ghost" type="button" data-testid="diff-toggle"
-                            aria-pressed=move || show_diff.get().to_string()
-                            on:click=move |_| show_diff.update(|on| *on = !*on)>
-                            {move || if show_diff.get() { "Hide diff" } else { "Show diff against the original" }}
-                        </button>
-                    </div>
-                    {move || show_diff.get().then(|| {
-                        let original = original.clone();
-                        view! { <DiffView old=original new=draft.get() kind/> }
-                    })}
-                    <label class="field">
-                        <span class="field-label">"Failure tags, comma-separated"</span>
-                        <input name="tags" value=tags placeholder="wrong_amount, hallucination" data-testid="editor-tags"/>
-                    </label>
-                    <label class="field">
-                        <span class="field-label">"Note"</span>
-                        <textarea name="note" rows="2" dir="auto" data-testid="editor-note">{note}</textarea>
-                    </label>
-                    <div class="editor-actions">
-                        <button class="button primary" type="submit" data-testid="editor-save" disabled=move || save.pending().get()>"Save review"</button>
-                        {move || match save.value().get() {
-                            Some(Ok(SaveResult::Saved { revision })) => view! {
-                                <span class="saved" role="status" data-testid="editor-result">{format!("Saved as revision {revision}.")}</span>
-                            }.into_any(),
-                            Some(Ok(SaveResult::Conflict { message, .. })) => view! {
-                                <span class="form-error" role="alert" data-testid="editor-result">
-                                    {format!("Not saved: {message}. Your text is kept; save again to replace it.")}
-                                </span>
-                            }.into_any(),
-                            Some(Ok(SaveResult::Invalid { reason, .. })) => view! {
-                                <span class="form-error" role="alert" data-testid="editor-result">{reason}</span>
-                            }.into_any(),
-                            Some(Err(error)) => view! {
-                                <span class="form-error" role="alert" data-testid="editor-result">{error.to_string()}</span>
-                            }.into_any(),
-                            None => ().into_any(),
-                        }}
-                    </div>
-                </div>
-            </ActionForm>
-        </section>
     }
 }

@@ -8,7 +8,9 @@ use crate::api::calls::{load_feed, load_filter_choices, FeedOutcome, FeedView};
 use crate::components::figures::{self, count};
 use crate::components::filter_bar::FilterBar;
 use crate::components::verdict::{VerdictBadge, VerdictTabs};
-use crate::model::{feed_href, CallFilter, CallSummary, FilterChoices, FilterError};
+use crate::model::{
+    encode_query, feed_href, with_query, CallFilter, CallSummary, FilterChoices, FilterError,
+};
 
 #[component]
 pub fn FeedPage() -> impl IntoView {
@@ -52,7 +54,7 @@ fn FeedHeader(filter: CallFilter, choices: FilterChoices) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Calls"</h1>
-            <p class="subtle">"Newest first · times in UTC"</p>
+            <p class="subtle">"Newest first · times in UTC · "<kbd>"?"</kbd>" keyboard shortcuts"</p>
         </div>
         <FilterBar filter choices/>
     }
@@ -66,6 +68,11 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
         counts,
     } = view;
     let filter = query.filter.clone();
+    let filter_text = encode_query(&filter.to_pairs());
+    let queue_href = with_query(
+        "/review",
+        &encode_query(&filter.with_verdict(None).to_pairs()),
+    );
     let shown = page.calls.len();
     let is_first_page = query.cursor.is_none();
     let newest_href = feed_href(&filter, None);
@@ -78,12 +85,16 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
     let rows = page
         .calls
         .into_iter()
-        .map(|call| view! { <CallRow call/> })
+        .map(|call| view! { <CallRow call filter=filter_text.clone()/> })
         .collect_view();
 
     view! {
         <FeedHeader filter=filter.clone() choices/>
-        <VerdictTabs filter=filter.clone() counts=counts.clone()/>
+        <div class="tabs-row">
+            <VerdictTabs filter=filter.clone() counts=counts.clone()/>
+            <a class="button primary" href=queue_href data-testid="open-queue"
+                title="Unreviewed calls under these filters, drawn at random">"Review queue →"</a>
+        </div>
         {if has_calls {
             view! {
                 <div class="table-wrap">
@@ -139,8 +150,9 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
 }
 
 #[component]
-fn CallRow(call: CallSummary) -> impl IntoView {
-    let href = format!("/calls/{}", call.id);
+fn CallRow(call: CallSummary, filter: String) -> impl IntoView {
+    // The feed's filter rides along, so the call page's "next" walks this feed.
+    let href = with_query(&format!("/calls/{}", call.id), &filter);
     let preview = figures::one_line(&call.output_preview);
     view! {
         <tr class="call-row" data-testid="call-row" data-id=call.id.clone()>

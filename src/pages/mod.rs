@@ -6,3 +6,4 @@ pub mod feed;
 pub mod keys;
 pub mod login;
 pub mod not_found;
+pub mod queue;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -46,8 +46,17 @@ pub fn build_router(state: AppState) -> Router {
     build_router_with(state, &Limits::default())
 }
 
+/// The app's page routes, listed once per process. Listing runs the app with resource loading
+/// suppressed by a process-wide flag, and a page rendered at that moment (another router
+/// built while one serves, as in the parallel tests) would wait forever for its data
+/// (leptos#4773); listing once, before any router exists, leaves no such moment.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let context_store = state.store.clone();
     let shell_options = state.leptos_options.clone();
     let guard = Guard {

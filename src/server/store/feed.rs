@@ -18,20 +18,20 @@ const PREVIEW_CHARS: i64 = 240;
 pub const COUNT_CAP: i64 = 10_000;
 
 /// A filter with names resolved to ids. `None` in a field means "no such name": nothing matches.
-struct Resolved {
+pub(super) struct Resolved {
     operation_id: Option<Option<i64>>,
     model_ids: Option<Vec<i64>>,
 }
 
 impl Resolved {
-    fn matches_nothing(&self) -> bool {
+    pub(super) fn matches_nothing(&self) -> bool {
         matches!(self.operation_id, Some(None))
             || matches!(&self.model_ids, Some(ids) if ids.is_empty())
     }
 }
 
 impl Store {
-    async fn resolve(&self, filter: &CallFilter) -> StoreResult<Resolved> {
+    pub(super) async fn resolve(&self, filter: &CallFilter) -> StoreResult<Resolved> {
         let operation_id = match &filter.operation {
             None => None,
             Some(name) => Some(
@@ -148,6 +148,7 @@ impl Store {
         }
         let from_rollup = filter.q.is_none()
             && filter.tag.is_none()
+            && filter.reviewer.is_none()
             && filter.from.as_ref().is_none_or(|b| b.is_midnight())
             && filter.to.as_ref().is_none_or(|b| b.is_midnight());
         let rows: Vec<(i64, i64)> = if from_rollup {
@@ -209,7 +210,12 @@ impl Store {
             .db
             .all(&Sql::new("SELECT DISTINCT name FROM tags ORDER BY name"))
             .await?;
+        let reviewers: Vec<(String,)> = self
+            .db
+            .all(&Sql::new("SELECT name FROM reviewers ORDER BY name"))
+            .await?;
         Ok(FilterChoices {
+            reviewers: reviewers.into_iter().map(|(name,)| name).collect(),
             operations: operations.into_iter().map(|(name,)| name).collect(),
             models: models
                 .into_iter()
@@ -224,7 +230,8 @@ impl Store {
         let sql = Sql::new(
             "SELECT c.seq, o.name AS operation, o.output_kind, m.name AS model, m.version AS model_version,
                     c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
-                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict
+                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
+                    c.operation_id
              FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
              WHERE c.id = $1",
         )
@@ -233,6 +240,13 @@ impl Store {
             return Ok(None);
         };
         let history = self.review_history(row.seq).await?;
+        let operation_tags: Vec<(String,)> = self
+            .db
+            .all(
+                &Sql::new("SELECT name FROM tags WHERE operation_id = $1 ORDER BY name")
+                    .arg(row.operation_id),
+            )
+            .await?;
         let parse_json = |text: &str, what: &str| {
             serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
         };
@@ -256,6 +270,7 @@ impl Store {
             verdict: Verdict::from_code(row.verdict),
             review: history.first().cloned(),
             history,
+            operation_tags: operation_tags.into_iter().map(|(name,)| name).collect(),
         }))
     }
 
@@ -561,6 +576,7 @@ struct CallRow {
     source: String,
     external_id: Option<String>,
     verdict: i64,
+    operation_id: i64,
 }
 
 /// SQLite: up to this many matches, a search reads its matches first (see `search_plan`).
@@ -582,7 +598,7 @@ const PG_WALK_CHUNKS: i64 = 16;
 const PG_PROBE_MATCHES: i64 = 5_000;
 
 /// How a search is answered (see `search_plan`).
-enum Search {
+pub(super) enum Search {
     /// SQLite, few matches: the FTS5 index drives; matches are filtered and sorted by time.
     Rare(String),
     /// SQLite, many matches: the calls drive, newest first, checked chunk by chunk.
@@ -602,7 +618,7 @@ fn push_from(sql: &mut Sql, search: Option<&Search>) {
     }
 }
 
-fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
+pub(super) fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
     if let Some(cursor) = cursor {
         sql.push(" AND (c.created_at, c.seq) < (")
             .bind(cursor.created_at_micros)
@@ -621,7 +637,11 @@ fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
 /// qualified by the operation (`<id>~word`, see `pg_search_lexemes`): a word common elsewhere
 /// but absent from the operation is then an empty list in the GIN index, not the
 /// intersection of two long ones.
-fn search_text(dialect: Dialect, filter: &CallFilter, resolved: &Resolved) -> Option<String> {
+pub(super) fn search_text(
+    dialect: Dialect,
+    filter: &CallFilter,
+    resolved: &Resolved,
+) -> Option<String> {
     let text = filter.q.as_deref()?;
     let terms = search_terms(text);
     if terms.is_empty() {
@@ -680,7 +700,7 @@ fn push_in(sql: &mut Sql, column: &str, ids: &[i64]) {
 }
 
 /// Appends the filter's conditions on `calls c`.
-fn push_conditions(
+pub(super) fn push_conditions(
     sql: &mut Sql,
     filter: &CallFilter,
     resolved: &Resolved,
@@ -703,6 +723,9 @@ fn push_conditions(
     }
     if let Some(to) = &filter.to {
         sql.push(" AND c.created_at < ").bind(to.micros);
+    }
+    if let Some(reviewer) = &filter.reviewer {
+        sql.push(" AND c.reviewer = ").bind(reviewer);
     }
     if let Some(tag) = &filter.tag {
         sql.push(" AND c.seq IN (SELECT ct.call_seq FROM call_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ")

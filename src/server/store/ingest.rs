@@ -161,6 +161,10 @@ fn unreachable_outcome() -> StoreResult<InsertOutcome> {
     ))
 }
 
+/// SQLite: the queue's random key of a new call (PostgreSQL's column default draws it; SQLite
+/// cannot add a column with a volatile default).
+const SQLITE_SAMPLE_KEY: &str = ", abs(random() % 2147483648)";
+
 /// The multi-row INSERT of one chunk of new calls, returning (id, seq) of each row stored.
 /// PostgreSQL also fills the `search` column (its full-text index) in the same statement.
 fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: i64) -> Sql {
@@ -169,7 +173,7 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
          latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id",
     );
     sql.push(match dialect {
-        Dialect::Sqlite => ") VALUES ",
+        Dialect::Sqlite => ", sample_key) VALUES ",
         Dialect::Postgres => ", search) VALUES ",
     });
     for (i, (_, p)) in chunk.iter().enumerate() {
@@ -201,6 +205,9 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
             .bind(p.call.source.as_str())
             .push(", ")
             .bind(p.call.external_id.as_deref());
+        if dialect == Dialect::Sqlite {
+            sql.push(SQLITE_SAMPLE_KEY);
+        }
         if dialect == Dialect::Postgres {
             sql.push(", CAST(")
                 .bind(pg_search_lexemes(
@@ -370,7 +377,7 @@ pub async fn raw_insert_calls(
              latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id",
         );
         insert.push(match dialect {
-            Dialect::Sqlite => ") VALUES ",
+            Dialect::Sqlite => ", sample_key) VALUES ",
             Dialect::Postgres => ", search) VALUES ",
         });
         let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
@@ -420,7 +427,7 @@ pub async fn raw_insert_calls(
                         .push(" AS tsvector))");
                 }
                 Dialect::Sqlite => {
-                    insert.push(")");
+                    insert.push(SQLITE_SAMPLE_KEY).push(")");
                     fts.push(open)
                         .bind(*seq)
                         .push(", ")

@@ -11,6 +11,7 @@ mod feed;
 mod ingest;
 mod jobs;
 mod postgres;
+mod queue;
 mod reviews;
 mod sql;
 mod sqlite;

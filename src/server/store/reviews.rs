@@ -109,6 +109,11 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
             .await?;
     }
 
+    tx.execute(
+        &Sql::new("INSERT INTO reviewers (name) VALUES ($1) ON CONFLICT DO NOTHING")
+            .arg(&review.reviewer),
+    )
+    .await?;
     tx.execute(&Sql::new("DELETE FROM call_tags WHERE call_seq = $1").arg(seq))
         .await?;
     let mut tags: Vec<&String> = review.tags.iter().collect();

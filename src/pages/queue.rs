@@ -1,0 +1,162 @@
+//! `/review?…`: the review queue. Takes the feed's filters and serves an unreviewed call
+//! drawn at random within them; reviews saved here are marked sampled. Once a call is drawn
+//! the URL names it (`call=…`), so reload and back return to it; "skip" and "Save and next"
+//! draw again.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+use crate::api::calls::{draw_call, load_filter_choices, QueueOutcome};
+use crate::api::reviews::SaveReview;
+use crate::components::filter_bar::FilterBar;
+use crate::model::{encode_query, filter_query, with_query, CallFilter, FeedQuery};
+use crate::pages::call::{follow_saves, CallView, Flow};
+
+/// The queue's URL for a filter (normalised query string), passing over `skip`.
+fn queue_href(filter: &str, skip: Option<&str>) -> String {
+    let skip = skip
+        .map(|id| encode_query(&[("skip", id.to_string())]))
+        .unwrap_or_default();
+    let query = [filter, skip.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("&");
+    with_query("/review", &query)
+}
+
+#[component]
+pub fn QueuePage() -> impl IntoView {
+    let location = use_location();
+    let search = Memo::new(move |_| location.search.get());
+    let filter = Memo::new(move |_| filter_query(&search.get()));
+    let save = ServerAction::<SaveReview>::new();
+    let advance = RwSignal::new(false);
+    let saves = RwSignal::new(0u32);
+    let queue = Resource::new(
+        move || (search.get(), saves.get()),
+        |(search, _)| draw_call(search),
+    );
+    let choices = Resource::new(|| (), |_| load_filter_choices());
+    let current = move || match queue.get_untracked() {
+        Some(Ok(QueueOutcome::Ready { call, .. })) => Some(call.id),
+        _ => None,
+    };
+    follow_saves(
+        save,
+        advance,
+        move || Some(queue_href(&filter.get_untracked(), current().as_deref())),
+        move || saves.update(|n| *n += 1),
+    );
+    // A fresh draw: the URL is made to name the call (replacing the entry), so that reload
+    // and back show this call again instead of drawing another.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(QueueOutcome::Ready { call, drawn: true })) = queue.get() {
+            let pinned = [filter.get_untracked(), encode_query(&[("call", call.id)])]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+            navigate(
+                &format!("/review?{pinned}"),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    Effect::watch(
+        move || search.get(),
+        move |_, _, _| save.value().set(None),
+        false,
+    );
+
+    view! {
+        <Title text="Review queue"/>
+        <div class="page queue-page">
+            <Transition fallback=|| view! { <p class="subtle">"Drawing a call…"</p> }>
+                {move || Suspend::new(async move {
+                    let choices = choices.await.unwrap_or_default();
+                    let filter_text = filter.get_untracked();
+                    let parsed = FeedQuery::from_pairs(
+                        crate::model::decode_query(&filter_text)
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect::<Vec<_>>(),
+                    )
+                    .map(|q| q.filter)
+                    .unwrap_or_default();
+                    let head = view! { <QueueHead filter=parsed choices/> };
+                    match queue.await {
+                        Ok(QueueOutcome::Ready { call, .. }) => {
+                            let flow = Flow {
+                                next_href: queue_href(&filter_text, Some(&call.id)),
+                                next_label: "Skip",
+                                back_href: with_query("/calls", &filter_text),
+                                back_label: "Calls",
+                                sampled: true,
+                            };
+                            view! { {head} <CallView call save flow advance/> }.into_any()
+                        }
+                        Ok(QueueOutcome::Empty) => view! {
+                            {head}
+                            <section class="panel empty" data-testid="queue-empty">
+                                <h2>"Nothing left to review here"</h2>
+                                <p>"Every call that matches these filters has a verdict. Widen the filters, or look at what was reviewed in the feed."</p>
+                                <a class="button" href=with_query("/calls", &filter_text)>"Open the feed"</a>
+                            </section>
+                        }.into_any(),
+                        Ok(QueueOutcome::BadFilter(error)) => view! {
+                            <section class="panel error" role="alert" data-testid="bad-filter">
+                                <h2>"This queue link has a mistake"</h2>
+                                <p>{error.to_string()}</p>
+                                <a class="button" href="/review">"Review all unreviewed calls"</a>
+                            </section>
+                        }.into_any(),
+                        Err(error) => view! {
+                            <section class="panel error" role="alert">
+                                <h2>"No call could be drawn"</h2>
+                                <p>{error.to_string()}</p>
+                            </section>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn QueueHead(filter: CallFilter, choices: crate::model::FilterChoices) -> impl IntoView {
+    let filter = filter.with_verdict(None);
+    view! {
+        <div class="page-head">
+            <h1>"Review queue"</h1>
+            <p class="subtle">"Unreviewed calls drawn at random within the filters · reviews saved here are marked sampled"</p>
+        </div>
+        <details class="queue-filters">
+            <summary>"Filters"</summary>
+            <FilterBar filter choices base="/review"/>
+        </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue_href;
+
+    #[test]
+    fn queue_links_keep_the_filter_and_name_the_call_passed_over() {
+        assert_eq!(queue_href("", None), "/review");
+        assert_eq!(
+            queue_href("operation=a", Some("x-1")),
+            "/review?operation=a&skip=x-1"
+        );
+        assert_eq!(queue_href("", Some("x")), "/review?skip=x");
+    }
+}

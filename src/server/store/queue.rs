@@ -1,0 +1,99 @@
+//! Moving between calls: the review queue's random draw of an unreviewed call, and the next
+//! call of the feed after the one a reviewer just saved.
+
+use uuid::Uuid;
+
+use super::feed::{push_conditions, search_text, Search};
+use super::{Dialect, Sql, Store, StoreResult};
+use crate::model::{CallFilter, Cursor, FeedQuery};
+
+/// Every call's `sample_key` is drawn uniformly from `0..SAMPLE_KEYS` when it is stored.
+pub const SAMPLE_KEYS: i64 = 1 << 31;
+
+impl Store {
+    /// An unreviewed call within `filter` (its verdict is ignored) drawn at random: the first
+    /// at or after `point` in the calls' random keys, wrapping around to the lowest key. Each
+    /// step is a seek in a partial index of the unreviewed calls (by operation when the filter
+    /// names one); the reviewed ones are never read. Other filters are checked on the rows met
+    /// in key order, so a filter that keeps one unreviewed call in n reads about n rows.
+    ///
+    /// `skip` (the call the reviewer just passed over) is drawn only when nothing else is left.
+    pub async fn draw_unreviewed(
+        &self,
+        filter: &CallFilter,
+        point: i64,
+        skip: Option<Uuid>,
+    ) -> StoreResult<Option<Uuid>> {
+        let filter = filter.with_verdict(None);
+        let resolved = self.resolve(&filter).await?;
+        let search = search_text(self.dialect(), &filter, &resolved);
+        if resolved.matches_nothing() || search.as_deref() == Some("") {
+            return Ok(None);
+        }
+        let point = point.rem_euclid(SAMPLE_KEYS);
+        let skips = match skip {
+            Some(id) => vec![Some(id), None],
+            None => vec![None],
+        };
+        for skip in skips {
+            for at_or_after in [true, false] {
+                // `verdict = 0` written out: a partial index is used only when the query
+                // states its condition, and a bound parameter does not.
+                let mut sql = Sql::new("SELECT c.id FROM calls c WHERE c.verdict = 0");
+                let pg_search = match (&search, self.dialect()) {
+                    (Some(text), Dialect::Postgres) => Some(Search::Postgres(text.clone())),
+                    _ => None,
+                };
+                push_conditions(&mut sql, &filter, &resolved, false, pg_search.as_ref());
+                if let (Some(text), Dialect::Sqlite) = (&search, self.dialect()) {
+                    sql.push(" AND c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
+                        .bind(text.as_str())
+                        .push(")");
+                }
+                if let Some(id) = skip {
+                    sql.push(" AND c.id <> ").bind(id);
+                }
+                sql.push(if at_or_after {
+                    " AND c.sample_key >= "
+                } else {
+                    " AND c.sample_key < "
+                })
+                .bind(point)
+                .push(" ORDER BY c.sample_key LIMIT 1");
+                if let Some((id,)) = self.db.optional::<(Uuid,)>(&sql).await? {
+                    return Ok(Some(id));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The call after `id` in the feed under `filter` (the next older one), or `None` at the
+    /// end of the feed or for an unknown id.
+    pub async fn next_in_feed(&self, filter: &CallFilter, id: &Uuid) -> StoreResult<Option<Uuid>> {
+        let Some((created_at_micros, seq)) = self
+            .db
+            .optional::<(i64, i64)>(
+                &Sql::new("SELECT created_at, seq FROM calls WHERE id = $1").arg(*id),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let page = self
+            .list_calls(&FeedQuery {
+                filter: filter.clone(),
+                cursor: Some(Cursor {
+                    created_at_micros,
+                    seq,
+                }),
+                limit: 1,
+            })
+            .await?;
+        Ok(page
+            .calls
+            .into_iter()
+            .next()
+            .and_then(|call| Uuid::parse_str(&call.id).ok()))
+    }
+}
