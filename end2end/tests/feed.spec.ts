@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { call, ingest, open, rows, uniqueOperation } from "./helpers";
+import { authorization, call, ingest, open, rows, uniqueOperation } from "./helpers";
 
 test("calls ingested through the API appear in the feed, newest first", async ({ page, request }) => {
   const operation = uniqueOperation("e2e_appear");
@@ -16,7 +16,8 @@ test("calls ingested through the API appear in the feed, newest first", async ({
 
   // The row opens the call, with its conversation and output.
   await page.getByText("middle answer").click();
-  await expect(page).toHaveURL(/\/calls\/[0-9a-f-]{36}$/);
+  // The feed's filter rides along, so "next" on the call page walks this feed.
+  await expect(page).toHaveURL(new RegExp(`/calls/[0-9a-f-]{36}\\?operation=${operation}$`));
   await expect(page.getByTestId("call-output")).toHaveText("middle answer");
   await expect(page.getByText("Answer briefly.")).toBeVisible();
 });
@@ -147,7 +148,7 @@ test("a corpus of hostile inputs and outputs renders as text everywhere, never a
   page.on("console", (message) => {
     if (message.text().includes("Content Security Policy")) violations.push(message.text());
   });
-  await ingest(
+  const body = await ingest(
     request,
     payloads.map((output, i) =>
       call({
@@ -166,7 +167,7 @@ test("a corpus of hostile inputs and outputs renders as text everywhere, never a
     dialogs += 1;
     await dialog.dismiss();
   });
-  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata):not(.revision-diff), main a[href^='javascript']";
+  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata):not(.revision-diff):not(.queue-filters), main a[href^='javascript']";
 
   await open(page, `/calls?operation=${operation}`);
   await expect(page.getByTestId("preview")).toHaveCount(payloads.length);
@@ -180,6 +181,25 @@ test("a corpus of hostile inputs and outputs renders as text everywhere, never a
     await expect(page.getByText(payloads[(index + 2) % payloads.length], { exact: true })).toBeVisible();
     expect(await page.locator(injected).count()).toBe(0);
   }
+  // Reviews carry hostile text too: a correction and a note, shown in the editor, the
+  // history and its diff.
+  const target = body.results[3].id;
+  const saved = await request.post(`/api/v1/calls/${target}/reviews`, {
+    data: { verdict: "incorrect", corrected_output: `${payloads[0]} fixed`, tags: ["xss"], note: payloads[1], base_revision: 0 },
+    headers: authorization(),
+  });
+  expect(saved.status()).toBe(201);
+  await open(page, `/calls/${target}`);
+  await expect(page.getByTestId("editor")).toHaveValue(`${payloads[0]} fixed`);
+  await page.locator(".revision-diff summary").first().click();
+  await expect(page.locator(".revision-diff ins").last()).toContainText("fixed");
+  await expect(page.locator(".revision-note")).toHaveText(payloads[1]);
+  expect(await page.locator(injected).count()).toBe(0);
+  // The review queue serves them as text as well.
+  await open(page, `/review?operation=${operation}`);
+  await expect(page.getByTestId("call-output")).toBeVisible();
+  expect(await page.locator(injected).count()).toBe(0);
+
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(dialogs).toBe(0);
   expect(violations).toEqual([]);

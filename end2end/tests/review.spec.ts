@@ -12,7 +12,7 @@ test("a reviewer corrects an output; a stale save elsewhere is refused with its 
   await open(second.page, `/calls/${id}`);
   await open(first.page, `/calls?operation=${operation}`);
   await first.page.getByText("The refund is $40.").click();
-  await expect(first.page).toHaveURL(new RegExp(`/calls/${id}$`));
+  await expect(first.page).toHaveURL(new RegExp(`/calls/${id}\\?operation=${operation}$`));
   await expect(first.page.getByTestId("editor")).toHaveValue("The refund is $40.");
 
   await first.page.getByTestId("verdict-incorrect").check();

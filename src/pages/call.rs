@@ -20,6 +20,7 @@ pub struct Flow {
     /// Where `j`, the next link and "Save and next" go.
     pub next_href: String,
     pub next_label: &'static str,
+    pub next_title: &'static str,
     /// The feed (or queue) this call was reached from, for the crumbs.
     pub back_href: String,
     pub back_label: &'static str,
@@ -95,6 +96,7 @@ pub fn CallPage() -> impl IntoView {
                         Ok(Some(call)) => {
                             let flow = Flow {
                                 next_label: if following.is_some() { "Next call" } else { "Back to the feed" },
+                                next_title: "The next call of the feed you came from",
                                 next_href: next_href(following),
                                 back_href: with_query("/calls", &filter.get_untracked()),
                                 back_label: "Calls",
@@ -147,7 +149,7 @@ pub fn CallView(
                     on:click=move |_| { let _ = window().history().and_then(|h| h.back()); }>
                     "← Previous"<kbd>"k"</kbd>
                 </button>
-                <a class="button" href=flow.next_href.clone() data-key="next" data-testid="next">
+                <a class="button" href=flow.next_href.clone() title=flow.next_title data-key="next" data-testid="next">
                     {flow.next_label}" →"<kbd>"j"</kbd>
                 </a>
             </div>

@@ -97,6 +97,7 @@ pub fn QueuePage() -> impl IntoView {
                             let flow = Flow {
                                 next_href: queue_href(&filter_text, Some(&call.id)),
                                 next_label: "Skip",
+                                next_title: "Draw another call. Skip only calls you cannot judge: skipping hard ones biases the sample",
                                 back_href: with_query("/calls", &filter_text),
                                 back_label: "Calls",
                                 sampled: true,
