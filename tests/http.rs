@@ -523,3 +523,63 @@ async fn reviews_through_the_api_append_revisions_and_refuse_stale_or_invalid_sa
         entries[2].detail
     );
 }
+
+#[tokio::test]
+async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_reviews() {
+    let db = TestDb::new().await;
+    let app = app(&db).await;
+    let (_, body) = json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!([
+            item("op_q", 0, "<b>drawn</b> output"),
+            item("op_other", 1, "elsewhere")
+        ]),
+    )
+    .await;
+    let id = body["results"][0]["id"].as_str().unwrap().to_string();
+
+    // The queue page is rendered on the server with the drawn call, escaped, in an editor
+    // whose saves are marked sampled.
+    let (status, bytes) = send(&app, "GET", "/review?operation=op_q", Body::empty()).await;
+    let html = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&id),
+        "the only unreviewed call of op_q is drawn"
+    );
+    assert!(html.contains("&lt;b&gt;drawn&lt;/b&gt; output"));
+    assert!(html.contains(r#"name="sampled" value="true""#));
+
+    // Saving through the page's form (a plain form post, as before hydration).
+    let form = format!(
+        "id={id}&verdict=correct&corrected_output=&tags=&note=&base_revision=0&sampled=true"
+    );
+    let request = Request::post("/api/save_review")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "text/html")
+        .header("referer", "http://redline.test/review?operation=op_q")
+        .body(Body::from(form))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert!(
+        response.status().is_redirection(),
+        "a form post goes back to the page: {}",
+        response.status()
+    );
+    let (_, call) = get(&app, &format!("/api/v1/calls/{id}")).await;
+    assert_eq!(call["review"]["verdict"], "correct");
+    assert_eq!(call["review"]["sampled"], true);
+
+    // Nothing unreviewed is left in op_q: the queue says so; a bad filter is explained.
+    let (_, bytes) = send(&app, "GET", "/review?operation=op_q", Body::empty()).await;
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("data-testid=\"queue-empty\""));
+    let (_, bytes) = send(&app, "GET", "/review?verdict=maybe", Body::empty()).await;
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("data-testid=\"bad-filter\""));
+}

@@ -19,7 +19,7 @@ pub const COUNT_CAP: i64 = 10_000;
 
 /// A filter with names resolved to ids. `None` in a field means "no such name": nothing matches.
 pub(super) struct Resolved {
-    operation_id: Option<Option<i64>>,
+    pub(super) operation_id: Option<Option<i64>>,
     model_ids: Option<Vec<i64>>,
 }
 

@@ -39,7 +39,17 @@ impl Store {
             for at_or_after in [true, false] {
                 // `verdict = 0` written out: a partial index is used only when the query
                 // states its condition, and a bound parameter does not.
-                let mut sql = Sql::new("SELECT c.id FROM calls c WHERE c.verdict = 0");
+                let mut sql = Sql::new("SELECT c.id FROM calls c");
+                if self.dialect() == Dialect::Sqlite {
+                    // With statistics SQLite prefers the verdict index and sorts every
+                    // unreviewed call by key (300 ms at a million calls, measured): the
+                    // draw's own index is named.
+                    sql.push(match resolved.operation_id {
+                        Some(Some(_)) => " INDEXED BY calls_draw_by_operation",
+                        _ => " INDEXED BY calls_draw",
+                    });
+                }
+                sql.push(" WHERE c.verdict = 0");
                 let pg_search = match (&search, self.dialect()) {
                     (Some(text), Dialect::Postgres) => Some(Search::Postgres(text.clone())),
                     _ => None,
