@@ -578,8 +578,18 @@ async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_r
     assert!(String::from_utf8(bytes)
         .unwrap()
         .contains("data-testid=\"queue-empty\""));
-    let (_, bytes) = send(&app, "GET", "/review?verdict=maybe", Body::empty()).await;
-    assert!(String::from_utf8(bytes)
-        .unwrap()
-        .contains("data-testid=\"bad-filter\""));
+    for bad in [
+        "/review?verdict=maybe",
+        "/review?call=not-an-id",
+        "/review?call=01a233e3-4766-72c2-a20c-c5f66328ea3e",
+    ] {
+        let (status, bytes) = send(&app, "GET", bad, Body::empty()).await;
+        assert_eq!(status, StatusCode::OK, "{bad}");
+        assert!(
+            String::from_utf8(bytes)
+                .unwrap()
+                .contains("data-testid=\"bad-filter\""),
+            "{bad} explains itself"
+        );
+    }
 }

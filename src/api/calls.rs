@@ -122,7 +122,10 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
         };
         return Ok(match store.get_call(&uuid).await.map_err(internal)? {
             Some(call) => QueueOutcome::Ready { call, drawn: false },
-            None => QueueOutcome::Empty,
+            None => QueueOutcome::BadFilter(FilterError {
+                param: "call".into(),
+                reason: format!("no call has the id {id}"),
+            }),
         });
     }
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());

@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod drafts;
 pub mod editor;
+pub mod failure;
 pub mod figures;
 pub mod filter_bar;
 pub mod grid;

@@ -10,6 +10,7 @@ use crate::api::calls::{load_call, next_call};
 use crate::api::reviews::{SaveResult, SaveReview};
 use crate::components::diff::DiffView;
 use crate::components::editor::{EditorPane, EditorState};
+use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
 use crate::model::{filter_query, input_turns, with_query, CallDetail, ChatTurn, Review};
@@ -113,10 +114,7 @@ pub fn CallPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Err(error) => view! {
-                            <section class="panel error" role="alert">
-                                <h1>"The call could not be loaded"</h1>
-                                <p>{error.to_string()}</p>
-                            </section>
+                            <Failure title="The call could not be loaded" message=error.to_string()/>
                         }.into_any(),
                     }
                 })}

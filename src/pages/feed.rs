@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use crate::api::calls::{load_feed, load_filter_choices, FeedOutcome, FeedView};
+use crate::components::failure::Failure;
 use crate::components::figures::{self, count};
 use crate::components::filter_bar::FilterBar;
 use crate::components::verdict::{VerdictBadge, VerdictTabs};
@@ -196,11 +197,9 @@ fn BadFilter(error: FilterError, choices: FilterChoices) -> impl IntoView {
 fn FeedFailed(message: String) -> impl IntoView {
     view! {
         <div class="page-head"><h1>"Calls"</h1></div>
-        <section class="panel error" role="alert" data-testid="feed-error">
-            <h2>"The feed could not be loaded"</h2>
-            <p>{message}</p>
+        <Failure title="The feed could not be loaded" message>
             <a class="button" href="">"Try again"</a>
-        </section>
+        </Failure>
     }
 }
 

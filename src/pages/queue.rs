@@ -10,6 +10,7 @@ use leptos_router::NavigateOptions;
 
 use crate::api::calls::{draw_call, load_filter_choices, QueueOutcome};
 use crate::api::reviews::SaveReview;
+use crate::components::failure::Failure;
 use crate::components::filter_bar::FilterBar;
 use crate::model::{encode_query, filter_query, with_query, CallFilter, FeedQuery};
 use crate::pages::call::{follow_saves, CallView, Flow};
@@ -120,10 +121,7 @@ pub fn QueuePage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Err(error) => view! {
-                            <section class="panel error" role="alert">
-                                <h2>"No call could be drawn"</h2>
-                                <p>{error.to_string()}</p>
-                            </section>
+                            <Failure title="No call could be drawn" message=error.to_string()/>
                         }.into_any(),
                     }
                 })}
