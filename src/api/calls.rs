@@ -50,8 +50,7 @@ pub(crate) fn internal(error: crate::server::store::StoreError) -> ServerFnError
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).
 #[server(endpoint = "load_feed")]
 pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
-    let pairs = crate::model::decode_query(&search);
-    let query = match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
         Err(error) => return Ok(FeedOutcome::BadFilter(error)),
     };
@@ -101,11 +100,11 @@ pub enum QueueOutcome {
 /// drawn at random within the filter, passing over `skip=…` unless nothing else is left.
 #[server(endpoint = "draw_call")]
 pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
-    let pairs = crate::model::decode_query(&search);
-    let query = match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
         Err(error) => return Ok(QueueOutcome::BadFilter(error)),
     };
+    let pairs = crate::model::decode_query(&search);
     let param = |name: &str| {
         pairs
             .iter()
@@ -153,8 +152,7 @@ pub async fn next_call(id: String, search: String) -> Result<Option<String>, Ser
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Ok(None);
     };
-    let pairs = crate::model::decode_query(&search);
-    let filter = FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let filter = FeedQuery::from_search(&search)
         .map(|query| query.filter)
         .unwrap_or_default();
     let next = store()?

@@ -137,6 +137,12 @@ pub fn is_valid_operation_name(name: &str) -> bool {
 }
 
 impl FeedQuery {
+    /// Parses a URL query string (`operation=…&verdict=…`, with or without the `?`).
+    pub fn from_search(search: &str) -> Result<FeedQuery, FilterError> {
+        let pairs = decode_query(search);
+        FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     /// Parses URL query pairs. Empty values mean "not set" (an empty form field);
     /// unknown parameters are ignored so links with tracking parameters still work.
     pub fn from_pairs<'a>(
@@ -311,11 +317,9 @@ pub fn feed_href(filter: &CallFilter, cursor: Option<&str>) -> String {
 /// other parameters), for links that carry the feed's filter along; empty when the string
 /// holds no valid filter.
 pub fn filter_query(search: &str) -> String {
-    let pairs = decode_query(search);
-    match FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-        Ok(query) => encode_query(&query.filter.to_pairs()),
-        Err(_) => String::new(),
-    }
+    FeedQuery::from_search(search)
+        .map(|query| encode_query(&query.filter.to_pairs()))
+        .unwrap_or_default()
 }
 
 /// `base` with a query string appended when there is one.

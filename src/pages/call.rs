@@ -30,13 +30,20 @@ pub struct Flow {
 }
 
 /// What happens after a save: "Save and next" goes to `next()` (when known), a plain save
-/// reads the call again. A save that did not go through changes nothing.
+/// reads the call again. A save that did not go through changes nothing. When `page` changes
+/// (another call), the last save's message, which belonged to the call before, is cleared.
 pub fn follow_saves(
     save: ServerAction<SaveReview>,
     advance: RwSignal<bool>,
     next: impl Fn() -> Option<String> + Send + Sync + 'static,
     reload: impl Fn() + Send + Sync + 'static,
+    page: Memo<String>,
 ) {
+    Effect::watch(
+        move || page.get(),
+        move |_, _, _| save.value().set(None),
+        false,
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(SaveResult::Saved { .. })) = save.value().get() {
@@ -81,12 +88,7 @@ pub fn CallPage() -> impl IntoView {
                 .map(|n| next_href(n))
         },
         move || saves.update(|n| *n += 1),
-    );
-    // Another call: the last save's message belonged to the one before.
-    Effect::watch(
-        move || id.get(),
-        move |_, _, _| save.value().set(None),
-        false,
+        id,
     );
     view! {
         <div class="page call-page">

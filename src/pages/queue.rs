@@ -15,12 +15,13 @@ use crate::components::filter_bar::FilterBar;
 use crate::model::{encode_query, filter_query, with_query, CallFilter, FeedQuery};
 use crate::pages::call::{follow_saves, CallView, Flow};
 
-/// The queue's URL for a filter (normalised query string), passing over `skip`.
-fn queue_href(filter: &str, skip: Option<&str>) -> String {
-    let skip = skip
-        .map(|id| encode_query(&[("skip", id.to_string())]))
+/// The queue's URL for a filter (normalised query string), naming a call: `skip` (draw
+/// another) or `call` (show this one).
+fn queue_href(filter: &str, call: Option<(&str, &str)>) -> String {
+    let call = call
+        .map(|(param, id)| encode_query(&[(param, id.to_string())]))
         .unwrap_or_default();
-    let query = [filter, skip.as_str()]
+    let query = [filter, call.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
@@ -48,21 +49,23 @@ pub fn QueuePage() -> impl IntoView {
     follow_saves(
         save,
         advance,
-        move || Some(queue_href(&filter.get_untracked(), current().as_deref())),
+        move || {
+            let current = current();
+            Some(queue_href(
+                &filter.get_untracked(),
+                current.as_deref().map(|id| ("skip", id)),
+            ))
+        },
         move || saves.update(|n| *n += 1),
+        search,
     );
     // A fresh draw: the URL is made to name the call (replacing the entry), so that reload
     // and back show this call again instead of drawing another.
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(QueueOutcome::Ready { call, drawn: true })) = queue.get() {
-            let pinned = [filter.get_untracked(), encode_query(&[("call", call.id)])]
-                .into_iter()
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join("&");
             navigate(
-                &format!("/review?{pinned}"),
+                &queue_href(&filter.get_untracked(), Some(("call", &call.id))),
                 NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -71,11 +74,6 @@ pub fn QueuePage() -> impl IntoView {
             );
         }
     });
-    Effect::watch(
-        move || search.get(),
-        move |_, _, _| save.value().set(None),
-        false,
-    );
 
     view! {
         <Title text="Review queue"/>
@@ -84,19 +82,14 @@ pub fn QueuePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let choices = choices.await.unwrap_or_default();
                     let filter_text = filter.get_untracked();
-                    let parsed = FeedQuery::from_pairs(
-                        crate::model::decode_query(&filter_text)
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                            .collect::<Vec<_>>(),
-                    )
-                    .map(|q| q.filter)
-                    .unwrap_or_default();
+                    let parsed = FeedQuery::from_search(&filter_text)
+                        .map(|q| q.filter)
+                        .unwrap_or_default();
                     let head = view! { <QueueHead filter=parsed choices/> };
                     match queue.await {
                         Ok(QueueOutcome::Ready { call, .. }) => {
                             let flow = Flow {
-                                next_href: queue_href(&filter_text, Some(&call.id)),
+                                next_href: queue_href(&filter_text, Some(("skip", &call.id))),
                                 next_label: "Skip",
                                 next_title: "Draw another call. Skip only calls you cannot judge: skipping hard ones biases the sample",
                                 back_href: with_query("/calls", &filter_text),
@@ -153,9 +146,9 @@ mod tests {
     fn queue_links_keep_the_filter_and_name_the_call_passed_over() {
         assert_eq!(queue_href("", None), "/review");
         assert_eq!(
-            queue_href("operation=a", Some("x-1")),
+            queue_href("operation=a", Some(("skip", "x-1"))),
             "/review?operation=a&skip=x-1"
         );
-        assert_eq!(queue_href("", Some("x")), "/review?skip=x");
+        assert_eq!(queue_href("", Some(("call", "x"))), "/review?call=x");
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::ingest::{validate_call, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
-use crate::model::{decode_query, CallDetail, FeedPage, FeedQuery};
+use crate::model::{CallDetail, FeedPage, FeedQuery};
 use crate::server::error::AppError;
 use crate::server::store::{InsertOutcome, Store};
 
@@ -121,8 +121,7 @@ pub async fn list(
     State(store): State<Store>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<FeedPage>, AppError> {
-    let pairs = decode_query(query.as_deref().unwrap_or(""));
-    let query = FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let query = FeedQuery::from_search(query.as_deref().unwrap_or(""))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(Json(store.list_calls(&query).await?))
 }

@@ -618,7 +618,7 @@ fn push_from(sql: &mut Sql, search: Option<&Search>) {
     }
 }
 
-pub(super) fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
+fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
     if let Some(cursor) = cursor {
         sql.push(" AND (c.created_at, c.seq) < (")
             .bind(cursor.created_at_micros)

@@ -31,6 +31,10 @@ impl Store {
             return Ok(None);
         }
         let point = point.rem_euclid(SAMPLE_KEYS);
+        let pg_search = match (&search, self.dialect()) {
+            (Some(text), Dialect::Postgres) => Some(Search::Postgres(text.clone())),
+            _ => None,
+        };
         let skips = match skip {
             Some(id) => vec![Some(id), None],
             None => vec![None],
@@ -50,10 +54,6 @@ impl Store {
                     });
                 }
                 sql.push(" WHERE c.verdict = 0");
-                let pg_search = match (&search, self.dialect()) {
-                    (Some(text), Dialect::Postgres) => Some(Search::Postgres(text.clone())),
-                    _ => None,
-                };
                 push_conditions(&mut sql, &filter, &resolved, false, pg_search.as_ref());
                 if let (Some(text), Dialect::Sqlite) = (&search, self.dialect()) {
                     sql.push(" AND c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
