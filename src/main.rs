@@ -249,6 +249,12 @@ struct ServeArgs {
     /// X-Forwarded-Proto: https).
     #[arg(long, env = "REDLINE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Reverse proxies in front of Redline (IP addresses, comma-separated): their
+    /// X-Forwarded-For names the client (for sign-in limits and the audit log) and their
+    /// X-Forwarded-Proto says whether it came over HTTPS. Without this, every user behind a
+    /// proxy shares the proxy's address, and one guesser makes them all wait.
+    #[arg(long, env = "REDLINE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
     /// Requests handled at once; more are answered 503 at once.
     #[arg(long, env = "REDLINE_MAX_IN_FLIGHT", default_value_t = 256)]
     max_in_flight: usize,
@@ -345,6 +351,7 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
             absolute: Duration::from_secs(args.session_max_hours.max(1) * 3600),
             secure_cookies: args.secure_cookies,
+            trusted_proxies: args.trusted_proxy.clone(),
             ..AuthConfig::default()
         }),
     };
@@ -454,8 +461,10 @@ async fn run_demo(args: DemoArgs) -> Result<(), AnyError> {
 async fn first_admin(store: &Store) -> Result<(), AnyError> {
     let password = std::env::var("REDLINE_ADMIN_PASSWORD").ok();
     if let Some(generated) = ensure_admin(store, password.as_deref()).await? {
-        tracing::warn!(
-            "created the first user: name \"admin\", password \"{generated}\" (shown once; change it with `redline user reset admin`)"
+        // On the terminal only, never in the log (which may be shipped elsewhere).
+        tracing::info!("created the first user \"admin\"; its password is on the terminal");
+        eprintln!(
+            "\n  First user created: name \"admin\", password \"{generated}\"\n  Shown once: sign in and change it with `redline user reset admin`.\n"
         );
     }
     Ok(())

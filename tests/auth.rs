@@ -533,50 +533,65 @@ async fn keys_stop_working_at_once_when_revoked_or_their_owner_loses_the_right()
     );
 }
 
+fn sign_in_from(address: &str, name: &str, password: &str) -> Request<Body> {
+    let mut request = Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("name={name}&password={password}")))
+        .unwrap();
+    let peer: SocketAddr = format!("{address}:5000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_sign_ins_are_limited_per_account_and_per_address_and_say_nothing_about_names() {
+async fn failed_sign_ins_are_limited_per_name_and_address_per_name_and_per_address() {
     let db = TestDb::new().await;
     let config = AuthConfig {
-        account_failures: 3,
+        pair_failures: 3,
+        account_failures: 6,
         address_failures: 5,
         ..AuthConfig::default()
     };
     let app = router(&db.store, config, Limits::default());
     add_user(&db.store, "ana", Role::Reviewer).await;
     add_user(&db.store, "bob", Role::Reviewer).await;
+    add_user(&db.store, "eve", Role::Reviewer).await;
+    let from = sign_in_from;
 
-    let from = |address: &str, name: &str, password: &str| {
-        let mut request = Request::post("/auth/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("name={name}&password={password}")))
-            .unwrap();
-        let peer: SocketAddr = format!("{address}:5000").parse().unwrap();
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
-    };
     // Unknown name and wrong password answer alike.
     let unknown = send(&app, from("10.0.0.1", "nobody", "wrong-password")).await;
     let wrong = send(&app, from("10.0.0.2", "bob", "wrong-password")).await;
     assert_eq!(location(&unknown), location(&wrong));
     assert!(location(&wrong).contains("error=invalid"));
 
-    // Per account: three failures from three addresses, then even the right password waits.
-    for address in ["10.0.1.1", "10.0.1.2", "10.0.1.3"] {
-        let response = send(&app, from(address, "ana", "wrong-password")).await;
+    // One guesser: three failures on ana from one address, then that address waits for ana,
+    // even with the right password, while ana herself signs in from her own address.
+    for _ in 0..3 {
+        let response = send(&app, from("10.0.1.1", "ana", "wrong-password")).await;
         assert!(location(&response).contains("error=invalid"));
     }
-    let response = send(&app, from("10.0.1.4", "ana", PASSWORD)).await;
+    let response = send(&app, from("10.0.1.1", "ana", PASSWORD)).await;
     assert!(
         location(&response).contains("error=limited"),
         "{}",
         location(&response)
     );
     assert!(session_of(&response).is_none());
+    let response = send(&app, from("10.0.9.9", "ana", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls", "the owner is not locked out");
+
+    // Guessers on many addresses: the slower per-name limit (six in its window) holds.
+    for i in 0..6 {
+        let response = send(&app, from(&format!("10.0.3.{i}"), "eve", "wrong-password")).await;
+        assert!(location(&response).contains("error=invalid"), "guess {i}");
+    }
+    let response = send(&app, from("10.0.3.200", "eve", PASSWORD)).await;
+    assert!(location(&response).contains("error=limited"));
     // Another account is not affected.
-    let response = send(&app, from("10.0.1.4", "bob", PASSWORD)).await;
+    let response = send(&app, from("10.0.3.200", "bob", PASSWORD)).await;
     assert_eq!(location(&response), "/calls");
 
-    // Per address: five failures over different names, then that address waits.
+    // One address trying many names: five failures, then that address waits.
     for name in ["u1", "u2", "u3", "u4", "u5"] {
         send(&app, from("10.0.2.1", name, "wrong-password")).await;
     }
@@ -588,6 +603,54 @@ async fn failed_sign_ins_are_limited_per_account_and_per_address_and_say_nothing
         "/calls",
         "other addresses are not affected"
     );
+    // Successful sign-ins do not use up an address's allowance.
+    for _ in 0..8 {
+        let response = send(&app, from("10.0.4.1", "bob", PASSWORD)).await;
+        assert_eq!(location(&response), "/calls");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_pass_the_limit_no_more_often_than_one_by_one() {
+    let db = TestDb::new().await;
+    let app = router(&db.store, AuthConfig::default(), Limits::default());
+    add_user(&db.store, "ana", Role::Admin).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let app = app.clone();
+        guesses.spawn(async move {
+            location(&send(&app, sign_in_from("10.0.5.1", "ana", "wrong-password")).await)
+        });
+    }
+    let answers = guesses.join_all().await;
+    let checked = answers
+        .iter()
+        .filter(|l| l.contains("error=invalid"))
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|l| l.contains("error=limited"))
+        .count();
+    let limit = AuthConfig::default().pair_failures;
+    assert_eq!((checked, limited), (limit, 40 - limit), "{answers:?}");
+    // The owner, from another address, still signs in.
+    let response = send(&app, sign_in_from("10.0.5.2", "ana", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_names_are_bounded_and_never_reach_the_log_raw() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    add_user(&db.store, "ana", Role::Reviewer).await;
+    for name in ["a".repeat(100_000), "ana%0AFAKE%20LOG%20LINE".to_string()] {
+        let response = send(&app, sign_in_from("10.0.6.1", &name, PASSWORD)).await;
+        assert!(
+            location(&response).contains("error=invalid"),
+            "{}",
+            &name[..20]
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,19 +3,30 @@
 
 use leptos::prelude::*;
 
-use crate::model::diff::{diff, Change};
+use crate::components::figures::bytes;
+use crate::model::diff::{diff, Change, DiffOutcome};
 use crate::model::OutputKind;
 
 #[component]
 pub fn DiffView(old: String, new: String, kind: OutputKind) -> impl IntoView {
     match diff(&old, &new, kind) {
-        None => view! { <p class="subtle" data-testid="diff">"Too long to compare here."</p> }
-            .into_any(),
-        Some(parts) if parts.iter().all(|p| p.change == Change::Same) => {
+        DiffOutcome::TooLong { old_bytes, new_bytes } => view! {
+            <p class="subtle" data-testid="diff">
+                {format!("Too long to compare here ({} against {}).", bytes(old_bytes), bytes(new_bytes))}
+            </p>
+        }
+        .into_any(),
+        DiffOutcome::TooDifferent { old_bytes, new_bytes } => view! {
+            <p class="subtle" data-testid="diff">
+                {format!("Too different to compare ({} against {}): the texts differ almost everywhere.", bytes(old_bytes), bytes(new_bytes))}
+            </p>
+        }
+        .into_any(),
+        DiffOutcome::Parts(parts) if parts.iter().all(|p| p.change == Change::Same) => {
             view! { <p class="subtle" data-testid="diff">"No changes to the original output."</p> }
                 .into_any()
         }
-        Some(parts) => view! {
+        DiffOutcome::Parts(parts) => view! {
             <pre class="text diff" dir="auto" data-testid="diff">
                 {parts.into_iter().map(|part| match part.change {
                     Change::Same => view! { <span>{part.text}</span> }.into_any(),

@@ -54,6 +54,19 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A size in bytes, as people read it: `812 B`, `12.3 KB`, `2.1 MB`.
+pub fn bytes(n: usize) -> String {
+    const KB: f64 = 1024.0;
+    let n_f = n as f64;
+    if n < 1024 {
+        format!("{n} B")
+    } else if n_f < KB * KB {
+        format!("{:.1} KB", n_f / KB)
+    } else {
+        format!("{:.1} MB", n_f / (KB * KB))
+    }
+}
+
 /// The output on one line: whitespace runs (newlines included) become single spaces.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -75,5 +88,8 @@ mod tests {
         assert_eq!(cost(Some(1.5)), "$1.50");
         assert_eq!(tokens(Some(1200), Some(9)), "1,200 → 9");
         assert_eq!(one_line("a\n\n  b\tc"), "a b c");
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(12_600), "12.3 KB");
+        assert_eq!(bytes(2_200_000), "2.1 MB");
     }
 }

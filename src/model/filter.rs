@@ -11,6 +11,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 /// Longest accepted full-text query.
 pub const MAX_QUERY_CHARS: usize = 200;
+/// Longest query string a feed link may have, checked before it is decoded.
+pub const MAX_SEARCH_BYTES: usize = 8 * 1024;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
@@ -139,6 +141,12 @@ pub fn is_valid_operation_name(name: &str) -> bool {
 impl FeedQuery {
     /// Parses a URL query string (`operation=…&verdict=…`, with or without the `?`).
     pub fn from_search(search: &str) -> Result<FeedQuery, FilterError> {
+        if search.len() > MAX_SEARCH_BYTES {
+            return Err(bad(
+                "query",
+                format!("the link's query is longer than {MAX_SEARCH_BYTES} bytes"),
+            ));
+        }
         let pairs = decode_query(search);
         FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }

@@ -7,8 +7,12 @@ use super::{OutputKind, Verdict};
 
 /// Most tags on one review.
 pub const MAX_TAGS: usize = 20;
+/// Tags a submission may list before duplicates are dropped (counted before any other work).
+pub const MAX_TAGS_SENT: usize = 2 * MAX_TAGS;
 /// Longest note, in characters.
 pub const MAX_NOTE_CHARS: usize = 10_000;
+/// Largest correction: as large as an output may be at ingest.
+pub const MAX_CORRECTION_BYTES: usize = super::ingest::MAX_TEXT_BYTES;
 
 /// A review as submitted: `base_revision` is the revision the reviewer saw (0: none yet).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +67,7 @@ pub fn validate_review(
     original_output: &str,
     kind: OutputKind,
 ) -> Result<ValidReview, ReviewError> {
+    check_sizes(&submission)?;
     let verdict = match submission.verdict.as_str() {
         "correct" => Verdict::Correct,
         "incorrect" => Verdict::Incorrect,
@@ -125,27 +130,23 @@ pub fn validate_review(
             None
         }
     };
-    let mut tags: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::with_capacity(submission.tags.len());
+    let mut tags: Vec<String> = Vec::with_capacity(submission.tags.len());
     for tag in submission.tags {
-        let tag = tag.trim().to_string();
-        if !is_tag_name(&tag) {
+        let tag = tag.trim();
+        if !is_tag_name(tag) {
+            let shown: String = tag.chars().take(60).collect();
             return Err(refuse(
                 "tags",
-                format!("\"{tag}\" is not a tag name: a lowercase letter, then a-z, 0-9, _ or -, at most 48"),
+                format!("\"{shown}\" is not a tag name: a lowercase letter, then a-z, 0-9, _ or -, at most 48"),
             ));
         }
-        if !tags.contains(&tag) {
-            tags.push(tag);
+        if seen.insert(tag.to_string()) {
+            tags.push(tag.to_string());
         }
     }
     if tags.len() > MAX_TAGS {
         return Err(refuse("tags", format!("at most {MAX_TAGS} tags")));
-    }
-    if submission.note.chars().count() > MAX_NOTE_CHARS {
-        return Err(refuse(
-            "note",
-            format!("at most {MAX_NOTE_CHARS} characters"),
-        ));
     }
     Ok(ValidReview {
         verdict,
@@ -154,6 +155,49 @@ pub fn validate_review(
         note: submission.note,
         base_revision: submission.base_revision,
     })
+}
+
+/// Counts and sizes, checked before anything else is done with a submission: a request can
+/// make the server work only in proportion to what these bounds allow.
+pub fn check_sizes(submission: &ReviewSubmission) -> Result<(), ReviewError> {
+    if submission.tags.len() > MAX_TAGS_SENT {
+        return Err(refuse(
+            "tags",
+            format!(
+                "{} tags sent; a review has at most {MAX_TAGS}",
+                submission.tags.len()
+            ),
+        ));
+    }
+    if let Some(long) = submission.tags.iter().find(|t| t.len() > 4 * 48) {
+        let shown: String = long.chars().take(60).collect();
+        return Err(refuse(
+            "tags",
+            format!("\"{shown}…\" is not a tag name: at most 48 characters"),
+        ));
+    }
+    // Bytes first (a character is at most 4), so a huge note is refused without counting it.
+    if submission.note.len() > 4 * MAX_NOTE_CHARS
+        || submission.note.chars().count() > MAX_NOTE_CHARS
+    {
+        return Err(refuse(
+            "note",
+            format!("at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    if let Some(corrected) = &submission.corrected_output {
+        if corrected.len() > MAX_CORRECTION_BYTES {
+            return Err(refuse(
+                "corrected_output",
+                format!(
+                    "the correction is {} bytes; at most {} MB",
+                    corrected.len(),
+                    MAX_CORRECTION_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe_json_error(error: &serde_json::Error) -> String {
@@ -229,6 +273,35 @@ mod tests {
         assert_eq!(
             validate_review(s, "a", OutputKind::Text).unwrap_err().field,
             "tags"
+        );
+    }
+
+    #[test]
+    fn counts_and_sizes_are_refused_before_any_other_check() {
+        // 200,000 distinct tags: refused by their count, not after comparing them.
+        let mut s = submit("incorrect", Some("b"));
+        s.tags = (0..200_000).map(|i| format!("t{i}")).collect();
+        let err = validate_review(s, "a", OutputKind::Text).unwrap_err();
+        assert_eq!(err.field, "tags");
+        assert!(err.reason.contains("200000 tags sent"), "{}", err.reason);
+        // 21 distinct tags pass the count of what was sent, then fail the limit.
+        let mut s = submit("incorrect", Some("b"));
+        s.tags = (0..21).map(|i| format!("t{i}")).collect();
+        assert!(validate_review(s, "a", OutputKind::Text)
+            .unwrap_err()
+            .reason
+            .contains("at most 20"));
+        let mut s = submit("incorrect", Some(&"x".repeat(MAX_CORRECTION_BYTES + 1)));
+        s.note = "n".repeat(10);
+        assert_eq!(
+            validate_review(s, "a", OutputKind::Text).unwrap_err().field,
+            "corrected_output"
+        );
+        let mut s = submit("correct", None);
+        s.note = "é".repeat(MAX_NOTE_CHARS + 1);
+        assert_eq!(
+            validate_review(s, "a", OutputKind::Text).unwrap_err().field,
+            "note"
         );
     }
 }

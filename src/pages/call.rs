@@ -262,10 +262,17 @@ fn History(
                     </div>
                     {(!r.note.is_empty()).then(|| view! { <p class="revision-note" dir="auto">{r.note.clone()}</p> })}
                     {if changed {
+                        // Compared only when opened, in the browser: a page with many long
+                        // revisions costs the server no diff at all.
+                        let opened = RwSignal::new(false);
                         view! {
-                            <details class="revision-diff">
+                            <details class="revision-diff" on:toggle=move |_| opened.set(true)>
                                 <summary>{against}</summary>
-                                <DiffView old=before new=after kind/>
+                                {move || if opened.get() {
+                                    view! { <DiffView old=before.clone() new=after.clone() kind/> }.into_any()
+                                } else {
+                                    view! { <p class="subtle">"The comparison appears once the page has loaded."</p> }.into_any()
+                                }}
                             </details>
                         }.into_any()
                     } else {

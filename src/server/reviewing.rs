@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::auth::{audit_entry, Caller, ClientAddress};
 use super::store::{ReviewInput, SaveOutcome, Store, StoreResult};
-use crate::model::review::{validate_review, ReviewError, ReviewSubmission};
+use crate::model::review::{check_sizes, validate_review, ReviewError, ReviewSubmission};
 use crate::model::Review;
 
 /// What became of a review save.
@@ -50,10 +50,25 @@ pub async fn save_review(
     submission: ReviewSubmission,
     sampled: bool,
 ) -> StoreResult<Saved> {
+    // Counts and sizes before anything else, even before the call is read.
+    if let Err(error) = check_sizes(&submission) {
+        return Ok(Saved::Invalid(error));
+    }
     let Some(call) = store.get_call(&call_id).await? else {
         return Ok(Saved::NotFound);
     };
-    let review = match validate_review(submission, &call.output, call.output_kind) {
+    // Comparing and parsing a correction of megabytes is CPU work: the blocking pool does it,
+    // so the runtime's threads keep answering other requests.
+    let (original, kind) = (call.output.clone(), call.output_kind);
+    let checked = tokio::task::spawn_blocking(move || validate_review(submission, &original, kind))
+        .await
+        .unwrap_or_else(|_| {
+            Err(ReviewError {
+                field: "corrected_output".into(),
+                reason: "the review could not be checked; see the server log".into(),
+            })
+        });
+    let review = match checked {
         Ok(review) => review,
         Err(error) => return Ok(Saved::Invalid(error)),
     };

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
 
 use super::state::AppState;
 use super::{auth, rest};
@@ -59,6 +60,8 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let routes = page_routes();
     let context_store = state.store.clone();
     let shell_options = state.leptos_options.clone();
+    let fallback_options = state.leptos_options.clone();
+    let site_root = state.leptos_options.site_root.to_string();
     let guard = Guard {
         permits: Arc::new(Semaphore::new(limits.max_in_flight)),
         timeout: limits.request_timeout,
@@ -81,10 +84,18 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
             },
             move || shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(move || page_context(context_store.clone()), shell))
+        // Static files have routes of their own that answer only files (a path they do not
+        // hold is a plain 404, never the app); the fallback renders the app's "not found"
+        // page for other paths, which the middleware has checked like any page.
+        .nest_service("/pkg", ServeDir::new(format!("{site_root}/pkg")))
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(format!("{site_root}/favicon.svg")),
+        )
+        .fallback(leptos_axum::render_app_to_stream_with_context(
+            move || page_context(context_store.clone()),
+            move || shell(fallback_options.clone()),
+        ))
         // A panic in a handler becomes a 500 for that request, not a dropped connection.
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(

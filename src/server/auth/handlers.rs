@@ -14,6 +14,11 @@ use super::{audit_entry, secrets, verify_blocking, Caller, ClientAddress, SESSIO
 use crate::model::encode_query;
 use crate::server::state::AppState;
 
+/// Longest sign-in name accepted (account names are shorter).
+const MAX_NAME_CHARS: usize = 64;
+/// Longest password accepted: hashing more is work for nothing.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -80,17 +85,32 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let name = form.name.trim().to_string();
+    let name = form.name.trim();
+    // Bounded before it becomes a limiter key or a log field: no account has a longer name or
+    // one with control characters, so such a sign-in fails at once, like a wrong password.
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return back_to_login("invalid", &form.next, None);
+    }
+    if form.password.len() > MAX_PASSWORD_BYTES {
+        return back_to_login("invalid", &form.next, None);
+    }
+    let name = name.to_string();
     let account_key = name.to_lowercase();
     let address_key = address.0.clone().unwrap_or_else(|| "unknown".into());
+    let pair_key = format!("{account_key}\n{address_key}");
     let auth = &state.auth.inner;
     let started = Instant::now();
+    // The attempt is counted before the password is checked: parallel guesses cannot pass a
+    // limit together. The pair limit stops one guesser quickly; the account limit (slower)
+    // stops guessers spread over many addresses; the address limit stops one address trying
+    // many names.
     let limited = auth
-        .accounts
-        .check(&account_key, started)
-        .and(auth.addresses.check(&address_key, started));
+        .pairs
+        .attempt(&pair_key, started)
+        .and_then(|()| auth.addresses.attempt(&address_key, started))
+        .and_then(|()| auth.accounts.attempt(&account_key, started));
     if let Err(wait) = limited {
-        tracing::warn!(target: "redline::auth", account = %name, address = %address_key, "sign-in refused: too many failures");
+        tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in refused: too many failures");
         let minutes = wait.as_secs().div_ceil(60).max(1);
         return back_to_login(
             "limited",
@@ -108,14 +128,21 @@ pub async fn login(
         Some(user) if !user.disabled => (user.password_hash.clone(), true),
         _ => (auth.dummy_hash.clone(), false),
     };
+    // At most `concurrent_hashes` checks at once: a burst of sign-ins waits instead of
+    // taking every core and ~19 MiB each.
+    let Ok(_hashing) = auth.hashes.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let matches = verify_blocking(form.password.clone(), hash).await;
+    drop(_hashing);
     let Some(user) = user.filter(|_| usable && matches) else {
-        auth.accounts.fail(&account_key, Instant::now());
-        auth.addresses.fail(&address_key, Instant::now());
-        tracing::warn!(target: "redline::auth", account = %name, address = %address_key, "sign-in failed");
+        tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in failed");
         return back_to_login("invalid", &form.next, None);
     };
+    // The owner got in: their attempts no longer count against the name.
+    auth.pairs.clear(&pair_key);
     auth.accounts.clear(&account_key);
+    auth.addresses.take_back(&address_key, started);
 
     if let Caller::Person(previous) = &caller {
         // Signing in again replaces the session instead of keeping both.

@@ -1,6 +1,8 @@
-//! Counts failed sign-ins per key (an account name, a client address) in a sliding window.
-//! Kept in memory: each instance limits on its own, which still bounds guessing to a few
-//! attempts per minute per instance.
+//! Counts sign-in attempts per key (an account name, a name with a client address, a client
+//! address) in a sliding window. An attempt is counted *before* the password is checked, in
+//! the same lock as the check, so parallel guesses cannot all pass a limit that each one
+//! alone would meet; a successful sign-in takes its attempt back. Kept in memory: each
+//! instance limits on its own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,48 +10,55 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct Limiter {
-    max_failures: usize,
+    max_attempts: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    attempts: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 /// Keys kept before old ones are swept out.
 const SWEEP_AT: usize = 10_000;
 
 impl Limiter {
-    pub fn new(max_failures: usize, window: Duration) -> Limiter {
+    pub fn new(max_attempts: usize, window: Duration) -> Limiter {
         Limiter {
-            max_failures,
+            max_attempts,
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Err(wait)` when `key` has used up its failures in the window.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(times) = map.get_mut(key) else {
-            return Ok(());
-        };
-        times.retain(|t| now.duration_since(*t) < self.window);
-        if times.len() >= self.max_failures {
-            let oldest = times.iter().min().copied().unwrap_or(now);
-            return Err(self.window.saturating_sub(now.duration_since(oldest)));
-        }
-        Ok(())
-    }
-
-    pub fn fail(&self, key: &str, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= SWEEP_AT {
+    /// Counts an attempt for `key` when it is under the limit (`Ok`); `Err(wait)` when the
+    /// window is used up, counting nothing.
+    pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= SWEEP_AT && !map.contains_key(key) {
             let window = self.window;
             map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
         }
-        map.entry(key.to_string()).or_default().push(now);
+        let times = map.entry(key.to_string()).or_default();
+        times.retain(|t| now.duration_since(*t) < self.window);
+        if times.len() >= self.max_attempts {
+            let oldest = times.iter().min().copied().unwrap_or(now);
+            return Err(self.window.saturating_sub(now.duration_since(oldest)));
+        }
+        times.push(now);
+        Ok(())
     }
 
+    /// Takes back one attempt counted at `at` (a sign-in that succeeded counts against no
+    /// limit), leaving the key's other attempts.
+    pub fn take_back(&self, key: &str, at: Instant) {
+        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(times) = map.get_mut(key) {
+            if let Some(i) = times.iter().position(|t| *t == at) {
+                times.swap_remove(i);
+            }
+        }
+    }
+
+    /// Forgets `key`'s attempts (a successful sign-in).
     pub fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(key);
     }
 }
@@ -63,19 +72,41 @@ mod tests {
         let limiter = Limiter::new(3, Duration::from_secs(60));
         let start = Instant::now();
         for i in 0..3 {
-            assert!(limiter.check("ana", start).is_ok(), "attempt {i}");
-            limiter.fail("ana", start);
+            assert!(limiter.attempt("ana", start).is_ok(), "attempt {i}");
         }
         let wait = limiter
-            .check("ana", start + Duration::from_secs(10))
+            .attempt("ana", start + Duration::from_secs(10))
             .unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
-        assert!(limiter.check("bob", start).is_ok(), "other keys unaffected");
+        assert!(
+            limiter.attempt("bob", start).is_ok(),
+            "other keys unaffected"
+        );
         assert!(limiter
-            .check("ana", start + Duration::from_secs(61))
+            .attempt("ana", start + Duration::from_secs(61))
             .is_ok());
-        limiter.fail("bob", start);
-        limiter.clear("bob");
-        assert!(limiter.check("bob", start).is_ok());
+        limiter.clear("ana");
+        let later = start + Duration::from_secs(1);
+        assert!(limiter.attempt("ana", later).is_ok());
+        limiter.take_back("ana", later);
+        for _ in 0..3 {
+            assert!(limiter.attempt("ana", start).is_ok());
+        }
+    }
+
+    #[test]
+    fn parallel_attempts_pass_only_up_to_the_limit() {
+        let limiter = std::sync::Arc::new(Limiter::new(5, Duration::from_secs(60)));
+        let now = Instant::now();
+        let passed: usize = (0..40)
+            .map(|_| {
+                let limiter = limiter.clone();
+                std::thread::spawn(move || limiter.attempt("ana", now).is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap_or(false)))
+            .sum();
+        assert_eq!(passed, 5);
     }
 }

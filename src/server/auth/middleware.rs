@@ -3,7 +3,7 @@
 //! state-changing browser request comes from Redline's own pages, and the security headers
 //! on every response.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -41,13 +41,27 @@ pub async fn authorize(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
     let address = ClientAddress(
-        request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip().to_string()),
+        client_address(
+            peer,
+            request.headers(),
+            &state.auth.config().trusted_proxies,
+        )
+        .map(|ip| ip.to_string()),
     );
     let path = request.uri().path().to_string();
+    if !policy::is_canonical(&path) {
+        // Nothing behind the router ever sees a path that could name another route than
+        // the one checked here.
+        return denied_json(
+            StatusCode::BAD_REQUEST,
+            "this path has dot segments, encoded separators or empty segments; ask for the page by its plain path",
+        );
+    }
     let method = request.method().clone();
     let access = policy::access(&method, &path);
     let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
@@ -236,6 +250,36 @@ fn escape_html(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// The client's address: the TCP peer, unless the peer is a trusted proxy, then the nearest
+/// address in `X-Forwarded-For` that is not one (proxies append, so the right end is the
+/// one a trusted proxy wrote; anything left of it the client could have made up).
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // A malformed hop: nothing left of it can be believed.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}
+
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -334,6 +378,30 @@ mod tests {
             ("host", "redline.local:3000")
         ])));
         assert!(same_origin(&headers(&[])), "not a browser page");
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_from_trusted_proxies_only() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let h = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7")]);
+        assert_eq!(client_address(Some(proxy), &h, &[proxy]), Some(client));
+        assert_eq!(
+            client_address(Some(proxy), &h, &[]),
+            Some(proxy),
+            "an untrusted peer's header is ignored"
+        );
+        let spoofed = headers(&[("x-forwarded-for", "garbage, 203.0.113.7")]);
+        assert_eq!(
+            client_address(Some(proxy), &spoofed, &[proxy]),
+            Some(client)
+        );
+        let bad = headers(&[("x-forwarded-for", "203.0.113.7, not-an-ip")]);
+        assert_eq!(client_address(Some(proxy), &bad, &[proxy]), Some(proxy));
+        assert_eq!(
+            client_address(Some(proxy), &headers(&[]), &[proxy]),
+            Some(proxy)
+        );
     }
 
     #[test]

@@ -30,11 +30,22 @@ pub struct AuthConfig {
     /// Mark the cookie `Secure` always (otherwise only when the request came over https,
     /// as a proxy's `X-Forwarded-Proto` says).
     pub secure_cookies: bool,
-    /// Failed sign-ins per account name in `limit_window`.
-    pub account_failures: usize,
-    /// Failed sign-ins per client address in `limit_window`.
+    /// Failed sign-ins per account name *from one client address* in `limit_window`: a
+    /// guesser is stopped without locking the account's owner out elsewhere.
+    pub pair_failures: usize,
+    /// Failed sign-ins per client address, whatever the names, in `limit_window`.
     pub address_failures: usize,
     pub limit_window: Duration,
+    /// Failed sign-ins per account name from all addresses in `account_window`: the slower
+    /// limit on guessers spread over many addresses.
+    pub account_failures: usize,
+    pub account_window: Duration,
+    /// Passwords checked at once (each costs ~19 MiB and a core for ~50 ms); more sign-ins
+    /// wait their turn (their attempt is already counted).
+    pub concurrent_hashes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed. A
+    /// request from any other peer is taken at its TCP address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for AuthConfig {
@@ -43,9 +54,13 @@ impl Default for AuthConfig {
             idle: Duration::from_secs(12 * 3600),
             absolute: Duration::from_secs(7 * 24 * 3600),
             secure_cookies: false,
-            account_failures: 5,
-            address_failures: 20,
+            pair_failures: 5,
+            address_failures: 30,
             limit_window: Duration::from_secs(15 * 60),
+            account_failures: 50,
+            account_window: Duration::from_secs(3600),
+            concurrent_hashes: 2,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -59,8 +74,10 @@ pub struct Auth {
 #[derive(Debug)]
 struct AuthInner {
     config: AuthConfig,
+    pairs: Limiter,
     accounts: Limiter,
     addresses: Limiter,
+    hashes: tokio::sync::Semaphore,
     /// Verified against when the name is unknown, so both cases take the same time.
     dummy_hash: String,
 }
@@ -70,8 +87,10 @@ impl Auth {
         let dummy_hash = secrets::hash_password("redline-dummy-password").unwrap_or_default();
         Auth {
             inner: Arc::new(AuthInner {
-                accounts: Limiter::new(config.account_failures, config.limit_window),
+                pairs: Limiter::new(config.pair_failures, config.limit_window),
+                accounts: Limiter::new(config.account_failures, config.account_window),
                 addresses: Limiter::new(config.address_failures, config.limit_window),
+                hashes: tokio::sync::Semaphore::new(config.concurrent_hashes.max(1)),
                 config,
                 dummy_hash,
             }),

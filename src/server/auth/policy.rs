@@ -66,9 +66,55 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
 ];
 
-/// Files under `public/` and the compiled site (`/pkg/…`).
+/// Files under `public/` and the compiled site (`/pkg/…`), served by routes of their own that
+/// answer only files.
 pub fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Whether `path` (as sent, still percent-encoded) names what it seems to name. Refused: dot
+/// segments (`.`, `..`, also encoded or with trailing dots the page router would resolve),
+/// encoded separators (`%2f`, `%5c`) and encoded `%` (`%25`, a second round of decoding),
+/// backslashes, empty segments (`//`), control characters, and anything the page router's
+/// URL parser would normalize to another path. A canonical path reaches the same route in
+/// axum, in the page router and in this table, so the table decides for the path actually
+/// served. Redline's own links are always canonical.
+pub fn is_canonical(path: &str) -> bool {
+    if !path.starts_with('/') || path.contains("//") || path.contains('\\') {
+        return false;
+    }
+    if path.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return false;
+    }
+    let lower = path.to_ascii_lowercase();
+    if ["%2e", "%2f", "%5c", "%25", "%00"]
+        .iter()
+        .any(|encoded| lower.contains(encoded))
+    {
+        return false;
+    }
+    // A segment of dots only (`.`, `..`, `...`), or ending in a dot-and-semicolon trick.
+    if path.split('/').any(|segment| {
+        (!segment.is_empty() && segment.bytes().all(|b| b == b'.')) || segment.starts_with("..;")
+    }) {
+        return false;
+    }
+    // The page router parses the URL as a browser would (WHATWG): it must see the same path.
+    let Ok(base) = url::Url::parse("http://redline.invalid/") else {
+        return false;
+    };
+    matches!(base.join(path), Ok(parsed) if parsed.path() == path && parsed.host_str() == Some("redline.invalid"))
+}
+
+/// The path as the tables match it: without a trailing slash (the page router ignores one),
+/// lowercase (a differently cased path never gets less protection than the page).
+fn table_path(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_ascii_lowercase()
+    }
 }
 
 /// Whether `path` fits `pattern`, where `{name}` stands for one non-empty segment.
@@ -94,6 +140,8 @@ pub fn access(method: &Method, path: &str) -> Access {
     if is_static(path) {
         return Access::Public;
     }
+    let path = table_path(path);
+    let path = path.as_str();
     if let Some((_, access)) = SERVER_FUNCTIONS.iter().find(|(p, _)| *p == path) {
         return *access;
     }
@@ -144,5 +192,43 @@ mod tests {
             Access::Person(Capability::Admin)
         );
         assert_eq!(access(&Method::HEAD, "/healthz"), Access::Public);
+        assert_eq!(
+            access(&Method::GET, "/Admin/"),
+            Access::Person(Capability::Admin),
+            "a trailing slash or another case is still the admin page"
+        );
+    }
+
+    #[test]
+    fn only_canonical_paths_pass() {
+        for path in [
+            "/calls",
+            "/calls/0191e0f2-aaaa-7bbb-8ccc-123456789abc",
+            "/pkg/redline.js",
+            "/",
+            "/calls/%D8%A7",
+            "/a.b/c.",
+        ] {
+            assert!(is_canonical(path), "{path}");
+        }
+        for path in [
+            "/pkg/../calls",
+            "/pkg/%2e%2e/calls",
+            "/pkg/%2E%2E/calls",
+            "/pkg/.%2e/calls",
+            "/pkg%2f..%2fcalls",
+            "/pkg/..;/calls",
+            "//calls",
+            "/pkg//calls",
+            "/pkg\\..\\calls",
+            "/pkg/%5c../calls",
+            "/pkg/%252e%252e/calls",
+            "/pkg/./calls",
+            "/pkg/.../calls",
+            "/calls/.",
+            "calls",
+        ] {
+            assert!(!is_canonical(path), "{path}");
+        }
     }
 }

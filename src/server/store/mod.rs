@@ -241,23 +241,42 @@ impl Store {
     }
 }
 
-/// The URL with any password replaced, for messages and logs.
+/// The URL with any password replaced, for messages and logs: in the user part
+/// (`postgres://u:secret@host`) and in the query (`?password=secret`, `&sslpassword=…`).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
+            let credentials = &base[scheme + 3..at];
             match credentials.find(':') {
                 Some(colon) => format!(
                     "{}{}:***{}",
-                    &url[..scheme + 3],
+                    &base[..scheme + 3],
                     &credentials[..colon],
-                    &url[at..]
+                    &base[at..]
                 ),
-                None => url.to_string(),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
 }
 
 pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
@@ -286,4 +305,26 @@ pub(crate) fn micros_to_time(micros: i64) -> DateTime<Utc> {
 /// The public text of a call id.
 pub(crate) fn id_text(id: &uuid::Uuid) -> String {
     id.hyphenated().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_a_log_line_whatever_their_form() {
+        assert_eq!(
+            redact("postgres://rl:s3cret@db:5432/redline"),
+            "postgres://rl:***@db:5432/redline"
+        );
+        assert_eq!(
+            redact("postgres://db/redline?user=rl&password=s3cret&sslmode=require"),
+            "postgres://db/redline?user=rl&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://rl:a@b@db/x?sslpassword=k"),
+            "postgres://rl:***@db/x?sslpassword=***"
+        );
+        assert_eq!(redact("sqlite://redline.db"), "sqlite://redline.db");
+    }
 }

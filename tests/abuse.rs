@@ -1,0 +1,364 @@
+//! Requests an attacker would send, through the real router on the backend
+//! `REDLINE_TEST_BACKEND` names: paths that try to reach a page past the policy table, and
+//! inputs that try to make the server work for minutes. Each test also shows the honest
+//! request succeeding, so it can fail.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::Utc;
+use common::{item, with, TestDb};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use redline::model::auth::Role;
+use redline::server::auth::manage::{self, Actor};
+use redline::server::auth::secrets;
+use redline::server::router::build_router;
+use redline::server::state::AppState;
+use redline::server::store::Store;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const SECRET_OUTPUT: &str = "zq-secret-output-4711";
+const SECRET_NOTE: &str = "zq-secret-note-0815";
+const SECRET_USER: &str = "zq-secret-auditor";
+
+fn app(store: &Store) -> Router {
+    build_router(AppState::new(
+        LeptosOptions::builder().output_name("redline").build(),
+        store.clone(),
+    ))
+}
+
+/// A session cookie of a new user `name` with `role`.
+async fn session(store: &Store, name: &str, role: Role) -> String {
+    manage::add_user(
+        store,
+        &Actor::cli(),
+        name,
+        role,
+        Some("a-long-enough-password".into()),
+    )
+    .await
+    .expect("add user");
+    let user = store
+        .find_user(name)
+        .await
+        .expect("read user")
+        .expect("user exists");
+    let token = secrets::random_hex(32).expect("randomness");
+    store
+        .create_session(&secrets::token_hash(&token), user.id, None, Utc::now())
+        .await
+        .expect("start session");
+    format!("redline_session={token}")
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(uri);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(app, request.body(Body::empty()).expect("a request")).await
+}
+
+async fn post_json(app: &Router, uri: &str, key: &str, body: Value) -> (StatusCode, String) {
+    let request = Request::post(uri)
+        .header(header::AUTHORIZATION, key)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("a request");
+    send(app, request).await
+}
+
+/// One call with a secret output and a review with a secret note; returns its id.
+async fn secret_call(app: &Router, key: &str) -> String {
+    let (status, body) = post_json(
+        app,
+        "/api/v1/calls",
+        key,
+        json!([with(
+            item("ticket_summarize", 1, "x"),
+            "output",
+            json!(SECRET_OUTPUT)
+        )]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    let id = body["results"][0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let review = json!({"verdict": "incorrect", "corrected_output": "fixed", "note": SECRET_NOTE, "base_revision": 0});
+    let (status, body) = post_json(app, &format!("/api/v1/calls/{id}/reviews"), key, review).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    id
+}
+
+/// Every way found of writing a path that a lax server would resolve to `page` while its
+/// checks saw `prefix`: dot segments plain and encoded in each case, encoded slashes and
+/// backslashes, `..;`, doubled slashes, trailing dots and slashes, a double encoding.
+fn disguises(prefix: &str, page: &str) -> Vec<String> {
+    let rest = page.trim_start_matches('/');
+    let mut paths = Vec::new();
+    for dots in [
+        "..",
+        "%2e%2e",
+        "%2E%2E",
+        ".%2e",
+        "%2e.",
+        "..;",
+        "...",
+        "..%00",
+        "%252e%252e",
+    ] {
+        paths.push(format!("{prefix}/{dots}/{rest}"));
+        paths.push(format!("{prefix}/x/{dots}/{dots}/{rest}"));
+    }
+    for slash in ["%2f", "%2F", "%5c", "%5C"] {
+        paths.push(format!("{prefix}{slash}..{slash}{rest}"));
+        paths.push(format!("{prefix}/..{slash}{rest}"));
+    }
+    paths.push(format!("{prefix}//{rest}"));
+    paths.push(format!("{prefix}/.//{rest}"));
+    paths.push(format!("/{rest}/."));
+    paths.push(format!("/{rest}/./"));
+    paths.push(format!("//{rest}"));
+    paths.push(format!("/./{rest}"));
+    paths
+}
+
+const PUBLIC_PREFIXES: &[&str] = &[
+    "/pkg",
+    "/pkg/redline.js",
+    "/favicon.svg",
+    "/login",
+    "/healthz",
+    "/readyz",
+    "/auth/login",
+    "",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_encoding_of_a_path_shows_a_page_to_someone_who_may_not_see_it() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, SECRET_USER).await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    let reviewer = session(&db.store, "rita", Role::Reviewer).await;
+
+    // The pages hold the secrets for those allowed: the test below can fail.
+    let (status, page) = get(&app, "/calls", Some(&admin.cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(SECRET_OUTPUT), "the feed shows the output");
+    let (_, page) = get(&app, &format!("/calls/{id}"), Some(&reviewer)).await;
+    assert!(page.contains(SECRET_NOTE), "the call page shows the note");
+    let (_, page) = get(&app, "/admin", Some(&admin.cookie)).await;
+    assert!(page.contains(SECRET_USER), "the admin page lists users");
+
+    let call_page = format!("/calls/{id}");
+    let review_pages: [&str; 3] = ["/calls", call_page.as_str(), "/review"];
+    let admin_pages = ["/admin", "/admin/audit", "/keys"];
+    let mut tried = 0;
+    for prefix in PUBLIC_PREFIXES {
+        for page in review_pages.iter().chain(admin_pages.iter()) {
+            for path in disguises(prefix, page) {
+                let Ok(request) = Request::get(path.as_str()).body(Body::empty()) else {
+                    continue; // not a valid request target: no server would get it
+                };
+                tried += 1;
+                let (status, body) = send(&app, request).await;
+                for secret in [SECRET_OUTPUT, SECRET_NOTE, SECRET_USER] {
+                    assert!(
+                        !body.contains(secret),
+                        "anonymous {path} ({status}) showed {secret}"
+                    );
+                }
+                if admin_pages.contains(page) {
+                    let (status, body) = get(&app, &path, Some(&reviewer)).await;
+                    assert!(
+                        !body.contains(SECRET_USER),
+                        "a reviewer's {path} ({status}) showed the user list"
+                    );
+                }
+            }
+        }
+    }
+    assert!(tried > 1000, "only {tried} paths were tried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_check_their_caller_themselves() {
+    use leptos::prelude::{provide_context, Owner, ScopedFuture};
+    use redline::api::calls::{draw_call, load_call, load_feed, load_filter_choices, next_call};
+    // Called as a route the middleware missed would call them: the store is there, no
+    // caller is. Each refuses on its own.
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let id = secret_call(&app(&db.store), &admin.authorization).await;
+    let calls: Vec<(&str, Answer)> = vec![
+        (
+            "load_feed",
+            Box::pin(async { load_feed(String::new()).await.map(|v| format!("{v:?}")) }),
+        ),
+        (
+            "load_filter_choices",
+            Box::pin(async { load_filter_choices().await.map(|v| format!("{v:?}")) }),
+        ),
+        (
+            "load_call",
+            Box::pin({
+                let id = id.clone();
+                async move { load_call(id).await.map(|v| format!("{v:?}")) }
+            }),
+        ),
+        (
+            "draw_call",
+            Box::pin(async { draw_call(String::new()).await.map(|v| format!("{v:?}")) }),
+        ),
+        (
+            "next_call",
+            Box::pin({
+                let id = id.clone();
+                async move { next_call(id, String::new()).await.map(|v| format!("{v:?}")) }
+            }),
+        ),
+    ];
+    for (name, call) in calls {
+        let owner = Owner::new();
+        let scoped = owner.with(|| {
+            provide_context(db.store.clone());
+            ScopedFuture::new(call)
+        });
+        let error = scoped.await.expect_err(name).to_string();
+        assert!(error.contains("sign in"), "{name}: {error}");
+    }
+}
+
+type Answer = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<String, leptos::prelude::ServerFnError>> + Send>,
+>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_answer_401_without_a_session_and_200_with_one() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    for (endpoint, body) in [
+        ("/api/load_feed", "search=".to_string()),
+        ("/api/load_filter_choices", String::new()),
+        ("/api/load_call", format!("id={id}")),
+        ("/api/draw_call", "search=".to_string()),
+        ("/api/next_call", format!("id={id}&search=")),
+    ] {
+        let request = Request::post(endpoint)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.clone()))
+            .expect("a request");
+        let (status, text) = send(&app, request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{endpoint}: {text}");
+        assert!(!text.contains(SECRET_OUTPUT));
+        let request = Request::post(endpoint)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .body(Body::from(body))
+            .expect("a request");
+        let (status, text) = send(&app, request).await;
+        assert_eq!(status, StatusCode::OK, "{endpoint} signed in: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    let tags: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
+    let review = json!({"verdict": "incorrect", "corrected_output": "again", "tags": tags, "base_revision": 1});
+    let (status, body) = post_json(
+        &app,
+        &format!("/api/v1/calls/{id}/reviews"),
+        &admin.authorization,
+        review,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("200000 tags sent"), "{body}");
+    let huge = "y".repeat(redline::model::review::MAX_CORRECTION_BYTES + 1);
+    let review = json!({"verdict": "incorrect", "corrected_output": huge, "base_revision": 1});
+    let (status, body) = post_json(
+        &app,
+        &format!("/api/v1/calls/{id}/reviews"),
+        &admin.authorization,
+        review,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        &body[..body.len().min(300)]
+    );
+    assert!(body.contains("corrected_output"));
+    // Nothing was written: revision 1 is still the current one.
+    let request = Request::get(format!("/api/v1/calls/{id}"))
+        .header(header::AUTHORIZATION, &admin.authorization)
+        .body(Body::empty())
+        .expect("a request");
+    let (_, body) = send(&app, request).await;
+    let call: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(call["review"]["revision"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_two_unrelated_huge_revisions_renders_its_page() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    for (base, word) in [(1, "alpha"), (2, "omega")] {
+        let text: String = (0..60_000)
+            .map(|i| format!("{word} line {}\n", i * 7 + base))
+            .collect();
+        let review =
+            json!({"verdict": "incorrect", "corrected_output": text, "base_revision": base});
+        let (status, body) = post_json(
+            &app,
+            &format!("/api/v1/calls/{id}/reviews"),
+            &admin.authorization,
+            review,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            &body[..body.len().min(300)]
+        );
+    }
+    let (status, page) = get(&app, &format!("/calls/{id}"), Some(&admin.cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Revision history"));
+    assert!(page.contains("omega line"));
+}
