@@ -955,27 +955,5 @@ async fn the_first_start_creates_one_admin_and_guards_the_last_one() {
 }
 
 async fn tamper(db: &TestDb, statement: &str) -> Result<u64, String> {
-    use sqlx::Connection;
-    match common::backend() {
-        common::Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&db.url)
-                .await
-                .map_err(|e| e.to_string())?;
-            sqlx::query(statement)
-                .execute(&mut conn)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| e.to_string())
-        }
-        common::Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&db.url)
-                .await
-                .map_err(|e| e.to_string())?;
-            sqlx::query(statement)
-                .execute(&mut conn)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| e.to_string())
-        }
-    }
+    common::raw_statement(db, statement).await
 }

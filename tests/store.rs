@@ -663,3 +663,102 @@ async fn the_feed_filters_by_reviewer_and_lists_everyone_who_reviewed() {
         .unwrap();
     assert!(sampled.review.expect("reviewed").sampled);
 }
+
+/// Calls in many scripts, each findable by its own words on both backends, and searches
+/// in every script never fail.
+#[tokio::test]
+async fn search_finds_words_in_every_script() {
+    let db = TestDb::new().await;
+    let store = db.store.clone();
+    let texts = [
+        ("hindi", "ग्राहक को किताब चाहिए, हिन्दी में"),
+        ("thai", "ลูกค้าขอคืนเงินค่าสินค้า"),
+        ("arabic", "أُرِيدُ اِسْتِرْدَادَ المَبْلَغِ"),
+        ("hebrew", "שָׁלוֹם, אֲנִי רוֹצֶה הֶחְזֵר"),
+        ("korean", "환불을 요청합니다"),
+        ("japanese", "東京の天気は晴れです"),
+        ("emoji", "great job 🎉 thanks 👍🏽"),
+    ];
+    let calls: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, text))| new_call(&item("op_script", i as i64, text)))
+        .collect();
+    let outcomes = store.insert_calls(&calls, Utc::now()).await.unwrap();
+    let id_of = |name: &str| {
+        let i = texts.iter().position(|(n, _)| *n == name).unwrap();
+        created_id(&outcomes[i])
+    };
+    for (name, text) in [
+        ("hindi", "किताब"),
+        ("hindi", "हिन्दी"),
+        ("thai", "คืนเงิน"),
+        ("thai", "สินค้า"),
+        ("arabic", "اِسْتِرْدَادَ"),
+        ("hebrew", "שָׁלוֹם"),
+        ("korean", "환불을"),
+        ("japanese", "天気"),
+        ("japanese", "東京 晴れ"),
+        ("emoji", "🎉"),
+        ("emoji", "👍"),
+    ] {
+        for scope in [None, Some("op_script")] {
+            let mut pairs = vec![("q", text)];
+            if let Some(op) = scope {
+                pairs.push(("operation", op));
+            }
+            let found = store
+                .list_calls(&query(&pairs))
+                .await
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            let found: Vec<String> = found.calls.into_iter().map(|c| c.id).collect();
+            assert_eq!(found, [id_of(name)], "{text} (operation {scope:?})");
+        }
+    }
+    // Words that occur nowhere find nothing, and never fail.
+    for text in ["पुस्तक", "大阪", "ร้านอาหาร", "🍕", "पुस्त*", "大*"]
+    {
+        let found = store.list_calls(&query(&[("q", text)])).await;
+        assert!(
+            matches!(&found, Ok(page) if page.calls.is_empty()),
+            "{text}: {found:?}"
+        );
+    }
+}
+
+/// A migration that changes the word rules leaves a mark; the next start writes every
+/// search document again, and searches find what they found before.
+#[tokio::test]
+async fn search_documents_are_rewritten_after_the_word_rules_change() {
+    let db = TestDb::new().await;
+    let calls: Vec<_> = (0..5)
+        .map(|i| new_call(&item("op_re", i, &format!("refund किताब number{i}"))))
+        .collect();
+    db.store.insert_calls(&calls, Utc::now()).await.unwrap();
+    assert_eq!(ids(&db.store, &[("q", "किताब")]).await.len(), 5);
+    let emptied = match common::backend() {
+        common::Backend::Sqlite => "DELETE FROM calls_fts",
+        common::Backend::Postgres => "UPDATE calls SET search = CAST('' AS tsvector)",
+    };
+    common::raw_statement(&db, emptied).await.unwrap();
+    common::raw_statement(&db, "INSERT INTO search_rebuild (after_seq) VALUES (0)")
+        .await
+        .unwrap();
+    assert!(
+        ids(&db.store, &[("q", "refund")]).await.is_empty(),
+        "the index was emptied"
+    );
+    let reopened = Store::open(&db.url).await.unwrap();
+    assert_eq!(ids(&reopened, &[("q", "किताब")]).await.len(), 5);
+    assert_eq!(
+        ids(&reopened, &[("q", "number3"), ("operation", "op_re")])
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        reopened.rebuild_search_documents().await.unwrap(),
+        0,
+        "done once"
+    );
+}

@@ -379,41 +379,10 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// One word of a search: lowercased letters and digits; `prefix` when the user ended it with
-/// `*` (`refun*` finds refund, refunds, refunded).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SearchTerm {
-    pub word: String,
-    pub prefix: bool,
-}
-
-/// Turns what a user typed into search terms: every word must appear, whole, unless it ends
-/// with `*`. Everything that is not a letter or digit separates words, so query syntax and
-/// punctuation can never reach the search engine. At most 16 words.
-pub fn search_terms(text: &str) -> Vec<SearchTerm> {
-    let mut terms = Vec::new();
-    let mut rest = text;
-    while terms.len() < 16 {
-        let Some(start) = rest.find(|c: char| c.is_alphanumeric()) else {
-            break;
-        };
-        rest = &rest[start..];
-        let end = rest
-            .find(|c: char| !c.is_alphanumeric())
-            .unwrap_or(rest.len());
-        let (word, after) = rest.split_at(end);
-        terms.push(SearchTerm {
-            word: word.to_lowercase(),
-            prefix: after.starts_with('*'),
-        });
-        rest = after;
-    }
-    terms
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::search::search_terms;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<FeedQuery, FilterError> {
         FeedQuery::from_pairs(pairs.iter().copied())

@@ -61,16 +61,21 @@ impl NewCall {
     /// an operation sends the same system prompt with every call, so its words would match
     /// every call of the operation and only make the index bigger and ingest slower.
     pub fn input_search_text(&self) -> String {
-        let mut text = String::new();
-        match &self.input {
-            Value::Array(messages) => messages
-                .iter()
-                .filter(|m| m.get("role").and_then(Value::as_str) != Some("system"))
-                .for_each(|m| collect_text(m, &mut text)),
-            other => collect_text(other, &mut text),
-        }
-        text
+        input_search_text(&self.input)
     }
+}
+
+/// The searchable text of a call's input (see `NewCall::input_search_text`).
+pub fn input_search_text(input: &Value) -> String {
+    let mut text = String::new();
+    match input {
+        Value::Array(messages) => messages
+            .iter()
+            .filter(|m| m.get("role").and_then(Value::as_str) != Some("system"))
+            .for_each(|m| collect_text(m, &mut text)),
+        other => collect_text(other, &mut text),
+    }
+    text
 }
 
 fn collect_text(value: &Value, out: &mut String) {

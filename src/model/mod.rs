@@ -6,6 +6,8 @@ pub mod diff;
 pub mod filter;
 pub mod ingest;
 pub mod review;
+pub mod search;
 
 pub use call::*;
 pub use filter::*;
+pub use search::{search_terms, SearchTerm};

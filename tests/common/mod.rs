@@ -249,3 +249,30 @@ pub fn with_credentials(router: axum::Router, credentials: Credentials) -> axum:
         },
     ))
 }
+
+/// Runs `statement` on the test database through a connection of its own, past the store
+/// (as someone holding the database URL could).
+pub async fn raw_statement(db: &TestDb, statement: &str) -> Result<u64, String> {
+    match backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+    }
+}

@@ -11,6 +11,7 @@ use super::{
     MODEL_TOKEN,
 };
 use crate::model::ingest::NewCall;
+use crate::model::search::{document_text, document_words};
 
 /// What became of one call of a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +100,7 @@ impl Store {
                             &p.call.input_search_text(),
                         ))
                         .push(", ")
-                        .bind(p.call.output.as_str())
+                        .bind(document_text(&p.call.output))
                         .push(")");
                 }
                 tx.execute(&fts).await?;
@@ -232,7 +233,7 @@ const PG_MAX_SEARCH_BYTES: usize = 400_000;
 
 /// PostgreSQL's search document, as tsvector text: the model's scope lexeme `rlmd<id>`, then
 /// the distinct words of the input and output, split and lowercased exactly as search terms
-/// are (`model::search_terms`), each twice: as itself (searches over all operations) and
+/// are (`model::search`), each twice: as itself (searches over all operations) and
 /// qualified by the operation (`pg_scoped_word`, searches within one). Alphanumeric words need
 /// no quoting, and without positions the index is as lean as SQLite's `detail=none`.
 pub(crate) fn pg_search_lexemes(
@@ -243,22 +244,23 @@ pub(crate) fn pg_search_lexemes(
 ) -> String {
     let mut seen = HashSet::new();
     let mut document = format!("{MODEL_TOKEN}{model_id}");
-    let words = [input_words, output]
-        .into_iter()
-        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
-        .filter(|word| !word.is_empty() && word.len() <= PG_MAX_WORD_BYTES);
-    for word in words {
-        let word = word.to_lowercase();
-        let scoped = pg_scoped_word(operation_id, &word);
-        if document.len() + word.len() + scoped.len() + 2 > PG_MAX_SEARCH_BYTES {
-            break;
-        }
-        if seen.insert(word.clone()) {
+    let mut full = false;
+    for text in [input_words, output] {
+        document_words(text, |word| {
+            if full || word.len() > PG_MAX_WORD_BYTES || seen.contains(word) {
+                return;
+            }
+            let scoped = pg_scoped_word(operation_id, word);
+            if document.len() + word.len() + scoped.len() + 2 > PG_MAX_SEARCH_BYTES {
+                full = true;
+                return;
+            }
+            seen.insert(word.to_string());
             document.push(' ');
-            document.push_str(&word);
+            document.push_str(word);
             document.push(' ');
             document.push_str(&scoped);
-        }
+        });
     }
     document
 }
@@ -437,7 +439,7 @@ pub async fn raw_insert_calls(
                             &call.input_search_text(),
                         ))
                         .push(", ")
-                        .bind(call.output.as_str())
+                        .bind(document_text(&call.output))
                         .push(")");
                 }
             }

@@ -12,6 +12,7 @@ mod ingest;
 mod jobs;
 mod postgres;
 mod queue;
+mod reindex;
 mod reviews;
 mod sql;
 mod sqlite;
@@ -125,11 +126,13 @@ impl Store {
                 redact(url)
             )));
         };
-        Ok(Store {
+        let store = Store {
             db,
             rare_matches: feed::RARE_MATCHES,
             search_chunk: feed::SEARCH_CHUNK,
-        })
+        };
+        store.rebuild_search_documents().await?;
+        Ok(store)
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -293,9 +296,13 @@ pub(crate) fn pg_scoped_word(operation_id: i64, word: &str) -> String {
     format!("{operation_id}~{word}")
 }
 
-/// The input column of a call's search document: scope tokens, then the input's words.
-pub(crate) fn search_document(operation_id: i64, model_id: i64, input_words: &str) -> String {
-    format!("{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id}\n{input_words}")
+/// The input column of a call's SQLite search document: scope tokens, then the input's
+/// words as `model::search` splits them (the index only splits at the spaces between).
+pub(crate) fn search_document(operation_id: i64, model_id: i64, input_text: &str) -> String {
+    format!(
+        "{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id} {}",
+        crate::model::search::document_text(input_text)
+    )
 }
 
 pub(crate) fn micros_to_time(micros: i64) -> DateTime<Utc> {
