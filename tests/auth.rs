@@ -778,8 +778,9 @@ async fn oversized_slow_and_excess_requests_get_clear_errors() {
     let db = TestDb::new().await;
     let limits = Limits {
         max_body_bytes: 64 * 1024,
-        request_timeout: Duration::from_millis(400),
-        max_in_flight: 1,
+        body_timeout: Duration::from_millis(400),
+        max_uploads_per_client: 2,
+        ..Limits::default()
     };
     let app = router(&db.store, AuthConfig::default(), limits);
     add_user(&db.store, "ana", Role::Reviewer).await;
@@ -790,31 +791,75 @@ async fn oversized_slow_and_excess_requests_get_clear_errors() {
         Request::post("/auth/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::CONTENT_LENGTH, big.len())
-            .body(Body::from(big))
+            .body(Body::from(big.clone()))
             .unwrap(),
     )
     .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body_text(response).await.contains("larger than"));
+    // Streamed without a length: cut off at the limit all the same.
+    let chunks = futures_util::stream::iter(
+        (0..20).map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 8 * 1024]))),
+    );
+    let response = send(
+        &app,
+        Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from_stream(chunks))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
-    // A body that never finishes: stopped after the timeout with a clear message.
-    let never = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
-    let slow = Request::post("/auth/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from_stream(never))
-        .unwrap();
-    let app2 = app.clone();
-    let pending = tokio::spawn(async move { send(&app2, slow).await });
+    // Bodies that never finish, from one address: two are received at once, a third is
+    // refused at once; each is stopped at the body deadline with a clear message.
+    let slow_from = |address: &str| {
+        let never = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+        let mut request = Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from_stream(never))
+            .unwrap();
+        let peer: SocketAddr = format!("{address}:5000").parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    };
+    let pending: Vec<_> = (0..2)
+        .map(|_| {
+            let (app, request) = (app.clone(), slow_from("10.9.0.1"));
+            tokio::spawn(async move { send(&app, request).await })
+        })
+        .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // Meanwhile the one slot is taken: another request is refused at once, not queued.
+    let response = send(&app, slow_from("10.9.0.1")).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(body_text(response).await.contains("uploads at once"));
+    // Meanwhile everything else is served: health, a page, a sign-in from elsewhere.
     let response = send(&app, get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = send(&app, get("/login").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = send(&app, sign_in_from("10.9.0.2", "ana", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls");
+    for task in pending {
+        let response = task.await.unwrap();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert!(body_text(response).await.contains("did not arrive"));
+    }
+
+    // A server with every request slot taken refuses at once instead of queuing; its
+    // health checks still answer.
+    let full = router(
+        &db.store,
+        AuthConfig::default(),
+        Limits {
+            max_in_flight: 0,
+            ..Limits::default()
+        },
+    );
+    let response = send(&full, get("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(body_text(response).await.contains("busy"));
-    let response = pending.await.unwrap();
-    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
-    assert!(body_text(response).await.contains("longer than"));
-    // And the server serves again.
-    let response = send(&app, get("/healthz").body(Body::empty()).unwrap()).await;
+    let response = send(&full, get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 

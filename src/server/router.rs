@@ -5,43 +5,22 @@ use std::time::Duration;
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
+use std::sync::OnceLock;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
+use super::limits::Guard;
+pub use super::limits::Limits;
 use super::state::AppState;
 use super::{auth, rest};
 use crate::app::{shell, App};
-
-/// Limits every request shares (see `docs/decisions.md`, "Hardening").
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Largest request body anywhere (the ingest route allows 10 MB itself).
-    pub max_body_bytes: usize,
-    /// A request not answered in this time gets 408.
-    pub request_timeout: Duration,
-    /// Requests in progress at once; more are refused with 503 at once instead of queuing.
-    pub max_in_flight: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_body_bytes: 12 * 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            max_in_flight: 256,
-        }
-    }
-}
 
 pub fn build_router(state: AppState) -> Router {
     build_router_with(state, &Limits::default())
@@ -62,16 +41,9 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let shell_options = state.leptos_options.clone();
     let fallback_options = state.leptos_options.clone();
     let site_root = state.leptos_options.site_root.to_string();
-    let guard = Guard {
-        permits: Arc::new(Semaphore::new(limits.max_in_flight)),
-        timeout: limits.request_timeout,
-        max_body_bytes: limits.max_body_bytes,
-    };
+    let guard = Guard::new(limits, &state.auth.config().trusted_proxies);
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/calls") }))
-        // Liveness: the process answers. Readiness: and so does its database.
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
         .route("/auth/login", post(auth::handlers::login))
         .route("/auth/logout", post(auth::handlers::logout))
         .merge(rest::routes())
@@ -108,6 +80,10 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             guard.clone().run(request, next)
         }))
+        // Liveness: the process answers. Readiness: and so does its database. Outside the
+        // limits above: a server full of slow requests still says how it is.
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .layer(middleware::from_fn(auth::middleware::secure))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -124,58 +100,6 @@ fn page_context(store: crate::server::store::Store) {
     {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
     }
-}
-
-/// Limits every request passes before anything else runs.
-#[derive(Clone)]
-struct Guard {
-    /// Requests in progress. `try_acquire` never waits: a full server answers 503 at once,
-    /// and only when all permits are taken (a plain check, no readiness polling).
-    permits: Arc<Semaphore>,
-    timeout: Duration,
-    max_body_bytes: usize,
-}
-
-impl Guard {
-    async fn run(self, request: Request, next: Next) -> Response {
-        let declared = request
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.max_body_bytes as u64) {
-            let max = self.max_body_bytes;
-            let limit = if max >= 1024 * 1024 {
-                format!("{} MB", max / (1024 * 1024))
-            } else {
-                format!("{} KB", max / 1024)
-            };
-            return refusal(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body is larger than {limit}"),
-            );
-        }
-        let Ok(_permit) = self.permits.try_acquire_owned() else {
-            return refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is busy; try again shortly".into(),
-            );
-        };
-        match tokio::time::timeout(self.timeout, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => refusal(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request took longer than {} s and was stopped",
-                    self.timeout.as_secs()
-                ),
-            ),
-        }
-    }
-}
-
-fn refusal(status: StatusCode, message: String) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 async fn ready(
