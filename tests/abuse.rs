@@ -362,3 +362,76 @@ async fn a_call_with_two_unrelated_huge_revisions_renders_its_page() {
     assert!(page.contains("Revision history"));
     assert!(page.contains("omega line"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviews_and_the_audit_log_refuse_rewrites_in_the_database_itself() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let id = secret_call(&app(&db.store), &admin.authorization).await;
+    let mut statements = vec![
+        "UPDATE reviews SET note = 'rewritten'",
+        "DELETE FROM reviews",
+    ];
+    if common::backend() == common::Backend::Postgres {
+        statements.extend(["TRUNCATE reviews CASCADE", "TRUNCATE audit_log"]);
+    }
+    for statement in statements {
+        let error = common::raw_statement(&db, statement)
+            .await
+            .expect_err(statement);
+        assert!(error.contains("append-only"), "{statement}: {error}");
+    }
+    let call = db
+        .store
+        .get_call(&uuid::Uuid::parse_str(&id).expect("an id"))
+        .await
+        .expect("read")
+        .expect("the call");
+    assert_eq!(call.history.len(), 1);
+    assert_eq!(call.history[0].note, SECRET_NOTE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_demoting_each_other_at_once_leave_one() {
+    for round in 0..8 {
+        let db = TestDb::new().await;
+        for name in ["adm-a", "adm-b"] {
+            manage::add_user(
+                &db.store,
+                &Actor::cli(),
+                name,
+                Role::Admin,
+                Some("a-long-enough-password".into()),
+            )
+            .await
+            .expect("add admin");
+        }
+        let demote = |name: &'static str, disable: bool| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                if disable {
+                    manage::set_disabled(&store, &Actor::cli(), name, true).await
+                } else {
+                    manage::set_role(&store, &Actor::cli(), name, Role::Lead).await
+                }
+            })
+        };
+        // Odd rounds: one is demoted while the other is disabled.
+        let (first, second) = (demote("adm-a", false), demote("adm-b", round % 2 == 1));
+        let results = [first.await.expect("joined"), second.await.expect("joined")];
+        assert_eq!(
+            results.iter().filter(|r| r.is_err()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        let admins = db
+            .store
+            .list_users()
+            .await
+            .expect("users")
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+    }
+}

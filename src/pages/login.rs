@@ -15,10 +15,14 @@ pub fn LoginPage() -> impl IntoView {
             Some("invalid") => {
                 Some("That name and password do not match an active account.".to_string())
             }
-            Some("limited") => Some(format!(
-                "Too many failed sign-ins. Try again in {} minute(s).",
-                q.get("minutes").unwrap_or_else(|| "15".into())
-            )),
+            // Only a small number is shown from the URL: a link cannot put words here.
+            Some("limited") => Some(match limited_minutes(q.get("minutes").as_deref()) {
+                Some(1) => "Too many failed sign-ins. Try again in a minute.".to_string(),
+                Some(minutes) => {
+                    format!("Too many failed sign-ins. Try again in {minutes} minutes.")
+                }
+                None => "Too many failed sign-ins. Try again later.".to_string(),
+            }),
             _ => None,
         }
     };
@@ -41,5 +45,30 @@ pub fn LoginPage() -> impl IntoView {
                 <button class="button primary" type="submit" data-testid="login-submit">"Sign in"</button>
             </form>
         </section>
+    }
+}
+
+/// The wait a sign-in refusal names: a whole number of minutes up to a day, or nothing.
+fn limited_minutes(text: Option<&str>) -> Option<u32> {
+    text?
+        .parse::<u32>()
+        .ok()
+        .filter(|m| (1..=24 * 60).contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limited_minutes;
+
+    #[test]
+    fn only_a_number_of_minutes_comes_from_the_url() {
+        assert_eq!(limited_minutes(Some("15")), Some(15));
+        assert_eq!(
+            limited_minutes(Some("15 — call +1 555 0100 to unlock")),
+            None
+        );
+        assert_eq!(limited_minutes(Some("0")), None);
+        assert_eq!(limited_minutes(Some("99999999")), None);
+        assert_eq!(limited_minutes(None), None);
     }
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::{hash_blocking, secrets, Caller, ClientAddress};
 use crate::model::auth::{Capability, KeySummary, Role, Scope};
-use crate::server::store::{NewAudit, NewKey, Store, StoreError};
+use crate::server::store::{NewAudit, NewKey, Store, StoreError, UserChange};
 
 /// Why a change was refused, in words for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -109,22 +109,15 @@ pub async fn add_user(
     Ok(generated.then_some(password))
 }
 
-/// Refuses a change that would leave no enabled admin.
-async fn keep_an_admin(store: &Store, name: &str) -> Result<(), ManageError> {
-    let users = store.list_users().await?;
-    let other_admins = users
-        .iter()
-        .filter(|u| u.role == Role::Admin && !u.disabled && u.name != name)
-        .count();
-    let is_admin = users
-        .iter()
-        .any(|u| u.name == name && u.role == Role::Admin && !u.disabled);
-    if is_admin && other_admins == 0 {
-        return Err(ManageError::Invalid(format!(
+/// The answer to a change that a store refused or could not find.
+fn user_change(change: UserChange, name: &str) -> Result<(), ManageError> {
+    match change {
+        UserChange::Done => Ok(()),
+        UserChange::NotFound => Err(ManageError::NotFound(format!("no user named \"{name}\""))),
+        UserChange::LastAdmin => Err(ManageError::Invalid(format!(
             "\"{name}\" is the last enabled admin; make someone else admin first"
-        )));
+        ))),
     }
-    Ok(())
 }
 
 pub async fn set_role(
@@ -133,12 +126,7 @@ pub async fn set_role(
     name: &str,
     role: Role,
 ) -> Result<(), ManageError> {
-    if role != Role::Admin {
-        keep_an_admin(store, name).await?;
-    }
-    if !store.set_user_role(name, role).await? {
-        return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
-    }
+    user_change(store.set_user_role(name, role).await?, name)?;
     store
         .audit(
             &actor.entry("user.set_role", name, format!("role {role}")),
@@ -154,13 +142,8 @@ pub async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), ManageError> {
-    if disabled {
-        keep_an_admin(store, name).await?;
-    }
     let now = Utc::now();
-    if !store.set_user_disabled(name, disabled, now).await? {
-        return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
-    }
+    user_change(store.set_user_disabled(name, disabled, now).await?, name)?;
     let action = if disabled {
         "user.disable"
     } else {

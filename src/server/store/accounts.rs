@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{micros_to_time, Sql, Store, StoreResult};
+use super::{micros_to_time, Dialect, Sql, Store, StoreResult, Tx};
 use crate::model::auth::{AuditEntry, KeySummary, Role, Scope, UserSummary};
 
 /// A user as sign-in needs them.
@@ -162,29 +162,38 @@ impl Store {
             .collect())
     }
 
-    /// Changes a user's role; false when no such user. Their sessions stay: the role is read
-    /// at every request.
-    pub async fn set_user_role(&self, name: &str, role: Role) -> StoreResult<bool> {
-        let changed = self
-            .db
+    /// Gives `name` another role, unless that would leave no enabled admin. The enabled
+    /// admins are locked first (PostgreSQL: their rows; SQLite: the writer's lock), so two
+    /// admins demoting each other at once leave one of them.
+    pub async fn set_user_role(&self, name: &str, role: Role) -> StoreResult<UserChange> {
+        let mut tx = self.db.begin().await?;
+        if role != Role::Admin && is_last_admin(&mut tx, name).await? {
+            return Ok(UserChange::LastAdmin);
+        }
+        let changed = tx
             .execute(
                 &Sql::new("UPDATE users SET role = $1 WHERE name = $2")
                     .arg(role.as_str())
                     .arg(name),
             )
             .await?;
-        Ok(changed > 0)
+        tx.commit().await?;
+        Ok(UserChange::done(changed))
     }
 
-    /// Disables (or enables again) a user. Disabling ends their sessions and stops their API
-    /// keys at once (both are checked against the user at every request).
+    /// Disables (or enables again) a user, unless that would leave no enabled admin.
+    /// Disabling ends their sessions and stops their API keys at once (both are checked
+    /// against the user at every request).
     pub async fn set_user_disabled(
         &self,
         name: &str,
         disabled: bool,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<UserChange> {
         let mut tx = self.db.begin().await?;
+        if disabled && is_last_admin(&mut tx, name).await? {
+            return Ok(UserChange::LastAdmin);
+        }
         let changed = tx
             .execute(
                 &Sql::new("UPDATE users SET disabled_at = $1 WHERE name = $2")
@@ -196,7 +205,7 @@ impl Store {
             tx.execute(&end_sessions(name)).await?;
         }
         tx.commit().await?;
-        Ok(changed > 0)
+        Ok(UserChange::done(changed))
     }
 
     /// Sets a new password hash and ends every session of the user.
@@ -477,4 +486,35 @@ impl Store {
             )
             .collect())
     }
+}
+
+/// What became of a change to a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserChange {
+    Done,
+    NotFound,
+    /// Refused: the user is the last enabled admin.
+    LastAdmin,
+}
+
+impl UserChange {
+    fn done(rows: u64) -> UserChange {
+        if rows > 0 {
+            UserChange::Done
+        } else {
+            UserChange::NotFound
+        }
+    }
+}
+
+/// Whether `name` is the only enabled admin, with the enabled admins locked until the
+/// transaction ends.
+async fn is_last_admin(tx: &mut Tx, name: &str) -> StoreResult<bool> {
+    let mut sql =
+        Sql::new("SELECT name FROM users WHERE role = $1 AND disabled_at IS NULL ORDER BY name");
+    if tx.dialect() == Dialect::Postgres {
+        sql.push(" FOR UPDATE");
+    }
+    let admins: Vec<(String,)> = tx.all(&sql.arg(Role::Admin.as_str())).await?;
+    Ok(admins.len() == 1 && admins[0].0 == name)
 }

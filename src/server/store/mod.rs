@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use accounts::{AuditQuery, KeyOwner, NewAudit, NewKey, SessionUser, UserRecord};
+pub use accounts::{AuditQuery, KeyOwner, NewAudit, NewKey, SessionUser, UserChange, UserRecord};
 pub use ingest::{raw_insert_calls, InsertOutcome};
 pub use jobs::{Job, JobState};
 pub use postgres::{describe_server, reset_schema};
@@ -56,7 +56,9 @@ impl StoreError {
                     sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
                 ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
                     // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
-                    matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                    // SQLite: another process held the write lock past the busy timeout
+                    // (SQLITE_BUSY and its extended codes, SQLITE_LOCKED).
+                    matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "5" | "6" | "261" | "517" | "773")
                 }))
             }
             _ => false,

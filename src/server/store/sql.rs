@@ -276,10 +276,13 @@ impl Db {
         Ok(run!(self.writer(), sql, fetch_all, T))
     }
 
-    /// Starts a transaction on the writer.
+    /// Starts a transaction on the writer. SQLite: as a writer from its first statement
+    /// (`BEGIN IMMEDIATE`): a transaction that began with a read could not become a writer
+    /// once another process (a second instance on the same file) had written, and failed
+    /// with SQLITE_BUSY_SNAPSHOT; now it waits for the lock (the busy timeout) instead.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
