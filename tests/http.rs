@@ -550,12 +550,14 @@ async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_r
         "the only unreviewed call of op_q is drawn"
     );
     assert!(html.contains("&lt;b&gt;drawn&lt;/b&gt; output"));
-    assert!(html.contains(r#"name="sampled" value="true""#));
-
-    // Saving through the page's form (a plain form post, as before hydration).
-    let form = format!(
-        "id={id}&verdict=correct&corrected_output=&tags=&note=&base_revision=0&sampled=true"
+    assert!(
+        !html.contains(r#"name="sampled""#),
+        "the form does not say whether it is sampled"
     );
+
+    // Saving through the page's form (a plain form post, as before hydration): sampled,
+    // because the queue drew this call for this reviewer.
+    let form = format!("id={id}&verdict=correct&corrected_output=&tags=&note=&base_revision=0");
     let request = Request::post("/api/save_review")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "same-origin")
@@ -572,6 +574,23 @@ async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_r
     let (_, call) = get(&app, &format!("/api/v1/calls/{id}")).await;
     assert_eq!(call["review"]["verdict"], "correct");
     assert_eq!(call["review"]["sampled"], true);
+
+    // A call opened from the feed is not sampled, whatever the form claims.
+    let other = body["results"][1]["id"].as_str().unwrap().to_string();
+    let form = format!(
+        "id={other}&verdict=correct&corrected_output=&tags=&note=&base_revision=0&sampled=true"
+    );
+    let request = Request::post("/api/save_review")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "text/html")
+        .header("referer", format!("http://redline.test/calls/{other}"))
+        .body(Body::from(form))
+        .unwrap();
+    app.clone().oneshot(request).await.unwrap();
+    let (_, call) = get(&app, &format!("/api/v1/calls/{other}")).await;
+    assert_eq!(call["review"]["verdict"], "correct", "{call}");
+    assert_eq!(call["review"]["sampled"], false);
 
     // Nothing unreviewed is left in op_q: the queue says so; a bad filter is explained.
     let (_, bytes) = send(&app, "GET", "/review?operation=op_q", Body::empty()).await;

@@ -50,8 +50,8 @@ pub(crate) fn internal(error: crate::server::store::StoreError) -> ServerFnError
 /// Every read of calls checks its caller itself, not only through the middleware: a route
 /// the policy table missed still gives nothing away.
 #[cfg(feature = "ssr")]
-fn reader() -> Result<(), ServerFnError> {
-    crate::api::guard::require(crate::model::auth::Capability::Review).map(|_| ())
+fn reader() -> Result<crate::server::auth::Caller, ServerFnError> {
+    crate::api::guard::require(crate::model::auth::Capability::Review).map(|(caller, _)| caller)
 }
 
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).
@@ -110,7 +110,7 @@ pub enum QueueOutcome {
 /// drawn at random within the filter, passing over `skip=…` unless nothing else is left.
 #[server(endpoint = "draw_call")]
 pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
-    reader()?;
+    let caller = reader()?;
     let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
         Err(error) => return Ok(QueueOutcome::BadFilter(error)),
@@ -150,6 +150,13 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
     let Some(id) = drawn else {
         return Ok(QueueOutcome::Empty);
     };
+    // The draw is what makes this reviewer's save of the call a sampled one.
+    if let crate::server::auth::Caller::Person(person) = &caller {
+        store
+            .record_draw(&id, &person.name, chrono::Utc::now())
+            .await
+            .map_err(internal)?;
+    }
     Ok(match store.get_call(&id).await.map_err(internal)? {
         Some(call) => QueueOutcome::Ready { call, drawn: true },
         None => QueueOutcome::Empty,

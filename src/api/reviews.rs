@@ -20,8 +20,9 @@ pub enum SaveResult {
     },
 }
 
-/// Saves a review of call `id` as the signed-in person. `tags` is a comma-separated list;
-/// `sampled` is set by the review queue's editor (the call was drawn at random).
+/// Saves a review of call `id` as the signed-in person. `tags` is a comma-separated list.
+/// Whether the review is sampled is the server's to say (the queue drew the call for this
+/// reviewer), never the form's.
 #[server(endpoint = "save_review")]
 pub async fn save_review(
     id: String,
@@ -30,7 +31,6 @@ pub async fn save_review(
     tags: Option<String>,
     note: Option<String>,
     base_revision: i64,
-    sampled: Option<String>,
 ) -> Result<SaveResult, ServerFnError> {
     use crate::model::auth::Capability;
     use crate::model::review::ReviewSubmission;
@@ -68,9 +68,8 @@ pub async fn save_review(
     } else {
         submission
     };
-    let sampled = sampled.as_deref() == Some("true");
     let store = crate::api::calls::store()?;
-    let saved = reviewing::save_review(&store, &caller, &address, uuid, submission, sampled)
+    let saved = reviewing::save_review(&store, &caller, &address, uuid, submission)
         .await
         .map_err(crate::api::calls::internal)?;
     Ok(match saved {

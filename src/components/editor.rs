@@ -122,8 +122,6 @@ pub fn EditorPane(
     operation_tags: Vec<String>,
     editor: EditorState,
     save: ServerAction<SaveReview>,
-    /// Saves from here were drawn at random by the review queue.
-    sampled: bool,
     /// Set to where the page goes after a save made with "Save and next".
     advance: RwSignal<bool>,
 ) -> impl IntoView {
@@ -226,7 +224,6 @@ pub fn EditorPane(
                         </p>
                     })}
                     <input type="hidden" name="id" value=call_id/>
-                    <input type="hidden" name="sampled" value=sampled.to_string()/>
                     <input type="hidden" name="base_revision" value=editor.base.get_untracked().to_string()
                         prop:value=move || editor.base.get().to_string() data-testid="editor-base"/>
                     <fieldset class="verdict-choice">

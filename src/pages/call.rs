@@ -25,8 +25,6 @@ pub struct Flow {
     /// The feed (or queue) this call was reached from, for the crumbs.
     pub back_href: String,
     pub back_label: &'static str,
-    /// Reviews saved here were drawn at random by the review queue.
-    pub sampled: bool,
 }
 
 /// What happens after a save: "Save and next" goes to `next()` (when known), a plain save
@@ -103,7 +101,6 @@ pub fn CallPage() -> impl IntoView {
                                 next_href: next_href(following),
                                 back_href: with_query("/calls", &filter.get_untracked()),
                                 back_label: "Calls",
-                                sampled: false,
                             };
                             view! { <CallView call save flow advance/> }.into_any()
                         }
@@ -188,7 +185,6 @@ pub fn CallView(
                 operation_tags=call.operation_tags.clone()
                 editor
                 save
-                sampled=flow.sampled
                 advance
             />
         </div>

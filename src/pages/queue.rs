@@ -94,7 +94,6 @@ pub fn QueuePage() -> impl IntoView {
                                 next_title: "Draw another call. Skip only calls you cannot judge: skipping hard ones biases the sample",
                                 back_href: with_query("/calls", &filter_text),
                                 back_label: "Calls",
-                                sampled: true,
                             };
                             view! { {head} <CallView call save flow advance/> }.into_any()
                         }

@@ -8,6 +8,9 @@ use super::store::{ReviewInput, SaveOutcome, Store, StoreResult};
 use crate::model::review::{check_sizes, validate_review, ReviewError, ReviewSubmission};
 use crate::model::Review;
 
+/// How long a queue draw makes the drawer's review of that call sampled.
+pub const DRAW_VALID_HOURS: i64 = 24;
+
 /// What became of a review save.
 #[derive(Debug)]
 pub enum Saved {
@@ -48,7 +51,6 @@ pub async fn save_review(
     address: &ClientAddress,
     call_id: uuid::Uuid,
     submission: ReviewSubmission,
-    sampled: bool,
 ) -> StoreResult<Saved> {
     // Counts and sizes before anything else, even before the call is read.
     if let Err(error) = check_sizes(&submission) {
@@ -83,6 +85,15 @@ pub async fn save_review(
         }
     };
     let now = Utc::now();
+    // Sampled: the review queue drew this call for this reviewer (recently). A person who
+    // opened the call themselves, or a script, saves an unsampled review whatever it says.
+    let sampled = store
+        .was_drawn_for(
+            call_id,
+            &reviewer,
+            now - chrono::Duration::hours(DRAW_VALID_HOURS),
+        )
+        .await?;
     let input = ReviewInput {
         call_id,
         base_revision: review.base_revision,

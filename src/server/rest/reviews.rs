@@ -30,7 +30,7 @@ pub async fn save(
             "the body must be {{verdict, corrected_output?, tags?, note?, base_revision}}: {e}"
         ))
     })?;
-    let saved = save_review(&state.store, &caller, &address, uuid, submission, false).await?;
+    let saved = save_review(&state.store, &caller, &address, uuid, submission).await?;
     Ok(match saved {
         Saved::Created { revision } => {
             let review = state.store.get_call(&uuid).await?.and_then(|c| c.review);

@@ -1,6 +1,7 @@
 //! Moving between calls: the review queue's random draw of an unreviewed call, and the next
 //! call of the feed after the one a reviewer just saved.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::feed::{push_conditions, search_text, Search};
@@ -11,6 +12,49 @@ use crate::model::{CallFilter, Cursor, FeedQuery};
 pub const SAMPLE_KEYS: i64 = 1 << 31;
 
 impl Store {
+    /// Records that the queue drew call `id` for `reviewer` at `now` (again: the newer time).
+    pub async fn record_draw(
+        &self,
+        id: &Uuid,
+        reviewer: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new(
+                    "INSERT INTO draws (call_seq, reviewer, drawn_at) SELECT seq, $1, $2 FROM calls WHERE id = $3 \
+                     ON CONFLICT (call_seq, reviewer) DO UPDATE SET drawn_at = excluded.drawn_at",
+                )
+                .arg(reviewer)
+                .arg(now.timestamp_micros())
+                .arg(*id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the queue drew call `id` for `reviewer` at or after `since`.
+    pub async fn was_drawn_for(
+        &self,
+        id: Uuid,
+        reviewer: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let found: Option<(i64,)> = self
+            .db
+            .optional(
+                &Sql::new(
+                    "SELECT d.drawn_at FROM draws d JOIN calls c ON c.seq = d.call_seq \
+                     WHERE c.id = $1 AND d.reviewer = $2 AND d.drawn_at >= $3",
+                )
+                .arg(id)
+                .arg(reviewer)
+                .arg(since.timestamp_micros()),
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// An unreviewed call within `filter` (its verdict is ignored) drawn at random: the first
     /// at or after `point` in the calls' random keys, wrapping around to the lowest key. Each
     /// step is a seek in a partial index of the unreviewed calls (by operation when the filter
