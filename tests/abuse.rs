@@ -435,3 +435,82 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
         assert_eq!(admins, 1, "round {round}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worst_searches_in_parallel_leave_the_feed_and_health_answering() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    // Many distinct words sharing short starts: prefix searches expand to long lists.
+    let syllables = [
+        "ab", "ac", "ad", "ba", "be", "ca", "co", "da", "de", "ra", "re", "ro",
+    ];
+    let calls: Vec<_> = (0..4_000)
+        .map(|i: usize| {
+            let words: Vec<String> = (0..12)
+                .map(|j| {
+                    let a = syllables[(i * 7 + j) % syllables.len()];
+                    let b = syllables[(i / 3 + j * 5) % syllables.len()];
+                    format!("{a}{b}{}", (i * 31 + j) % 997)
+                })
+                .collect();
+            common::new_call(&item(
+                if i % 2 == 0 { "op_even" } else { "op_odd" },
+                i as i64,
+                &words.join(" "),
+            ))
+        })
+        .collect();
+    for chunk in calls.chunks(500) {
+        db.store
+            .insert_calls(chunk, Utc::now())
+            .await
+            .expect("ingest");
+    }
+    let store = db
+        .store
+        .clone()
+        .with_search_deadline(std::time::Duration::from_millis(300));
+    let app = app(&store);
+    let worst = [
+        "/api/v1/calls?q=aba*+abe*+aca*+ada*+bab*+bec*+cab*+cod*+dab*+rab*+rea*+rob*&limit=500",
+        "/api/v1/calls?q=abab*&operation=op_odd&limit=500",
+        "/api/v1/calls?q=rer*+ror*+rab*&model=gpt-4o&limit=500",
+        "/api/v1/calls?q=ab*",
+    ];
+    let get_with_key = |uri: String| {
+        let (app, key) = (app.clone(), admin.authorization.clone());
+        tokio::spawn(async move {
+            let request = Request::get(uri.as_str())
+                .header(header::AUTHORIZATION, key)
+                .body(Body::empty())
+                .expect("a request");
+            (uri, send(&app, request).await)
+        })
+    };
+    let searches: Vec<_> = (0..12)
+        .map(|i| get_with_key(worst[i % worst.len()].to_string()))
+        .collect();
+    let plain: Vec<_> = (0..12)
+        .map(|_| get_with_key("/api/v1/calls?limit=50".to_string()))
+        .collect();
+    let health = {
+        let app = app.clone();
+        tokio::spawn(async move { get(&app, "/healthz", None).await })
+    };
+    for task in plain {
+        let (uri, (status, body)) = task.await.expect("joined");
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    assert_eq!(health.await.expect("joined").0, StatusCode::OK);
+    for task in searches {
+        let (uri, (status, body)) = task.await.expect("joined");
+        match status {
+            StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE => {}
+            StatusCode::BAD_REQUEST => assert!(body.contains("too short"), "{uri}: {body}"),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(body.contains("took too long"), "{uri}: {body}")
+            }
+            other => panic!("{uri}: {other} {body}"),
+        }
+    }
+}

@@ -762,3 +762,80 @@ async fn search_documents_are_rewritten_after_the_word_rules_change() {
         "done once"
     );
 }
+
+/// A common-word search under a filter that leaves few matches stops after its walk budget:
+/// the page says how far back it looked, and its cursor goes on from there until the match
+/// is found, without gaps or repeats.
+#[tokio::test]
+async fn a_search_walk_stops_at_its_budget_and_the_next_page_goes_on() {
+    let db = TestDb::new().await;
+    let mut calls: Vec<_> = (0..40)
+        .map(|i| new_call(&item("op_walk", i + 10, &format!("common filler {i}"))))
+        .collect();
+    calls.push(new_call(&item("op_walk", 0, "common needle")));
+    db.store.insert_calls(&calls, Utc::now()).await.unwrap();
+    let store = db
+        .store
+        .clone()
+        .with_rare_search_limit(0)
+        .with_search_chunk(4)
+        .with_search_walk_max(12);
+    let mut cursor: Option<String> = None;
+    let mut seen = Vec::new();
+    let mut stops = 0;
+    loop {
+        let mut pairs = vec![("q", "common"), ("limit", "50")];
+        if let Some(c) = &cursor {
+            pairs.push(("cursor", c.as_str()));
+        }
+        let page = store.list_calls(&query(&pairs)).await.unwrap();
+        if page.searched_back_to.is_some() {
+            stops += 1;
+        }
+        seen.extend(page.calls.into_iter().map(|c| c.output_preview));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // PostgreSQL bounds its walk and reads the rest from its index (pg_search_keys): it
+    // never stops early.
+    let expected_stops = match common::backend() {
+        common::Backend::Sqlite => 3,
+        common::Backend::Postgres => 0,
+    };
+    assert_eq!(stops, expected_stops, "41 calls in walks of 12");
+    assert_eq!(seen.len(), 41, "every match once: {seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("common needle"));
+}
+
+/// A search past its deadline is stopped and says so; the same search with time to spare
+/// answers, and the reader it used serves other reads afterwards.
+#[tokio::test]
+async fn a_search_past_its_deadline_is_stopped_and_its_reader_serves_on() {
+    let db = TestDb::new().await;
+    let calls: Vec<_> = (0..3_000)
+        .map(|i| new_call(&item("op_slow", i, &format!("common words here {i}"))))
+        .collect();
+    for chunk in calls.chunks(500) {
+        db.store.insert_calls(chunk, Utc::now()).await.unwrap();
+    }
+    let search = query(&[("q", "common wor*"), ("limit", "500")]);
+    let stopped = db
+        .store
+        .clone()
+        .with_search_deadline(std::time::Duration::ZERO)
+        .with_rare_search_limit(100_000);
+    let error = stopped.list_calls(&search).await.expect_err("stopped");
+    assert!(error.is_stopped(), "{error}");
+    let error = stopped
+        .count_verdicts(&search.filter)
+        .await
+        .expect_err("stopped");
+    assert!(error.is_stopped(), "{error}");
+    // Every reader still works, without a deadline left behind on it.
+    for _ in 0..8 {
+        let page = db.store.list_calls(&search).await.unwrap();
+        assert_eq!(page.calls.len(), 500);
+    }
+}

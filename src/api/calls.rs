@@ -29,6 +29,12 @@ pub(crate) fn store() -> Result<crate::server::store::Store, ServerFnError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn internal(error: crate::server::store::StoreError) -> ServerFnError {
     use axum::http::StatusCode;
+    if error.is_stopped() {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        return ServerFnError::new(crate::server::error::SEARCH_STOPPED);
+    }
     let unavailable = error.is_unavailable();
     // The page (or the server function's own response) carries the status: 503 tells a
     // load balancer and a reader alike that trying again later can work.

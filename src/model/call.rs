@@ -109,6 +109,10 @@ pub struct FeedPage {
     pub calls: Vec<CallSummary>,
     /// Cursor of the next (older) page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Set when a search stopped looking to stay fast: it read the calls back to this time,
+    /// and `next_cursor` goes on from there (the page may hold fewer calls, or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub searched_back_to: Option<DateTime<Utc>>,
 }
 
 /// A model and one of its versions.

@@ -11,6 +11,9 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 /// Longest accepted full-text query.
 pub const MAX_QUERY_CHARS: usize = 200;
+/// Shortest word a search may ask for by its start (`ref*`): a shorter start matches most of
+/// the index (`a* b* c*` read every word list at once).
+pub const MIN_PREFIX_CHARS: usize = 3;
 /// Longest query string a feed link may have, checked before it is decoded.
 pub const MAX_SEARCH_BYTES: usize = 8 * 1024;
 
@@ -195,6 +198,18 @@ impl FeedQuery {
                         return Err(bad(
                             "q",
                             format!("search text is longer than {MAX_QUERY_CHARS} characters"),
+                        ));
+                    }
+                    if let Some(short) = crate::model::search::search_terms(value)
+                        .into_iter()
+                        .find(|t| t.prefix && t.word.chars().count() < MIN_PREFIX_CHARS)
+                    {
+                        return Err(bad(
+                            "q",
+                            format!(
+                                "\"{}*\" is too short to search by its start: type at least {MIN_PREFIX_CHARS} letters before the *",
+                                short.word
+                            ),
                         ));
                     }
                     filter.q = Some(value.to_string());
@@ -393,6 +408,14 @@ mod tests {
         let query = parse(&[("operation", ""), ("verdict", " ")]).unwrap();
         assert!(query.filter.is_empty());
         assert_eq!(query.limit, DEFAULT_PAGE_SIZE);
+    }
+
+    #[test]
+    fn prefixes_need_three_letters() {
+        assert!(parse(&[("q", "ref*")]).is_ok());
+        let err = parse(&[("q", "refund a* b*")]).unwrap_err();
+        assert_eq!(err.param, "q");
+        assert!(err.reason.contains("\"a*\" is too short"), "{}", err.reason);
     }
 
     #[test]

@@ -82,6 +82,19 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
         .as_deref()
         .map(|c| feed_href(&filter, Some(c)));
     let has_calls = !page.calls.is_empty();
+    // A search that stopped looking to stay fast says how far back it read.
+    let stopped = page.searched_back_to.map(|at| {
+        let older = older_href.clone().unwrap_or_default();
+        view! {
+            <p class="search-stopped" role="status" data-testid="search-stopped">
+                "This search read the calls back to "
+                <time datetime=at.to_rfc3339()>{figures::full_time(&at)}</time>
+                " and stopped there to stay fast. "
+                <a href=older>"Search older calls →"</a>
+                " · or narrow it with an operation or a date range."
+            </p>
+        }
+    });
     let empty_db = counts.total() == 0 && filter.is_empty();
     let rows = page
         .calls
@@ -96,6 +109,7 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
             <a class="button primary" href=queue_href data-testid="open-queue"
                 title="Unreviewed calls under these filters, drawn at random">"Review queue →"</a>
         </div>
+        {stopped}
         {if has_calls {
             view! {
                 <div class="table-wrap">
@@ -136,6 +150,13 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
                     <p>"Send your production LLM calls to "<code>"POST /api/v1/calls"</code>
                        " and they appear here, newest first. The README shows a curl example; "
                        <code>"redline demo"</code>" fills a database with sample traffic."</p>
+                </section>
+            }.into_any()
+        } else if older_href.is_some() {
+            view! {
+                <section class="panel empty" data-testid="empty">
+                    <h2>"No matches among the newest calls"</h2>
+                    <p>"The search goes on with older calls from the link above."</p>
                 </section>
             }.into_any()
         } else {

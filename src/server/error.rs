@@ -6,6 +6,10 @@ use axum::Json;
 
 use super::store::StoreError;
 
+/// What a person reads when a search ran past its deadline.
+pub const SEARCH_STOPPED: &str =
+    "this search took too long and was stopped; narrow it with an operation, a date range or more words";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -24,6 +28,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Store(e) if e.is_stopped() => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -41,6 +46,8 @@ impl IntoResponse for AppError {
             } else {
                 "internal error; see the server log".to_string()
             }
+        } else if matches!(&self, AppError::Store(e) if e.is_stopped()) {
+            SEARCH_STOPPED.to_string()
         } else {
             self.to_string()
         };

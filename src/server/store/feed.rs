@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::{
-    id_text, micros_to_time, pg_scoped_word, Dialect, Sql, Store, StoreError, StoreResult,
+    id_text, micros_to_time, pg_scoped_word, Bounded, Dialect, Sql, Store, StoreError, StoreResult,
     DAY_MICROS, MODEL_TOKEN, OPERATION_TOKEN,
 };
 use crate::model::{
@@ -16,6 +16,13 @@ use crate::model::{
 const PREVIEW_CHARS: i64 = 240;
 /// Counting stops here when counters cannot come from the daily rollup (search, tag).
 pub const COUNT_CAP: i64 = 10_000;
+/// Calls one search request walks at most (SQLite's walk for common words): a word common
+/// overall but rare under the other filters could otherwise read the whole table. Past it
+/// the page ends where the walk stopped, and the next page goes on from there.
+pub const SEARCH_WALK_MAX_ROWS: i64 = 256_000;
+/// A search's statements stop this long after it began (the request timeout is 30 s): a
+/// search too broad to answer in time is stopped and said so, never left holding a reader.
+pub const SEARCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A filter with names resolved to ids. `None` in a field means "no such name": nothing matches.
 pub(super) struct Resolved {
@@ -75,10 +82,20 @@ impl Store {
         if resolved.matches_nothing() || search.as_deref() == Some("") {
             return Ok(FeedPage::default());
         }
-        let search = match search {
-            None => None,
-            Some(text) => Some(self.search_plan(text).await?),
+        // A search runs on a reader of its own that stops at the search deadline.
+        let (_turn, mut reader) = match &search {
+            Some(_) => {
+                let (turn, reader) = self.search_reader().await?;
+                (Some(turn), Some(reader))
+            }
+            None => (None, None),
         };
+        let search = match (search, reader.as_mut()) {
+            (Some(text), Some(reader)) => Some(self.search_plan(reader, text).await?),
+            _ => None,
+        };
+        // Where a bounded search walk stopped before filling the page.
+        let mut stopped: Option<Cursor> = None;
         let mut sql = Sql::new("SELECT c.id, o.name AS operation, m.name AS model, m.version AS model_version, c.verdict, c.reviewer, substr(c.output, 1, ");
         sql.push(PREVIEW_CHARS.to_string());
         // CROSS JOIN fixes the join order: calls outside, the small name tables inside. Left to
@@ -90,14 +107,25 @@ impl Store {
         );
         match &search {
             Some(Search::Common(fts)) => {
-                let keys = self.common_search_keys(query, &resolved, fts).await?;
+                let reader = reader.as_mut().ok_or_else(no_reader)?;
+                let (keys, stopped_at) = self
+                    .common_search_keys(reader, query, &resolved, fts)
+                    .await?;
+                stopped = stopped_at;
                 if keys.is_empty() {
-                    return Ok(FeedPage::default());
+                    return Ok(FeedPage {
+                        next_cursor: stopped.map(|c| c.encode()),
+                        searched_back_to: stopped.map(|c| micros_to_time(c.created_at_micros)),
+                        ..FeedPage::default()
+                    });
                 }
                 sql.bind_list(keys);
             }
             Some(Search::Postgres(tsquery)) => {
-                let keys = self.pg_search_keys(query, &resolved, tsquery).await?;
+                let reader = reader.as_mut().ok_or_else(no_reader)?;
+                let keys = self
+                    .pg_search_keys(reader, query, &resolved, tsquery)
+                    .await?;
                 if keys.is_empty() {
                     return Ok(FeedPage::default());
                 }
@@ -118,7 +146,11 @@ impl Store {
         }
         sql.push(") ORDER BY c.created_at DESC, c.seq DESC");
 
-        let mut rows: Vec<SummaryRow> = self.db.all(&sql).await?;
+        let mut rows: Vec<SummaryRow> = match reader.as_mut() {
+            Some(reader) => reader.all(&sql).await?,
+            None => self.db.all(&sql).await?,
+        };
+        drop(reader);
         let more = rows.len() > query.limit as usize;
         rows.truncate(query.limit as usize);
         let next_cursor = match rows.last() {
@@ -129,10 +161,14 @@ impl Store {
                 }
                 .encode(),
             ),
-            _ => None,
+            _ => stopped.map(|c| c.encode()),
         };
         let calls = rows.into_iter().map(SummaryRow::into_summary).collect();
-        Ok(FeedPage { calls, next_cursor })
+        Ok(FeedPage {
+            calls,
+            next_cursor,
+            searched_back_to: stopped.map(|c| micros_to_time(c.created_at_micros)),
+        })
     }
 
     /// Calls matching the filter per verdict, ignoring the filter's own verdict (the counts
@@ -184,7 +220,12 @@ impl Store {
             sql.push(" LIMIT ")
                 .bind(COUNT_CAP + 1)
                 .push(") AS matched GROUP BY verdict");
-            let rows: Vec<(i64, i64)> = self.db.all(&sql).await?;
+            let rows: Vec<(i64, i64)> = if search.is_some() {
+                let (_turn, mut reader) = self.search_reader().await?;
+                reader.all(&sql).await?
+            } else {
+                self.db.all(&sql).await?
+            };
             counts.capped = rows.iter().map(|(_, n)| n).sum::<i64>() > COUNT_CAP;
             rows
         };
@@ -280,12 +321,11 @@ impl Store {
     /// words walk the calls newest first in chunks (see `common_search_keys`), which finds a
     /// page after a few hundred rows instead of sorting a hundred thousand matches.
     /// PostgreSQL: see `pg_search_keys` (counting in a GIN index costs as much as reading).
-    async fn search_plan(&self, text: String) -> StoreResult<Search> {
+    async fn search_plan(&self, reader: &mut Bounded, text: String) -> StoreResult<Search> {
         if self.dialect() == Dialect::Postgres {
             return Ok(Search::Postgres(text));
         }
-        let matches: i64 = self
-            .db
+        let matches: i64 = reader
             .scalar(
                 &Sql::new(
                     "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2) AS m",
@@ -311,6 +351,7 @@ impl Store {
     /// million calls, measured).
     async fn pg_search_keys(
         &self,
+        reader: &mut Bounded,
         query: &FeedQuery,
         resolved: &Resolved,
         tsquery: &str,
@@ -331,7 +372,7 @@ impl Store {
             let size = chunk.min(budget - walked_total);
             walk.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
                 .bind(size);
-            let walked: Vec<(i64, i64, bool)> = self.db.all(&walk).await?;
+            let walked: Vec<(i64, i64, bool)> = reader.all(&walk).await?;
             walked_total += walked.len() as i64;
             for (_, seq, hit) in &walked {
                 if *hit {
@@ -356,7 +397,7 @@ impl Store {
             }
             if chunk == self.search_chunk * 2
                 && self
-                    .pg_few_matches(query, resolved, tsquery, cursor)
+                    .pg_few_matches(reader, query, resolved, tsquery, cursor)
                     .await?
             {
                 // The rest is a short read from the index: walking on would cost more.
@@ -385,7 +426,7 @@ impl Store {
         );
         rest.push(" ORDER BY c.created_at + 0 DESC, c.seq DESC LIMIT ")
             .bind((wanted - keys.len()) as i64);
-        let older: Vec<(i64,)> = self.db.all(&rest).await?;
+        let older: Vec<(i64,)> = reader.all(&rest).await?;
         keys.extend(older.into_iter().map(|(seq,)| seq));
         Ok(keys)
     }
@@ -399,6 +440,7 @@ impl Store {
     /// count could cost more than the walk; it is not asked.
     async fn pg_few_matches(
         &self,
+        reader: &mut Bounded,
         query: &FeedQuery,
         resolved: &Resolved,
         tsquery: &str,
@@ -412,7 +454,7 @@ impl Store {
         push_conditions(&mut sql, &query.filter, resolved, true, Some(&search));
         push_cursor(&mut sql, cursor);
         sql.push(" LIMIT ").bind(PG_PROBE_MATCHES).push(") AS m");
-        let matches: i64 = self.db.scalar(&sql).await?;
+        let matches: i64 = reader.scalar(&sql).await?;
         Ok(matches < PG_PROBE_MATCHES)
     }
 
@@ -423,29 +465,36 @@ impl Store {
     /// matches are checked against the chunk itself.
     async fn common_search_keys(
         &self,
+        reader: &mut Bounded,
         query: &FeedQuery,
         resolved: &Resolved,
         fts: &str,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<(Vec<i64>, Option<Cursor>)> {
         let wanted = query.limit as usize + 1;
         let mut keys = Vec::with_capacity(wanted);
         let mut cursor = query.cursor;
         let mut chunk_size = self.search_chunk;
+        let mut walked = 0;
         loop {
+            if walked >= self.search_walk_max {
+                // Stopped to stay fast; the page's next cursor goes on from here.
+                return Ok((keys, cursor));
+            }
+            chunk_size = chunk_size.min(self.search_walk_max - walked);
             let mut sql = Sql::new("SELECT c.created_at, c.seq FROM calls c WHERE 1 = 1");
             push_conditions(&mut sql, &query.filter, resolved, true, None);
             push_cursor(&mut sql, cursor);
             sql.push(" ORDER BY c.created_at DESC, c.seq DESC LIMIT ")
                 .bind(chunk_size);
-            let chunk: Vec<(i64, i64)> = self.db.all(&sql).await?;
+            let chunk: Vec<(i64, i64)> = reader.all(&sql).await?;
+            walked += chunk.len() as i64;
             let (Some(low), Some(high)) = (
                 chunk.iter().map(|(_, seq)| *seq).min(),
                 chunk.iter().map(|(_, seq)| *seq).max(),
             ) else {
-                return Ok(keys);
+                return Ok((keys, None));
             };
-            let matching: std::collections::HashSet<i64> = self
-                .db
+            let matching: std::collections::HashSet<i64> = reader
                 .all::<(i64,)>(
                     &Sql::new(
                         "SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 AND rowid >= $2 AND rowid <= $3",
@@ -462,12 +511,12 @@ impl Store {
                 if matching.contains(seq) {
                     keys.push(*seq);
                     if keys.len() == wanted {
-                        return Ok(keys);
+                        return Ok((keys, None));
                     }
                 }
             }
             if (chunk.len() as i64) < chunk_size {
-                return Ok(keys);
+                return Ok((keys, None));
             }
             let (created_at_micros, seq) = chunk[chunk.len() - 1];
             cursor = Some(Cursor {
@@ -626,6 +675,10 @@ fn push_cursor(sql: &mut Sql, cursor: Option<Cursor>) {
             .bind(cursor.seq)
             .push(")");
     }
+}
+
+fn no_reader() -> StoreError {
+    StoreError::Corrupt("a search ran without its bounded reader".into())
 }
 
 /// The search for the filter's text, in the dialect's query language (FTS5 or tsquery):

@@ -28,7 +28,7 @@ pub use jobs::{Job, JobState};
 pub use postgres::{describe_server, reset_schema};
 pub use reviews::{ReviewInput, SaveOutcome};
 pub use sql::Dialect;
-pub(crate) use sql::{Db, Sql, Tx};
+pub(crate) use sql::{Bounded, Db, Sql, Tx};
 
 /// Failures of the database itself; user mistakes never reach this type.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when a statement was stopped at its deadline (a search too broad to answer in
+    /// time): SQLite's SQLITE_INTERRUPT, PostgreSQL's query_canceled.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db))
+            if db.code().is_some_and(|c| matches!(c.as_ref(), "9" | "57014")))
+    }
+
     /// True when the database cannot be reached (down, restarting, pool exhausted): the
     /// request may succeed later, and the client is told so (503).
     pub fn is_unavailable(&self) -> bool {
@@ -67,6 +74,10 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a search waits for its turn when the most searches at once are running; then
+/// it is answered 503 (try again shortly).
+const SEARCH_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How to connect; every field has a sensible default.
 #[derive(Clone, Debug)]
@@ -108,6 +119,13 @@ pub struct Store {
     /// First chunk of calls a search walks (SQLite: doubling per further chunk; PostgreSQL:
     /// the one walk before the search index takes over).
     search_chunk: i64,
+    /// Calls one search request walks at most (see `feed::SEARCH_WALK_MAX_ROWS`).
+    search_walk_max: i64,
+    /// How long a search's statements may run (see `feed::SEARCH_DEADLINE`).
+    search_deadline: std::time::Duration,
+    /// Searches at once: half the readers, so searches can never take every reader from
+    /// the feed, the call page and the API.
+    searches: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Store {
@@ -128,10 +146,19 @@ impl Store {
                 redact(url)
             )));
         };
+        let readers = match db.dialect() {
+            Dialect::Sqlite => options.pool_size.unwrap_or(4),
+            Dialect::Postgres => options.pool_size.unwrap_or(10),
+        };
         let store = Store {
+            searches: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                (readers as usize / 2).max(1),
+            )),
             db,
             rare_matches: feed::RARE_MATCHES,
             search_chunk: feed::SEARCH_CHUNK,
+            search_walk_max: feed::SEARCH_WALK_MAX_ROWS,
+            search_deadline: feed::SEARCH_DEADLINE,
         };
         store.rebuild_search_documents().await?;
         Ok(store)
@@ -149,6 +176,30 @@ impl Store {
     }
 
     /// Sets the first chunk size of common-word searches (tests use tiny chunks).
+    /// A reader for one search: a turn among the searches at once (waiting up to the pool's
+    /// own wait), then a connection bounded by the search deadline.
+    pub(crate) async fn search_reader(
+        &self,
+    ) -> StoreResult<(tokio::sync::OwnedSemaphorePermit, Bounded)> {
+        let turn = tokio::time::timeout(SEARCH_TURN_WAIT, self.searches.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+        Ok((turn, self.db.bounded(self.search_deadline).await?))
+    }
+
+    /// Moves the search deadline (tests stop searches at once).
+    pub fn with_search_deadline(mut self, deadline: std::time::Duration) -> Store {
+        self.search_deadline = deadline;
+        self
+    }
+
+    /// Moves the most calls one search walks (tests reach the bound on small data).
+    pub fn with_search_walk_max(mut self, calls: i64) -> Store {
+        self.search_walk_max = calls.max(1);
+        self
+    }
+
     pub fn with_search_chunk(mut self, calls: i64) -> Store {
         self.search_chunk = calls.max(1);
         self

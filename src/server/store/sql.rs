@@ -6,6 +6,11 @@
 //! `i64`, `String`, `Option<…>`, `Uuid`, `bool`, `f64`). Everything else in the store is written
 //! once; where the SQL itself differs, the code asks [`Dialect`] and says why.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Encode, FromRow, Postgres, Sqlite, Transaction, Type};
@@ -344,5 +349,135 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// Reads under a deadline, on one connection of the readers: a search's statements. Past the
+/// deadline, or when the request that asked is dropped (it timed out, or the client left),
+/// the running statement is stopped: SQLite through a progress handler, PostgreSQL through
+/// the connection's `statement_timeout`. No search holds a reader longer. Given back, the
+/// connection loses its bound before anyone else gets it (no transaction is left open).
+pub(crate) enum Bounded {
+    Sqlite {
+        conn: Option<PoolConnection<Sqlite>>,
+        state: Arc<AtomicU8>,
+    },
+    Postgres(Option<PoolConnection<Postgres>>),
+}
+
+/// States of a bounded SQLite reader, as its progress handler reads them.
+const RUNNING: u8 = 0;
+const CANCELLED: u8 = 1;
+
+/// SQLite calls the progress handler every this many virtual machine steps (~0.1 ms).
+const PROGRESS_STEPS: i32 = 10_000;
+
+impl Db {
+    /// A reader whose statements stop `limit` from now.
+    pub async fn bounded(&self, limit: Duration) -> StoreResult<Bounded> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                let mut conn = read.acquire().await?;
+                let state = Arc::new(AtomicU8::new(RUNNING));
+                let deadline = Instant::now() + limit;
+                let seen = state.clone();
+                // Returning false interrupts the statement (SQLITE_INTERRUPT).
+                conn.lock_handle()
+                    .await?
+                    .set_progress_handler(PROGRESS_STEPS, move || {
+                        seen.load(Ordering::Relaxed) == RUNNING && Instant::now() < deadline
+                    });
+                Ok(Bounded::Sqlite {
+                    conn: Some(conn),
+                    state,
+                })
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let ms = limit.as_millis().clamp(1, i32::MAX as u128);
+                sqlx::query(&format!("SET statement_timeout = {ms}"))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Bounded::Postgres(Some(conn)))
+            }
+        }
+    }
+}
+
+impl Bounded {
+    fn target(
+        &mut self,
+    ) -> StoreResult<Target<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection>> {
+        match self {
+            Bounded::Sqlite {
+                conn: Some(conn), ..
+            } => Ok(Target::Sqlite(&mut **conn)),
+            Bounded::Postgres(Some(conn)) => Ok(Target::Postgres(&mut **conn)),
+            Bounded::Sqlite { conn: None, .. } | Bounded::Postgres(None) => Err(
+                StoreError::Corrupt("a bounded reader was used after it was given back".into()),
+            ),
+        }
+    }
+
+    pub async fn all<T: Decode>(&mut self, sql: &Sql) -> StoreResult<Vec<T>> {
+        Ok(run!(self.target()?, sql, fetch_all, T))
+    }
+
+    pub async fn scalar<T>(&mut self, sql: &Sql) -> StoreResult<T>
+    where
+        (T,): Decode,
+    {
+        Ok(run!(self.target()?, sql, fetch_one, (T,)).0)
+    }
+}
+
+impl Drop for Bounded {
+    fn drop(&mut self) {
+        let (mut conn, state) = match self {
+            Bounded::Postgres(conn) => {
+                let Some(mut conn) = conn.take() else {
+                    return;
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => {
+                        // The server's default timeout again (set by the pool on connect).
+                        runtime.spawn(async move {
+                            let reset = sqlx::query("RESET statement_timeout")
+                                .execute(&mut *conn)
+                                .await;
+                            if reset.is_err() {
+                                conn.close_on_drop();
+                            }
+                        });
+                    }
+                    Err(_) => conn.close_on_drop(),
+                }
+                return;
+            }
+            Bounded::Sqlite { conn, state } => match conn.take() {
+                Some(conn) => (conn, state),
+                None => return,
+            },
+        };
+        // Whatever still runs on this connection stops now; then the handler is removed
+        // before the connection serves anyone else.
+        state.store(CANCELLED, Ordering::Relaxed);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let removed = match conn.lock_handle().await {
+                        Ok(mut handle) => {
+                            handle.remove_progress_handler();
+                            true
+                        }
+                        Err(_) => false,
+                    };
+                    if !removed {
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
     }
 }
