@@ -413,15 +413,69 @@ async fn sign_in_issues_a_fresh_session_and_sign_out_ends_it_on_the_server() {
         StatusCode::SEE_OTHER
     );
 
-    // Behind a TLS proxy the cookie is Secure.
-    let request = Request::post("/auth/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("x-forwarded-proto", "https")
-        .body(Body::from(format!("name=ana&password={PASSWORD}")))
-        .unwrap();
-    let response = send(&app, request).await;
+    // Behind a TLS proxy Redline trusts, the cookie is `__Host-…; Secure`, and only that
+    // cookie signs in; an untrusted peer's X-Forwarded-Proto changes nothing.
+    let proxy: std::net::IpAddr = "10.1.0.1".parse().unwrap();
+    let behind = router(
+        &db.store,
+        AuthConfig {
+            trusted_proxies: vec![proxy],
+            ..AuthConfig::default()
+        },
+        Limits::default(),
+    );
+    let via = |peer: &str, request: axum::http::request::Builder, body: Body| {
+        let mut request = request
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-for", "198.51.100.9")
+            .body(body)
+            .unwrap();
+        let peer: SocketAddr = format!("{peer}:443").parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    };
+    let login = || {
+        Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+    };
+    let form = || Body::from(format!("name=ana&password={PASSWORD}"));
+    let response = send(&behind, via("10.1.0.1", login(), form())).await;
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set_cookie.starts_with("__Host-redline_session="),
+        "{set_cookie}"
+    );
+    assert!(
+        set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
+    let token = set_cookie.split(';').next().unwrap().to_string();
+    let page = |cookie: String| {
+        via(
+            "10.1.0.1",
+            get("/calls").header(header::COOKIE, cookie),
+            Body::empty(),
+        )
+    };
+    assert_eq!(
+        send(&behind, page(token.clone())).await.status(),
+        StatusCode::OK
+    );
+    let plain = token.replace("__Host-redline_session", "redline_session");
+    assert_eq!(
+        send(&behind, page(plain)).await.status(),
+        StatusCode::SEE_OTHER,
+        "over HTTPS a plain cookie (one a sibling subdomain could plant) signs no one in"
+    );
+    let response = send(&behind, via("10.1.0.2", login(), form())).await;
     let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    assert!(
+        set_cookie.starts_with("redline_session=") && !set_cookie.contains("Secure"),
+        "{set_cookie}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

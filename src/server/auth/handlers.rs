@@ -3,14 +3,14 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{audit_entry, secrets, verify_blocking, Caller, ClientAddress, SESSION_COOKIE};
+use super::{audit_entry, secrets, verify_blocking, Caller, ClientAddress, Https};
 use crate::model::encode_query;
 use crate::server::state::AppState;
 
@@ -62,18 +62,12 @@ fn back_to_login(error: &str, next: &str, extra: Option<(&str, String)>) -> Resp
     see_other(&format!("/login?{}", encode_query(&pairs)))
 }
 
-fn cookie(headers: &HeaderMap, secure_always: bool, value: &str, max_age_secs: u64) -> String {
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
-    let secure = if secure_always || https {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    )
+/// The session cookie: `__Host-…; Secure` over HTTPS, the plain name over HTTP (local use,
+/// where a browser would drop a `Secure` cookie).
+fn cookie(https: Https, value: &str, max_age_secs: u64) -> String {
+    let name = https.cookie_name();
+    let secure = if https.0 { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
 /// `POST /auth/login`: checks the name and password, then starts a new session (a fresh id
@@ -82,7 +76,7 @@ pub async fn login(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(address): Extension<ClientAddress>,
-    headers: HeaderMap,
+    Extension(https): Extension<Https>,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let name = form.name.trim();
@@ -183,12 +177,7 @@ pub async fn login(
 
     let config = state.auth.config();
     let mut response = see_other(safe_next(&form.next));
-    let set = cookie(
-        &headers,
-        config.secure_cookies,
-        &token,
-        config.absolute.as_secs(),
-    );
+    let set = cookie(https, &token, config.absolute.as_secs());
     if let Ok(value) = HeaderValue::from_str(&set) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -201,7 +190,7 @@ pub async fn logout(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(address): Extension<ClientAddress>,
-    headers: HeaderMap,
+    Extension(https): Extension<Https>,
 ) -> Response {
     if let Caller::Person(person) = &caller {
         if let Err(error) = state.store.delete_session(&person.session).await {
@@ -213,7 +202,7 @@ pub async fn logout(
         }
     }
     let mut response = see_other("/login");
-    let clear = cookie(&headers, state.auth.config().secure_cookies, "", 0);
+    let clear = cookie(https, "", 0);
     if let Ok(value) = HeaderValue::from_str(&clear) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

@@ -15,7 +15,7 @@ use axum::Json;
 use chrono::Utc;
 
 use super::policy::{self, Access};
-use super::{secrets, Caller, ClientAddress, Person, SESSION_COOKIE};
+use super::{secrets, Caller, ClientAddress, Https, Person};
 use crate::model::auth::Capability;
 use crate::server::state::AppState;
 use crate::server::store::StoreError;
@@ -45,13 +45,17 @@ pub async fn authorize(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
+    let config = state.auth.config();
     let address = ClientAddress(
-        client_address(
-            peer,
-            request.headers(),
-            &state.auth.config().trusted_proxies,
-        )
-        .map(|ip| ip.to_string()),
+        client_address(peer, request.headers(), &config.trusted_proxies).map(|ip| ip.to_string()),
+    );
+    let https = Https(
+        config.secure_cookies
+            || (peer.is_some_and(|p| config.trusted_proxies.contains(&p))
+                && request
+                    .headers()
+                    .get("x-forwarded-proto")
+                    .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))),
     );
     let path = request.uri().path().to_string();
     if !policy::is_canonical(&path) {
@@ -70,7 +74,7 @@ pub async fn authorize(
     let identified = if policy::is_static(&path) {
         Ok(Caller::Anonymous)
     } else {
-        identify(&state, request.headers(), is_api).await
+        identify(&state, request.headers(), is_api, https).await
     };
     let response = match identified {
         Err(error) => store_failure(&error),
@@ -86,6 +90,7 @@ pub async fn authorize(
                 let extensions = request.extensions_mut();
                 extensions.insert(caller);
                 extensions.insert(address);
+                extensions.insert(https);
                 next.run(request).await
             }
         }
@@ -99,6 +104,7 @@ async fn identify(
     state: &AppState,
     headers: &HeaderMap,
     is_api: bool,
+    https: Https,
 ) -> Result<Caller, StoreError> {
     let now = Utc::now();
     if is_api {
@@ -116,7 +122,7 @@ async fn identify(
         }
         return Ok(Caller::Key(owner));
     }
-    let Some(token) = session_cookie(headers) else {
+    let Some(token) = session_cookie(headers, https) else {
         return Ok(Caller::Anonymous);
     };
     let hash = secrets::token_hash(token);
@@ -313,14 +319,17 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The session token, from the cookie of the request's kind: over HTTPS only the `__Host-`
+/// cookie counts (a plain one could have been planted by a sibling subdomain).
+pub fn session_cookie(headers: &HeaderMap, https: Https) -> Option<&str> {
+    let name = https.cookie_name();
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
 }
@@ -407,9 +416,19 @@ mod tests {
     #[test]
     fn credentials_are_read_from_their_headers() {
         let h = headers(&[("cookie", "a=1; redline_session=abc; b=2")]);
-        assert_eq!(session_cookie(&h), Some("abc"));
+        assert_eq!(session_cookie(&h, Https(false)), Some("abc"));
         assert_eq!(
-            session_cookie(&headers(&[("cookie", "redline_session=")])),
+            session_cookie(&h, Https(true)),
+            None,
+            "over HTTPS only __Host- counts"
+        );
+        let h = headers(&[(
+            "cookie",
+            "redline_session=planted; __Host-redline_session=real",
+        )]);
+        assert_eq!(session_cookie(&h, Https(true)), Some("real"));
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "redline_session=")]), Https(false)),
             None
         );
         let h = headers(&[("authorization", "Bearer rl_123")]);

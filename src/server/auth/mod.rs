@@ -17,8 +17,27 @@ use self::limiter::Limiter;
 use super::store::{KeyOwner, NewAudit, Store};
 use crate::model::auth::{Capability, Role, Viewer};
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP (local use).
 pub const SESSION_COOKIE: &str = "redline_session";
+/// The session cookie's name over HTTPS: with the `__Host-` prefix a browser keeps it only
+/// when it is `Secure`, for this host alone and `Path=/`, so a sibling subdomain can neither
+/// plant nor overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-redline_session";
+
+/// Whether the request reached Redline over HTTPS: always with `--secure-cookies`, else as a
+/// trusted proxy says in `X-Forwarded-Proto`. Put in the request's extensions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Https(pub bool);
+
+impl Https {
+    pub fn cookie_name(self) -> &'static str {
+        if self.0 {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+}
 
 /// How long sessions live and how cookies are marked.
 #[derive(Clone, Debug)]
@@ -27,8 +46,8 @@ pub struct AuthConfig {
     pub idle: Duration,
     /// A session ends this long after sign-in, used or not.
     pub absolute: Duration,
-    /// Mark the cookie `Secure` always (otherwise only when the request came over https,
-    /// as a proxy's `X-Forwarded-Proto` says).
+    /// Treat every request as HTTPS (`Secure`, `__Host-` cookie); otherwise only those a
+    /// trusted proxy says came over https in `X-Forwarded-Proto`.
     pub secure_cookies: bool,
     /// Failed sign-ins per account name *from one client address* in `limit_window`: a
     /// guesser is stopped without locking the account's owner out elsewhere.
