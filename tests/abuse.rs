@@ -89,6 +89,10 @@ async fn post_json(app: &Router, uri: &str, key: &str, body: Value) -> (StatusCo
     send(app, request).await
 }
 
+async fn post_review(app: &Router, key: &str, id: &str, review: Value) -> (StatusCode, String) {
+    post_json(app, &format!("/api/v1/calls/{id}/reviews"), key, review).await
+}
+
 /// One call with a secret output and a review with a secret note; returns its id.
 async fn secret_call(app: &Router, key: &str) -> String {
     let (status, body) = post_json(
@@ -109,7 +113,7 @@ async fn secret_call(app: &Router, key: &str) -> String {
         .expect("an id")
         .to_string();
     let review = json!({"verdict": "incorrect", "corrected_output": "fixed", "note": SECRET_NOTE, "base_revision": 0});
-    let (status, body) = post_json(app, &format!("/api/v1/calls/{id}/reviews"), key, review).await;
+    let (status, body) = post_review(app, key, &id, review).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     id
 }
@@ -296,24 +300,12 @@ async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
     let id = secret_call(&app, &admin.authorization).await;
     let tags: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
     let review = json!({"verdict": "incorrect", "corrected_output": "again", "tags": tags, "base_revision": 1});
-    let (status, body) = post_json(
-        &app,
-        &format!("/api/v1/calls/{id}/reviews"),
-        &admin.authorization,
-        review,
-    )
-    .await;
+    let (status, body) = post_review(&app, &admin.authorization, &id, review).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("200000 tags sent"), "{body}");
     let huge = "y".repeat(redline::model::review::MAX_CORRECTION_BYTES + 1);
     let review = json!({"verdict": "incorrect", "corrected_output": huge, "base_revision": 1});
-    let (status, body) = post_json(
-        &app,
-        &format!("/api/v1/calls/{id}/reviews"),
-        &admin.authorization,
-        review,
-    )
-    .await;
+    let (status, body) = post_review(&app, &admin.authorization, &id, review).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -343,13 +335,7 @@ async fn a_call_with_two_unrelated_huge_revisions_renders_its_page() {
             .collect();
         let review =
             json!({"verdict": "incorrect", "corrected_output": text, "base_revision": base});
-        let (status, body) = post_json(
-            &app,
-            &format!("/api/v1/calls/{id}/reviews"),
-            &admin.authorization,
-            review,
-        )
-        .await;
+        let (status, body) = post_review(&app, &admin.authorization, &id, review).await;
         assert_eq!(
             status,
             StatusCode::CREATED,
