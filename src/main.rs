@@ -261,6 +261,10 @@ struct ServeArgs {
     /// A request not answered in this many seconds is stopped with 408.
     #[arg(long, env = "REDLINE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
+    /// A request body not received in this many seconds is refused with 408 (while it
+    /// arrives it holds no request slot).
+    #[arg(long, env = "REDLINE_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    body_timeout_secs: u64,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -358,6 +362,7 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
     let limits = router::Limits {
         max_in_flight: args.max_in_flight.max(1),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
         ..router::Limits::default()
     };
     let app = router::build_router_with(state, &limits);

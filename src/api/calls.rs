@@ -145,6 +145,14 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
         });
     }
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
+    // A skipped call is no longer this reviewer's draw: saved later from the feed, it is not
+    // sampled (skipping hard calls must not make the sample easier).
+    if let (Some(skipped), crate::server::auth::Caller::Person(person)) = (skip, &caller) {
+        store
+            .forget_draw(&skipped, &person.name)
+            .await
+            .map_err(internal)?;
+    }
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes)
         .map_err(|e| ServerFnError::new(format!("no randomness for the draw: {e}")))?;

@@ -50,6 +50,8 @@ pub async fn save_review(
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        // One more than allowed is enough to refuse: a huge list is never built.
+        .take(crate::model::review::MAX_TAGS_SENT + 1)
         .map(str::to_string)
         .collect();
     let submission = ReviewSubmission {

@@ -18,6 +18,8 @@ pub enum AppError {
     TooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("the server is busy; try again shortly")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -28,6 +30,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(e) if e.is_stopped() => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -41,7 +44,9 @@ impl IntoResponse for AppError {
         let message = if status.is_server_error() {
             // The detail goes to the log; the client gets no internals.
             tracing::error!(error = %self, "request failed");
-            if status == StatusCode::SERVICE_UNAVAILABLE {
+            if matches!(self, AppError::Busy) {
+                self.to_string()
+            } else if status == StatusCode::SERVICE_UNAVAILABLE {
                 "the database is unavailable; try again shortly".to_string()
             } else {
                 "internal error; see the server log".to_string()

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tokio::sync::Semaphore;
 
-use super::auth::middleware::client_address;
+use super::auth::middleware::{client_address, limit_key};
 
 /// Limits every request shares (see `docs/decisions.md`, "Hardening").
 #[derive(Clone, Debug)]
@@ -41,12 +41,15 @@ impl Default for Limits {
             max_body_bytes: 12 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 256,
-            body_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             max_uploads_per_client: 8,
             max_uploads: 128,
         }
     }
 }
+
+/// Largest body of a request that carries no credentials (no cookie, no API key).
+pub const ANONYMOUS_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The limits in force for one router.
 #[derive(Clone)]
@@ -77,11 +80,21 @@ impl Guard {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        // Without credentials, a request has no business sending much: the sign-in form is
+        // small, and everything else refuses it anyway. Anonymous clients cannot make the
+        // server hold megabytes.
+        let anonymous = !request.headers().contains_key(header::AUTHORIZATION)
+            && !request.headers().contains_key(header::COOKIE);
+        let max = if anonymous {
+            max.min(ANONYMOUS_MAX_BODY_BYTES)
+        } else {
+            max
+        };
         if declared.is_some_and(|len| len > max as u64) {
             return too_large(max);
         }
         let request = if has_body(&request, declared) {
-            match self.receive(request).await {
+            match self.receive(request, max).await {
                 Ok(request) => request,
                 Err(refused) => return refused,
             }
@@ -109,12 +122,12 @@ impl Guard {
 
     /// Reads the whole body within `body_timeout`, holding an upload slot (of the client's
     /// and of everyone's) but no request slot.
-    async fn receive(&self, request: Request) -> Result<Request, Response> {
+    async fn receive(&self, request: Request, max: usize) -> Result<Request, Response> {
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip());
-        let client = client_address(peer, request.headers(), &self.trusted_proxies);
+        let client = client_address(peer, request.headers(), &self.trusted_proxies).map(limit_key);
         let _client_slot = match client {
             Some(ip) => Some(self.client_upload(ip).ok_or_else(|| {
                 refusal(
@@ -134,7 +147,6 @@ impl Guard {
             ));
         };
         let (parts, body) = request.into_parts();
-        let max = self.limits.max_body_bytes;
         let deadline = self.limits.body_timeout;
         match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
             Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),

@@ -83,7 +83,23 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         // Liveness: the process answers. Readiness: and so does its database. Outside the
         // limits above: a server full of slow requests still says how it is.
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+        .route(
+            "/readyz",
+            get({
+                // Outside the request limits, so bounded here: a flood of readiness checks
+                // takes at most two database connections.
+                let checks = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
+                move |state: axum::extract::State<AppState>| {
+                    let checks = checks.clone();
+                    async move {
+                        let Ok(_check) = checks.try_acquire() else {
+                            return Err(super::error::AppError::Busy);
+                        };
+                        ready(state).await
+                    }
+                }
+            }),
+        )
         .layer(middleware::from_fn(auth::middleware::secure))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

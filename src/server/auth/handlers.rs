@@ -10,7 +10,7 @@ use axum::{Extension, Form};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{audit_entry, secrets, verify_blocking, Caller, ClientAddress, Https};
+use super::{audit_entry, secrets, verify_holding, Caller, ClientAddress, Https};
 use crate::model::encode_query;
 use crate::server::state::AppState;
 
@@ -90,7 +90,12 @@ pub async fn login(
     }
     let name = name.to_string();
     let account_key = name.to_lowercase();
-    let address_key = address.0.clone().unwrap_or_else(|| "unknown".into());
+    let address_key = address
+        .0
+        .as_deref()
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .map(|ip| super::middleware::limit_key(ip).to_string())
+        .unwrap_or_else(|| "unknown".into());
     let pair_key = format!("{account_key}\n{address_key}");
     let auth = &state.auth.inner;
     let started = Instant::now();
@@ -98,10 +103,11 @@ pub async fn login(
     // limit together. The pair limit stops one guesser quickly; the account limit (slower)
     // stops guessers spread over many addresses; the address limit stops one address trying
     // many names.
+    // The address first: one address adds at most its own allowance of keys to the others.
     let limited = auth
-        .pairs
-        .attempt(&pair_key, started)
-        .and_then(|()| auth.addresses.attempt(&address_key, started))
+        .addresses
+        .attempt(&address_key, started)
+        .and_then(|()| auth.pairs.attempt(&pair_key, started))
         .and_then(|()| auth.accounts.attempt(&account_key, started));
     if let Err(wait) = limited {
         tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in refused: too many failures");
@@ -124,11 +130,10 @@ pub async fn login(
     };
     // At most `concurrent_hashes` checks at once: a burst of sign-ins waits instead of
     // taking every core and ~19 MiB each.
-    let Ok(_hashing) = auth.hashes.acquire().await else {
+    let Ok(turn) = auth.hashes.clone().acquire_owned().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let matches = verify_blocking(form.password.clone(), hash).await;
-    drop(_hashing);
+    let matches = verify_holding(form.password.clone(), hash, Some(turn)).await;
     let Some(user) = user.filter(|_| usable && matches) else {
         tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in failed");
         return back_to_login("invalid", &form.next, None);

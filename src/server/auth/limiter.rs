@@ -12,30 +12,51 @@ use std::time::{Duration, Instant};
 pub struct Limiter {
     max_attempts: usize,
     window: Duration,
-    attempts: Mutex<HashMap<String, Vec<Instant>>>,
+    attempts: Mutex<Attempts>,
 }
 
-/// Keys kept before old ones are swept out.
+#[derive(Debug)]
+struct Attempts {
+    by_key: HashMap<String, Vec<Instant>>,
+    /// Keys at which stale ones are next swept out: twice what a sweep left, so sweeping
+    /// costs O(1) per attempt on average however many keys there are.
+    sweep_at: usize,
+}
+
+/// Keys kept before old ones are first swept out.
 const SWEEP_AT: usize = 10_000;
+/// Keys kept at most: past it (every key still in its window) a new key is refused as if
+/// limited, so memory stays bounded under a guesser with very many addresses.
+const MAX_KEYS: usize = 500_000;
 
 impl Limiter {
     pub fn new(max_attempts: usize, window: Duration) -> Limiter {
         Limiter {
             max_attempts,
             window,
-            attempts: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(Attempts {
+                by_key: HashMap::new(),
+                sweep_at: SWEEP_AT,
+            }),
         }
     }
 
     /// Counts an attempt for `key` when it is under the limit (`Ok`); `Err(wait)` when the
     /// window is used up, counting nothing.
     pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= SWEEP_AT && !map.contains_key(key) {
-            let window = self.window;
-            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let Attempts { by_key, sweep_at } = &mut *attempts;
+        if !by_key.contains_key(key) {
+            if by_key.len() >= *sweep_at {
+                let window = self.window;
+                by_key.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
+                *sweep_at = (by_key.len() * 2).max(SWEEP_AT);
+            }
+            if by_key.len() >= MAX_KEYS {
+                return Err(self.window);
+            }
         }
-        let times = map.entry(key.to_string()).or_default();
+        let times = by_key.entry(key.to_string()).or_default();
         times.retain(|t| now.duration_since(*t) < self.window);
         if times.len() >= self.max_attempts {
             let oldest = times.iter().min().copied().unwrap_or(now);
@@ -48,8 +69,8 @@ impl Limiter {
     /// Takes back one attempt counted at `at` (a sign-in that succeeded counts against no
     /// limit), leaving the key's other attempts.
     pub fn take_back(&self, key: &str, at: Instant) {
-        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(times) = map.get_mut(key) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(times) = attempts.by_key.get_mut(key) {
             if let Some(i) = times.iter().position(|t| *t == at) {
                 times.swap_remove(i);
             }
@@ -58,8 +79,8 @@ impl Limiter {
 
     /// Forgets `key`'s attempts (a successful sign-in).
     pub fn clear(&self, key: &str) {
-        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        attempts.by_key.remove(key);
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn authorize(
     );
     let https = Https(
         config.secure_cookies
-            || (peer.is_some_and(|p| config.trusted_proxies.contains(&p))
+            || (peer.is_some_and(|p| config.trusted_proxies.contains(&p.to_canonical()))
                 && request
                     .headers()
                     .get("x-forwarded-proto")
@@ -264,7 +264,8 @@ pub fn client_address(
     headers: &HeaderMap,
     trusted: &[IpAddr],
 ) -> Option<IpAddr> {
-    let peer = peer?;
+    // An IPv4 client of a server listening on `[::]` arrives as `::ffff:a.b.c.d`.
+    let peer = peer?.to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }
@@ -276,7 +277,11 @@ pub fn client_address(
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
+        // A hop may carry a port (`1.2.3.4:5678`, `[2001:db8::1]:443`).
+        let parsed = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<SocketAddr>().map(|a| a.ip()));
+        match parsed.map(|ip| ip.to_canonical()) {
             Ok(ip) if trusted.contains(&ip) => continue,
             Ok(ip) => return Some(ip),
             // A malformed hop: nothing left of it can be believed.
@@ -284,6 +289,19 @@ pub fn client_address(
         }
     }
     Some(peer)
+}
+
+/// The address a limit counts against: an IPv6 client by its /64 (one host is given a whole
+/// /64 and can pick any address in it), an IPv4 client by its address.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(octets))
+        }
+        v4 => v4,
+    }
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -411,6 +429,18 @@ mod tests {
             client_address(Some(proxy), &headers(&[]), &[proxy]),
             Some(proxy)
         );
+        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        assert_eq!(
+            client_address(Some(mapped), &h, &[proxy]),
+            Some(client),
+            "IPv4 on a [::] listener"
+        );
+        let ported = headers(&[("x-forwarded-for", "203.0.113.7:5678")]);
+        assert_eq!(client_address(Some(proxy), &ported, &[proxy]), Some(client));
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b), "one /64 is one client");
+        assert_eq!(limit_key(client), client);
     }
 
     #[test]

@@ -96,7 +96,7 @@ struct AuthInner {
     pairs: Limiter,
     accounts: Limiter,
     addresses: Limiter,
-    hashes: tokio::sync::Semaphore,
+    hashes: Arc<tokio::sync::Semaphore>,
     /// Verified against when the name is unknown, so both cases take the same time.
     dummy_hash: String,
 }
@@ -109,7 +109,7 @@ impl Auth {
                 pairs: Limiter::new(config.pair_failures, config.limit_window),
                 accounts: Limiter::new(config.account_failures, config.account_window),
                 addresses: Limiter::new(config.address_failures, config.limit_window),
-                hashes: tokio::sync::Semaphore::new(config.concurrent_hashes.max(1)),
+                hashes: Arc::new(tokio::sync::Semaphore::new(config.concurrent_hashes.max(1))),
                 config,
                 dummy_hash,
             }),
@@ -228,9 +228,23 @@ pub async fn hash_blocking(password: String) -> Result<String, String> {
 
 /// Checks a password off the async threads.
 pub async fn verify_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+    verify_holding(password, hash, None).await
+}
+
+/// Checks a password off the async threads, holding `turn` until the hash is done: a
+/// request dropped meanwhile (client gone, timeout) does not free its turn early while the
+/// hash still runs.
+pub async fn verify_holding(
+    password: String,
+    hash: String,
+    turn: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        secrets::verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// The audit entry of an action a caller took over HTTP.

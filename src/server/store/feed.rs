@@ -83,12 +83,9 @@ impl Store {
             return Ok(FeedPage::default());
         }
         // A search runs on a reader of its own that stops at the search deadline.
-        let (_turn, mut reader) = match &search {
-            Some(_) => {
-                let (turn, reader) = self.search_reader().await?;
-                (Some(turn), Some(reader))
-            }
-            None => (None, None),
+        let mut reader = match &search {
+            Some(_) => Some(self.search_reader().await?),
+            None => None,
         };
         let search = match (search, reader.as_mut()) {
             (Some(text), Some(reader)) => Some(self.search_plan(reader, text).await?),
@@ -221,7 +218,7 @@ impl Store {
                 .bind(COUNT_CAP + 1)
                 .push(") AS matched GROUP BY verdict");
             let rows: Vec<(i64, i64)> = if search.is_some() {
-                let (_turn, mut reader) = self.search_reader().await?;
+                let mut reader = self.search_reader().await?;
                 reader.all(&sql).await?
             } else {
                 self.db.all(&sql).await?

@@ -43,14 +43,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a value could not be bound: {0}")]
     Bind(sqlx::error::BoxDynError),
+    #[error("the search ran past its deadline and was stopped")]
+    Stopped,
 }
 
 impl StoreError {
-    /// True when a statement was stopped at its deadline (a search too broad to answer in
-    /// time): SQLite's SQLITE_INTERRUPT, PostgreSQL's query_canceled.
+    /// True when a search's statement was stopped at its deadline (a search too broad to
+    /// answer in time); a statement timeout elsewhere is a plain database error.
     pub fn is_stopped(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(db))
-            if db.code().is_some_and(|c| matches!(c.as_ref(), "9" | "57014")))
+        matches!(self, StoreError::Stopped)
     }
 
     /// True when the database cannot be reached (down, restarting, pool exhausted): the
@@ -175,17 +176,14 @@ impl Store {
         self
     }
 
-    /// Sets the first chunk size of common-word searches (tests use tiny chunks).
     /// A reader for one search: a turn among the searches at once (waiting up to the pool's
     /// own wait), then a connection bounded by the search deadline.
-    pub(crate) async fn search_reader(
-        &self,
-    ) -> StoreResult<(tokio::sync::OwnedSemaphorePermit, Bounded)> {
+    pub(crate) async fn search_reader(&self) -> StoreResult<Bounded> {
         let turn = tokio::time::timeout(SEARCH_TURN_WAIT, self.searches.clone().acquire_owned())
             .await
             .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
             .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
-        Ok((turn, self.db.bounded(self.search_deadline).await?))
+        self.db.bounded(self.search_deadline, Some(turn)).await
     }
 
     /// Moves the search deadline (tests stop searches at once).
@@ -200,6 +198,7 @@ impl Store {
         self
     }
 
+    /// Sets the first chunk size of common-word searches (tests use tiny chunks).
     pub fn with_search_chunk(mut self, calls: i64) -> Store {
         self.search_chunk = calls.max(1);
         self

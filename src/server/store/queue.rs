@@ -33,6 +33,20 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets that the queue drew call `id` for `reviewer` (they skipped it).
+    pub async fn forget_draw(&self, id: &Uuid, reviewer: &str) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new(
+                    "DELETE FROM draws WHERE reviewer = $1 AND call_seq = (SELECT seq FROM calls WHERE id = $2)",
+                )
+                .arg(reviewer)
+                .arg(*id),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Whether the queue drew call `id` for `reviewer` at or after `since`.
     pub async fn was_drawn_for(
         &self,
@@ -83,6 +97,11 @@ impl Store {
             Some(id) => vec![Some(id), None],
             None => vec![None],
         };
+        // A draw within a search reads the search index: bounded like any search.
+        let mut reader = match &search {
+            Some(_) => Some(self.search_reader().await?),
+            None => None,
+        };
         for skip in skips {
             for at_or_after in [true, false] {
                 // `verdict = 0` written out: a partial index is used only when the query
@@ -114,7 +133,11 @@ impl Store {
                 })
                 .bind(point)
                 .push(" ORDER BY c.sample_key LIMIT 1");
-                if let Some((id,)) = self.db.optional::<(Uuid,)>(&sql).await? {
+                let found: Vec<(Uuid,)> = match reader.as_mut() {
+                    Some(reader) => reader.all(&sql).await?,
+                    None => self.db.all(&sql).await?,
+                };
+                if let Some((id,)) = found.into_iter().next() {
                     return Ok(Some(id));
                 }
             }

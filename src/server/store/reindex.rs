@@ -9,8 +9,9 @@ use super::{search_document, Dialect, Sql, Store, StoreResult};
 use crate::model::ingest::input_search_text;
 use crate::model::search::document_text;
 
-/// Calls rewritten per transaction.
-const BATCH: i64 = 2_000;
+/// Calls rewritten per transaction (each row may hold megabytes of text: small batches keep
+/// the memory of a start bounded).
+const BATCH: i64 = 200;
 
 type Row = (i64, i64, i64, String, String);
 

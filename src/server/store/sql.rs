@@ -14,6 +14,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Encode, FromRow, Postgres, Sqlite, Transaction, Type};
+use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use super::{StoreError, StoreResult};
@@ -352,17 +353,20 @@ impl Tx {
     }
 }
 
-/// Reads under a deadline, on one connection of the readers: a search's statements. Past the
-/// deadline, or when the request that asked is dropped (it timed out, or the client left),
-/// the running statement is stopped: SQLite through a progress handler, PostgreSQL through
-/// the connection's `statement_timeout`. No search holds a reader longer. Given back, the
-/// connection loses its bound before anyone else gets it (no transaction is left open).
-pub(crate) enum Bounded {
+pub(crate) struct Bounded {
+    conn: Option<BoundedConn>,
+    deadline: Instant,
+    /// The search's turn among the searches at once: given back only once the connection
+    /// has lost its bound and is free for anyone, so turns really bound busy connections.
+    turn: Option<OwnedSemaphorePermit>,
+}
+
+enum BoundedConn {
     Sqlite {
-        conn: Option<PoolConnection<Sqlite>>,
+        conn: PoolConnection<Sqlite>,
         state: Arc<AtomicU8>,
     },
-    Postgres(Option<PoolConnection<Postgres>>),
+    Postgres(PoolConnection<Postgres>),
 }
 
 /// States of a bounded SQLite reader, as its progress handler reads them.
@@ -373,13 +377,17 @@ const CANCELLED: u8 = 1;
 const PROGRESS_STEPS: i32 = 10_000;
 
 impl Db {
-    /// A reader whose statements stop `limit` from now.
-    pub async fn bounded(&self, limit: Duration) -> StoreResult<Bounded> {
-        match self {
+    /// A reader whose statements stop `limit` from now, holding `turn` until it is free again.
+    pub async fn bounded(
+        &self,
+        limit: Duration,
+        turn: Option<OwnedSemaphorePermit>,
+    ) -> StoreResult<Bounded> {
+        let deadline = Instant::now() + limit;
+        let conn = match self {
             Db::Sqlite { read, .. } => {
                 let mut conn = read.acquire().await?;
                 let state = Arc::new(AtomicU8::new(RUNNING));
-                let deadline = Instant::now() + limit;
                 let seen = state.clone();
                 // Returning false interrupts the statement (SQLITE_INTERRUPT).
                 conn.lock_handle()
@@ -387,83 +395,92 @@ impl Db {
                     .set_progress_handler(PROGRESS_STEPS, move || {
                         seen.load(Ordering::Relaxed) == RUNNING && Instant::now() < deadline
                     });
-                Ok(Bounded::Sqlite {
-                    conn: Some(conn),
-                    state,
-                })
+                BoundedConn::Sqlite { conn, state }
             }
-            Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await?;
-                let ms = limit.as_millis().clamp(1, i32::MAX as u128);
-                sqlx::query(&format!("SET statement_timeout = {ms}"))
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(Bounded::Postgres(Some(conn)))
-            }
-        }
+            Db::Postgres(pool) => BoundedConn::Postgres(pool.acquire().await?),
+        };
+        Ok(Bounded {
+            conn: Some(conn),
+            deadline,
+            turn,
+        })
     }
 }
 
 impl Bounded {
-    fn target(
+    /// PostgreSQL's timeout counts per statement: each gets what is left of the deadline.
+    async fn target(
         &mut self,
     ) -> StoreResult<Target<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection>> {
-        match self {
-            Bounded::Sqlite {
-                conn: Some(conn), ..
-            } => Ok(Target::Sqlite(&mut **conn)),
-            Bounded::Postgres(Some(conn)) => Ok(Target::Postgres(&mut **conn)),
-            Bounded::Sqlite { conn: None, .. } | Bounded::Postgres(None) => Err(
-                StoreError::Corrupt("a bounded reader was used after it was given back".into()),
-            ),
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match self.conn.as_mut() {
+            Some(BoundedConn::Sqlite { conn, .. }) => Ok(Target::Sqlite(&mut **conn)),
+            Some(BoundedConn::Postgres(conn)) => {
+                if left.is_zero() {
+                    return Err(StoreError::Stopped);
+                }
+                let ms = left.as_millis().clamp(1, i32::MAX as u128);
+                sqlx::query(&format!("SET statement_timeout = {ms}"))
+                    .execute(&mut **conn)
+                    .await?;
+                Ok(Target::Postgres(&mut **conn))
+            }
+            None => Err(StoreError::Corrupt(
+                "a bounded reader was used after it was given back".into(),
+            )),
         }
     }
 
     pub async fn all<T: Decode>(&mut self, sql: &Sql) -> StoreResult<Vec<T>> {
-        Ok(run!(self.target()?, sql, fetch_all, T))
+        let target = self.target().await?;
+        let rows: StoreResult<Vec<T>> = async { Ok(run!(target, sql, fetch_all, T)) }.await;
+        rows.map_err(stopped)
     }
 
     pub async fn scalar<T>(&mut self, sql: &Sql) -> StoreResult<T>
     where
         (T,): Decode,
     {
-        Ok(run!(self.target()?, sql, fetch_one, (T,)).0)
+        let target = self.target().await?;
+        let row: StoreResult<(T,)> = async { Ok(run!(target, sql, fetch_one, (T,))) }.await;
+        row.map(|(value,)| value).map_err(stopped)
+    }
+}
+
+/// A statement interrupted by the deadline (SQLite's SQLITE_INTERRUPT, PostgreSQL's
+/// query_canceled) is a stopped search, said so to the person; any other error stays.
+fn stopped(error: StoreError) -> StoreError {
+    match &error {
+        StoreError::Database(sqlx::Error::Database(db))
+            if db
+                .code()
+                .is_some_and(|c| matches!(c.as_ref(), "9" | "57014")) =>
+        {
+            StoreError::Stopped
+        }
+        _ => error,
     }
 }
 
 impl Drop for Bounded {
     fn drop(&mut self) {
-        let (mut conn, state) = match self {
-            Bounded::Postgres(conn) => {
-                let Some(mut conn) = conn.take() else {
-                    return;
-                };
-                match tokio::runtime::Handle::try_current() {
-                    Ok(runtime) => {
-                        // The server's default timeout again (set by the pool on connect).
-                        runtime.spawn(async move {
-                            let reset = sqlx::query("RESET statement_timeout")
-                                .execute(&mut *conn)
-                                .await;
-                            if reset.is_err() {
-                                conn.close_on_drop();
-                            }
-                        });
-                    }
-                    Err(_) => conn.close_on_drop(),
-                }
-                return;
-            }
-            Bounded::Sqlite { conn, state } => match conn.take() {
-                Some(conn) => (conn, state),
-                None => return,
-            },
+        let Some(conn) = self.conn.take() else {
+            return;
         };
-        // Whatever still runs on this connection stops now; then the handler is removed
-        // before the connection serves anyone else.
-        state.store(CANCELLED, Ordering::Relaxed);
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
+        let turn = self.turn.take();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to reset it on: the connection is closed, not reused.
+            match conn {
+                BoundedConn::Sqlite { mut conn, .. } => conn.close_on_drop(),
+                BoundedConn::Postgres(mut conn) => conn.close_on_drop(),
+            }
+            return;
+        };
+        match conn {
+            BoundedConn::Sqlite { mut conn, state } => {
+                // Whatever still runs on this connection stops now; then the handler is
+                // removed before the connection serves anyone else.
+                state.store(CANCELLED, Ordering::Relaxed);
                 runtime.spawn(async move {
                     let removed = match conn.lock_handle().await {
                         Ok(mut handle) => {
@@ -475,9 +492,21 @@ impl Drop for Bounded {
                     if !removed {
                         conn.close_on_drop();
                     }
+                    drop(turn);
                 });
             }
-            Err(_) => conn.close_on_drop(),
+            BoundedConn::Postgres(mut conn) => {
+                // The server's default timeout again (set by the pool on connect).
+                runtime.spawn(async move {
+                    let reset = sqlx::query("RESET statement_timeout")
+                        .execute(&mut *conn)
+                        .await;
+                    if reset.is_err() {
+                        conn.close_on_drop();
+                    }
+                    drop(turn);
+                });
+            }
         }
     }
 }
