@@ -14,7 +14,6 @@ use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use redline::model::auth::Role;
 use redline::server::auth::manage::{self, Actor};
-use redline::server::auth::secrets;
 use redline::server::router::build_router;
 use redline::server::state::AppState;
 use redline::server::store::Store;
@@ -30,30 +29,6 @@ fn app(store: &Store) -> Router {
         LeptosOptions::builder().output_name("redline").build(),
         store.clone(),
     ))
-}
-
-/// A session cookie of a new user `name` with `role`.
-async fn session(store: &Store, name: &str, role: Role) -> String {
-    manage::add_user(
-        store,
-        &Actor::cli(),
-        name,
-        role,
-        Some("a-long-enough-password".into()),
-    )
-    .await
-    .expect("add user");
-    let user = store
-        .find_user(name)
-        .await
-        .expect("read user")
-        .expect("user exists");
-    let token = secrets::random_hex(32).expect("randomness");
-    store
-        .create_session(&secrets::token_hash(&token), user.id, None, Utc::now())
-        .await
-        .expect("start session");
-    format!("redline_session={token}")
 }
 
 async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
@@ -168,7 +143,7 @@ async fn no_encoding_of_a_path_shows_a_page_to_someone_who_may_not_see_it() {
     let admin = common::credentials(&db.store, SECRET_USER).await;
     let app = app(&db.store);
     let id = secret_call(&app, &admin.authorization).await;
-    let reviewer = session(&db.store, "rita", Role::Reviewer).await;
+    let reviewer = common::user_session(&db.store, "rita", Role::Reviewer).await;
 
     // The pages hold the secrets for those allowed: the test below can fail.
     let (status, page) = get(&app, "/calls", Some(&admin.cookie)).await;

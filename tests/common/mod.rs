@@ -201,19 +201,30 @@ pub struct Credentials {
 pub async fn credentials(store: &Store, name: &str) -> Credentials {
     use redline::model::auth::{Role, Scope};
     use redline::server::auth::manage::{self, Actor};
+    let cookie = user_session(store, name, Role::Admin).await;
+    let (key, _) = manage::create_key(store, &Actor::cli(), name, "tests", &Scope::ALL)
+        .await
+        .expect("create the test key");
+    Credentials {
+        authorization: format!("Bearer {key}"),
+        cookie,
+    }
+}
+
+/// A new user `name` with `role`, made straight in the store, and the `redline_session=…`
+/// cookie of a session of theirs.
+pub async fn user_session(store: &Store, name: &str, role: redline::model::auth::Role) -> String {
+    use redline::server::auth::manage::{self, Actor};
     use redline::server::auth::secrets;
     manage::add_user(
         store,
         &Actor::cli(),
         name,
-        Role::Admin,
+        role,
         Some("test-password-1".into()),
     )
     .await
     .expect("add the test user");
-    let (key, _) = manage::create_key(store, &Actor::cli(), name, "tests", &Scope::ALL)
-        .await
-        .expect("create the test key");
     let user = store
         .find_user(name)
         .await
@@ -224,10 +235,7 @@ pub async fn credentials(store: &Store, name: &str) -> Credentials {
         .create_session(&secrets::token_hash(&token), user.id, None, Utc::now())
         .await
         .expect("start the test session");
-    Credentials {
-        authorization: format!("Bearer {key}"),
-        cookie: format!("redline_session={token}"),
-    }
+    format!("redline_session={token}")
 }
 
 /// The router with `credentials` added to every request (as a logged-in browser and a

@@ -133,7 +133,7 @@ pub async fn login(
     let Ok(turn) = auth.hashes.clone().acquire_owned().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let matches = verify_holding(form.password.clone(), hash, Some(turn)).await;
+    let matches = verify_holding(form.password.clone(), hash, turn).await;
     let Some(user) = user.filter(|_| usable && matches) else {
         tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in failed");
         return back_to_login("invalid", &form.next, None);

@@ -51,7 +51,7 @@ pub async fn authorize(
     );
     let https = Https(
         config.secure_cookies
-            || (peer.is_some_and(|p| config.trusted_proxies.contains(&p.to_canonical()))
+            || (peer.is_some_and(|p| is_trusted_proxy(p, &config.trusted_proxies))
                 && request
                     .headers()
                     .get("x-forwarded-proto")
@@ -264,9 +264,8 @@ pub fn client_address(
     headers: &HeaderMap,
     trusted: &[IpAddr],
 ) -> Option<IpAddr> {
-    // An IPv4 client of a server listening on `[::]` arrives as `::ffff:a.b.c.d`.
     let peer = peer?.to_canonical();
-    if !trusted.contains(&peer) {
+    if !is_trusted_proxy(peer, trusted) {
         return Some(peer);
     }
     let forwarded = headers
@@ -289,6 +288,12 @@ pub fn client_address(
         }
     }
     Some(peer)
+}
+
+/// Whether `peer` is one of the configured proxies. An IPv4 peer of a server listening on
+/// `[::]` arrives as `::ffff:a.b.c.d`: compared in its plain form.
+pub fn is_trusted_proxy(peer: IpAddr, trusted: &[IpAddr]) -> bool {
+    trusted.contains(&peer.to_canonical())
 }
 
 /// The address a limit counts against: an IPv6 client by its /64 (one host is given a whole

@@ -226,18 +226,13 @@ pub async fn hash_blocking(password: String) -> Result<String, String> {
         .map_err(|e| format!("hashing stopped: {e}"))?
 }
 
-/// Checks a password off the async threads.
-pub async fn verify_blocking(password: String, hash: String) -> bool {
-    verify_holding(password, hash, None).await
-}
-
 /// Checks a password off the async threads, holding `turn` until the hash is done: a
 /// request dropped meanwhile (client gone, timeout) does not free its turn early while the
 /// hash still runs.
 pub async fn verify_holding(
     password: String,
     hash: String,
-    turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    turn: tokio::sync::OwnedSemaphorePermit,
 ) -> bool {
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
