@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-cargo leptos build --release
+./scripts/build.sh
 exec ./target/release/redline bench "$@"

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 echo "==> Building (release)" >&2
-cargo leptos build --release
+./scripts/build.sh
 exec ./target/release/redline serve --demo "$@"

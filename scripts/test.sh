@@ -18,7 +18,7 @@ echo "==> The same store, HTTP, backend and instance tests on PostgreSQL" >&2
 REDLINE_TEST_BACKEND=postgres cargo test --features ssr --test '*'
 
 echo "==> Building the release app for the browser tests" >&2
-cargo leptos build --release
+./scripts/build.sh
 
 echo "==> Browser tests (Playwright, Debian Chromium)" >&2
 cd end2end
