@@ -8,6 +8,7 @@ use leptos_router::{path, SsrMode};
 use crate::api::accounts::load_viewer;
 use crate::components::shortcuts::Shortcuts;
 use crate::model::auth::{Capability, Viewer};
+use crate::pages::account::PasswordPage;
 use crate::pages::admin::{AdminPage, AuditPage};
 use crate::pages::call::CallPage;
 use crate::pages::feed::FeedPage;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/password") view=PasswordPage/>
                 </Routes>
             </main>
             <Shortcuts/>
@@ -97,6 +99,7 @@ fn Account(viewer: Viewer) -> impl IntoView {
         <div class="account">
             <span class="account-name" data-testid="viewer">{viewer.name.clone()}</span>
             <span class="chip">{viewer.role.as_str()}</span>
+            <a class="button ghost" href="/account/password" data-testid="nav-password">"Password"</a>
             <form method="post" action="/auth/logout">
                 <button class="button ghost" type="submit" data-testid="logout">"Sign out"</button>
             </form>

@@ -469,7 +469,7 @@ async fn first_admin(store: &Store) -> Result<(), AnyError> {
         // On the terminal only, never in the log (which may be shipped elsewhere).
         tracing::info!("created the first user \"admin\"; its password is on the terminal");
         eprintln!(
-            "\n  First user created: name \"admin\", password \"{generated}\"\n  Shown once: sign in and change it with `redline user reset admin`.\n"
+            "\n  First user created: name \"admin\", password \"{generated}\"\n  Shown once: sign in with it, and Redline asks you to choose your own at once.\n"
         );
     }
     Ok(())

@@ -238,6 +238,42 @@ type Answer = std::pin::Pin<
 >;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_handlers_check_their_caller_themselves() {
+    // The REST routes mounted without the middleware, as a route it missed would be: each
+    // handler still refuses a request that carries no caller.
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let id = secret_call(&app(&db.store), &admin.authorization).await;
+    let bare: Router = redline::server::rest::routes().with_state(AppState::new(
+        LeptosOptions::builder().output_name("redline").build(),
+        db.store.clone(),
+    ));
+    let ingest = json!([item("op", 1, "planted")]).to_string();
+    for (method, uri, body) in [
+        ("GET", "/api/v1/calls".to_string(), String::new()),
+        ("GET", format!("/api/v1/calls/{id}"), String::new()),
+        ("POST", "/api/v1/calls".to_string(), ingest),
+        (
+            "POST",
+            format!("/api/v1/calls/{id}/reviews"),
+            json!({"verdict": "correct", "base_revision": 1}).to_string(),
+        ),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header(header::AUTHORIZATION, &admin.authorization)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("a request");
+        let (status, text) = send(&bare, request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {text}");
+        assert!(!text.contains(SECRET_OUTPUT), "{method} {uri}");
+    }
+    assert_eq!(db.store.call_count().await.unwrap(), 1, "nothing was ingested");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_401_without_a_session_and_200_with_one() {
     let db = TestDb::new().await;
     let admin = common::credentials(&db.store, "ada").await;

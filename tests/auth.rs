@@ -204,6 +204,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/keys", Needs::KeysRole),
         ("/admin", Needs::Admin),
         ("/admin/audit", Needs::Admin),
+        ("/account/password", Needs::Reviewer),
     ]
     .into();
     let functions: BTreeMap<&str, Needs> = [
@@ -634,13 +635,18 @@ async fn failed_sign_ins_are_limited_per_name_and_address_per_name_and_per_addre
     let response = send(&app, from("10.0.9.9", "ana", PASSWORD)).await;
     assert_eq!(location(&response), "/calls", "the owner is not locked out");
 
-    // Guessers on many addresses: the slower per-name limit (six in its window) holds.
+    // Guessers on many addresses: the slower per-name limit (six in its window) holds,
+    // except where eve signed in before: the guessers cannot lock her out of her place.
+    let response = send(&app, from("10.0.7.7", "eve", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls");
     for i in 0..6 {
         let response = send(&app, from(&format!("10.0.3.{i}"), "eve", "wrong-password")).await;
         assert!(location(&response).contains("error=invalid"), "guess {i}");
     }
     let response = send(&app, from("10.0.3.200", "eve", PASSWORD)).await;
     assert!(location(&response).contains("error=limited"));
+    let response = send(&app, from("10.0.7.7", "eve", PASSWORD)).await;
+    assert_eq!(location(&response), "/calls", "eve's own address is spared");
     // Another account is not affected.
     let response = send(&app, from("10.0.3.200", "bob", PASSWORD)).await;
     assert_eq!(location(&response), "/calls");
@@ -1062,4 +1068,128 @@ async fn the_first_start_creates_one_admin_and_guards_the_last_one() {
 
 async fn tamper(db: &TestDb, statement: &str) -> Result<u64, String> {
     common::raw_statement(db, statement).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_first_password_must_be_replaced_before_anything_else() {
+    let db = TestDb::new().await;
+    let app = app(&db.store);
+    let generated = redline::server::auth::ensure_admin(&db.store, None)
+        .await
+        .unwrap()
+        .expect("a generated password");
+    let form = |pairs: &[(&str, String)]| redline::model::encode_query(pairs);
+    let response = send(
+        &app,
+        Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("name", "admin".into()),
+                ("password", generated.clone()),
+            ])))
+            .unwrap(),
+    )
+    .await;
+    let cookie = session_of(&response).expect("signed in");
+    let other = session_of(
+        &send(
+            &app,
+            Request::post("/auth/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form(&[
+                    ("name", "admin".into()),
+                    ("password", generated.clone()),
+                ])))
+                .unwrap(),
+        )
+        .await,
+    )
+    .expect("a second session");
+
+    // Every page leads to the password page; server functions and the admin's tools refuse.
+    for page in ["/calls", "/admin", "/keys"] {
+        let response = send(&app, with_cookie(get(page), &cookie).body(Body::empty()).unwrap()).await;
+        assert!(response.status().is_redirection(), "{page}");
+        assert_eq!(location(&response), "/account/password", "{page}");
+    }
+    let response = send(
+        &app,
+        with_cookie(Request::post("/api/list_users"), &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = send(
+        &app,
+        with_cookie(get("/account/password"), &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let change = |current: &str, new: &str, repeat: &str| {
+        with_cookie(Request::post("/auth/password"), &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("current", current.into()),
+                ("new", new.into()),
+                ("repeat", repeat.into()),
+            ])))
+            .unwrap()
+    };
+    let chosen = "a password only I know";
+    for (current, new, repeat, error) in [
+        ("wrong-password-1", chosen, chosen, "current"),
+        (generated.as_str(), chosen, "another one entirely", "repeat"),
+        (generated.as_str(), "short", "short", "strength"),
+        (generated.as_str(), generated.as_str(), generated.as_str(), "same"),
+    ] {
+        let response = send(&app, change(current, new, repeat)).await;
+        assert_eq!(
+            location(&response),
+            format!("/account/password?error={error}")
+        );
+    }
+    let still = store_user(&db.store).await;
+    assert!(secrets::verify_password(&generated, &still.password_hash));
+
+    let response = send(&app, change(&generated, chosen, chosen)).await;
+    assert_eq!(location(&response), "/calls");
+    let admin = store_user(&db.store).await;
+    assert!(secrets::verify_password(chosen, &admin.password_hash));
+    // Now the admin's pages open, the other session has ended, and the change is audited.
+    let response = send(&app, with_cookie(get("/admin"), &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = send(&app, with_cookie(get("/calls"), &other).body(Body::empty()).unwrap()).await;
+    assert!(location(&response).starts_with("/login"), "{}", location(&response));
+    let audit = db
+        .store
+        .list_audit(&redline::server::store::AuditQuery {
+            actor: None,
+            action: None,
+            before: None,
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "user.password" && e.target == "admin"));
+
+    // Anonymous callers cannot use the form.
+    let response = send(
+        &app,
+        Request::post("/auth/password")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("current=x&new=y&repeat=y"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn store_user(store: &Store) -> redline::server::store::UserRecord {
+    store.find_user("admin").await.unwrap().expect("admin")
 }

@@ -1,5 +1,6 @@
 //! One module per route: views only, data through `api`.
 
+pub mod account;
 pub mod admin;
 pub mod call;
 pub mod feed;

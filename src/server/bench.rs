@@ -380,6 +380,7 @@ async fn reviews(
         name: "bench-reviewer".into(),
         role: Role::Reviewer,
         session: String::new(),
+        must_change_password: false,
     });
     let address = ClientAddress(Some("127.0.0.1".into()));
     let mut samples_taken = Vec::with_capacity(samples);

@@ -18,8 +18,16 @@ pub enum AppError {
     TooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    /// No usable credentials: answered with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the server is busy; try again shortly")]
     Busy,
+    /// A fault of the server's own (the detail is logged, never sent).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -30,7 +38,10 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Store(e) if e.is_stopped() => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,6 +67,15 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let unauthorized = matches!(self, AppError::Unauthorized(_));
+        let mut response =
+            (status, Json(serde_json::json!({ "error": message }))).into_response();
+        if unauthorized {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"redline\""),
+            );
+        }
+        response
     }
 }

@@ -46,6 +46,7 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .route("/", get(|| async { Redirect::temporary("/calls") }))
         .route("/auth/login", post(auth::handlers::login))
         .route("/auth/logout", post(auth::handlers::logout))
+        .route("/auth/password", post(auth::handlers::change_password))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,

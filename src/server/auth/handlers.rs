@@ -90,12 +90,7 @@ pub async fn login(
     }
     let name = name.to_string();
     let account_key = name.to_lowercase();
-    let address_key = address
-        .0
-        .as_deref()
-        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
-        .map(|ip| super::middleware::limit_key(ip).to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let address_key = address_key(&address);
     let pair_key = format!("{account_key}\n{address_key}");
     let auth = &state.auth.inner;
     let started = Instant::now();
@@ -104,11 +99,20 @@ pub async fn login(
     // stops guessers spread over many addresses; the address limit stops one address trying
     // many names.
     // The address first: one address adds at most its own allowance of keys to the others.
+    // A pair that signed in lately is spared the name limit: guessers elsewhere cannot lock
+    // the owner out of the places they sign in from.
+    let known = auth.known.knows(&pair_key, started);
     let limited = auth
         .addresses
         .attempt(&address_key, started)
         .and_then(|()| auth.pairs.attempt(&pair_key, started))
-        .and_then(|()| auth.accounts.attempt(&account_key, started));
+        .and_then(|()| {
+            if known {
+                Ok(())
+            } else {
+                auth.accounts.attempt(&account_key, started)
+            }
+        });
     if let Err(wait) = limited {
         tracing::warn!(target: "redline::auth", account = %name.escape_debug(), address = %address_key, "sign-in refused: too many failures");
         let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -140,7 +144,10 @@ pub async fn login(
     };
     // The owner got in: their attempts no longer count against the name.
     auth.pairs.clear(&pair_key);
-    auth.accounts.clear(&account_key);
+    auth.known.remember(&pair_key, started);
+    if !known {
+        auth.accounts.take_back(&account_key, started);
+    }
     auth.addresses.take_back(&address_key, started);
 
     if let Caller::Person(previous) = &caller {
@@ -174,6 +181,7 @@ pub async fn login(
         name: user.name.clone(),
         role: user.role,
         session: String::new(),
+        must_change_password: false,
     });
     let entry = audit_entry(&signed_in, &address, "auth.login", &user.name, "");
     if let Err(error) = state.store.audit(&entry, now).await {
@@ -187,6 +195,102 @@ pub async fn login(
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+/// The client address as the limiters count it (an IPv6 client by its /64).
+fn address_key(address: &ClientAddress) -> String {
+    address
+        .0
+        .as_deref()
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .map(|ip| super::middleware::limit_key(ip).to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+/// `POST /auth/password`: a signed-in person replaces their own password (required after
+/// signing in with a generated one). The current password is checked under the same
+/// per-name-and-address limit as sign-in, so a stolen session cannot guess it quickly; the
+/// change ends the person's other sessions, and its audit entry is written with it.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    address: Option<Extension<ClientAddress>>,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let Some(Extension(caller @ Caller::Person(_))) = caller else {
+        return see_other(&format!(
+            "/login?{}",
+            encode_query(&[("next", super::policy::PASSWORD_PAGE.to_string())])
+        ));
+    };
+    let Caller::Person(person) = &caller else {
+        return see_other("/login");
+    };
+    let address = address.map(|Extension(a)| a).unwrap_or_default();
+    let back =
+        |error: &str| see_other(&format!("{}?error={error}", super::policy::PASSWORD_PAGE));
+    if form.current.len() > MAX_PASSWORD_BYTES || form.new.len() > MAX_PASSWORD_BYTES {
+        return back("strength");
+    }
+    if form.new != form.repeat {
+        return back("repeat");
+    }
+    if form.new == form.current {
+        return back("same");
+    }
+    if secrets::check_password_strength(&form.new).is_err() {
+        return back("strength");
+    }
+    let auth = &state.auth.inner;
+    let pair_key = format!("{}\n{}", person.name.to_lowercase(), address_key(&address));
+    let started = Instant::now();
+    if auth.pairs.attempt(&pair_key, started).is_err() {
+        return back("limited");
+    }
+    let user = match state.store.find_user(&person.name).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return see_other("/login"),
+        Err(error) => return crate::server::error::AppError::from(error).into_response(),
+    };
+    let Ok(turn) = auth.hashes.clone().acquire_owned().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    if !verify_holding(form.current, user.password_hash, turn).await {
+        tracing::warn!(target: "redline::auth", account = %person.name.escape_debug(), "password change refused: wrong current password");
+        return back("current");
+    }
+    auth.pairs.take_back(&pair_key, started);
+    let hash = match super::hash_blocking(form.new).await {
+        Ok(hash) => hash,
+        Err(error) => {
+            return crate::server::error::AppError::Internal(error).into_response();
+        }
+    };
+    let entry = audit_entry(
+        &caller,
+        &address,
+        "user.password",
+        &person.name,
+        "own password changed, other sessions ended",
+    );
+    let changed = state
+        .store
+        .change_own_password(person.user_id, &hash, &person.session, &entry, Utc::now())
+        .await;
+    match changed {
+        Ok(()) => see_other("/calls"),
+        Err(error) => crate::server::error::AppError::from(error).into_response(),
+    }
 }
 
 /// `POST /auth/logout`: ends the session on the server (the cookie alone no longer works

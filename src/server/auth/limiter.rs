@@ -84,9 +84,60 @@ impl Limiter {
     }
 }
 
+/// Name-and-address pairs that signed in successfully lately. The per-name limit (the one a
+/// guesser spread over many addresses can run up) does not apply to them, so such a guesser
+/// cannot lock the owner out of the places they use; the per-pair limit still does.
+#[derive(Debug)]
+pub struct KnownPairs {
+    keep: Duration,
+    seen: Mutex<HashMap<String, Instant>>,
+}
+
+/// Pairs remembered at most; past it the oldest are dropped first.
+const MAX_KNOWN: usize = 100_000;
+
+impl KnownPairs {
+    pub fn new(keep: Duration) -> KnownPairs {
+        KnownPairs {
+            keep,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn remember(&self, pair: &str, now: Instant) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= MAX_KNOWN && !seen.contains_key(pair) {
+            let keep = self.keep;
+            seen.retain(|_, at| now.duration_since(*at) < keep);
+            if seen.len() >= MAX_KNOWN {
+                if let Some(oldest) = seen.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone()) {
+                    seen.remove(&oldest);
+                }
+            }
+        }
+        seen.insert(pair.to_string(), now);
+    }
+
+    pub fn knows(&self, pair: &str, now: Instant) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(pair)
+            .is_some_and(|at| now.duration_since(*at) < self.keep)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_pairs_are_forgotten_after_their_time() {
+        let known = KnownPairs::new(Duration::from_secs(60));
+        let start = Instant::now();
+        known.remember("ana\n10.0.0.1", start);
+        assert!(known.knows("ana\n10.0.0.1", start + Duration::from_secs(59)));
+        assert!(!known.knows("ana\n10.0.0.2", start));
+        assert!(!known.knows("ana\n10.0.0.1", start + Duration::from_secs(60)));
+    }
 
     #[test]
     fn blocks_after_the_limit_until_the_window_passes() {

@@ -98,7 +98,7 @@ pub async fn add_user(
     check_name(name)?;
     let (password, hash, generated) = password_and_hash(password).await?;
     let now = Utc::now();
-    if store.create_user(name, role, &hash, now).await?.is_none() {
+    if store.create_user(name, role, &hash, generated, now).await?.is_none() {
         return Err(ManageError::Invalid(format!(
             "a user named \"{name}\" exists already"
         )));
@@ -164,7 +164,7 @@ pub async fn reset_password(
     password: Option<String>,
 ) -> Result<Option<String>, ManageError> {
     let (password, hash, generated) = password_and_hash(password).await?;
-    if !store.set_user_password(name, &hash).await? {
+    if !store.set_user_password(name, &hash, generated).await? {
         return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
     }
     store

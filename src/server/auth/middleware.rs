@@ -17,6 +17,7 @@ use chrono::Utc;
 use super::policy::{self, Access};
 use super::{secrets, Caller, ClientAddress, Https, Person};
 use crate::model::auth::Capability;
+use crate::server::error::AppError;
 use crate::server::state::AppState;
 use crate::server::store::StoreError;
 
@@ -144,6 +145,7 @@ async fn identify(
         name: user.name,
         role: user.role,
         session: hash,
+        must_change_password: user.must_change_password,
     }))
 }
 
@@ -157,32 +159,23 @@ fn check(
 ) -> Option<Response> {
     match access {
         Access::Public => None,
-        Access::Key(scope) => match caller {
-            Caller::Key(owner) if !owner.role.can(Capability::ApiKeys) => Some(denied_json(
-                StatusCode::FORBIDDEN,
-                &format!(
-                    "this API key's owner ({}) is now a {} and may not use API keys",
-                    owner.user_name, owner.role
-                ),
-            )),
-            Caller::Key(owner) if owner.scopes.contains(&scope) => None,
-            Caller::Key(_) => Some(denied_json(
-                StatusCode::FORBIDDEN,
-                &format!("this API key lacks the \"{}\" scope", scope.as_str()),
-            )),
-            _ => {
-                let message = "a valid API key is required: send `Authorization: Bearer <key>` (keys are created on /keys or with `redline key create`)";
-                let mut response = denied_json(StatusCode::UNAUTHORIZED, message);
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"redline\""),
-                );
-                Some(response)
-            }
-        },
+        Access::Key(scope) => caller.clone().key_with(scope).err().map(IntoResponse::into_response),
         Access::Person(capability) => {
             let is_page =
                 (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/");
+            if let Caller::Person(person) = caller {
+                if person.must_change_password && !policy::PASSWORD_CHANGE_PATHS.contains(&path)
+                {
+                    return Some(if is_page {
+                        Redirect::to(policy::PASSWORD_PAGE).into_response()
+                    } else {
+                        AppError::Forbidden(
+                            "choose your own password first, on /account/password".into(),
+                        )
+                        .into_response()
+                    });
+                }
+            }
             match caller {
                 Caller::Person(person) if person.role.can(capability) => None,
                 Caller::Person(person) if is_page => Some(forbidden_page(person, capability)),

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use self::limiter::Limiter;
+use self::limiter::{KnownPairs, Limiter};
 use super::store::{KeyOwner, NewAudit, Store};
-use crate::model::auth::{Capability, Role, Viewer};
+use crate::model::auth::{Capability, Role, Scope, Viewer};
+use crate::server::error::AppError;
 
 /// The session cookie's name over plain HTTP (local use).
 pub const SESSION_COOKIE: &str = "redline_session";
@@ -56,9 +57,12 @@ pub struct AuthConfig {
     pub address_failures: usize,
     pub limit_window: Duration,
     /// Failed sign-ins per account name from all addresses in `account_window`: the slower
-    /// limit on guessers spread over many addresses.
+    /// limit on guessers spread over many addresses. A name-and-address pair that signed in
+    /// within `known_for` is exempt (its pair limit still holds), so such guessers cannot
+    /// lock the owner out where they usually sign in.
     pub account_failures: usize,
     pub account_window: Duration,
+    pub known_for: Duration,
     /// Passwords checked at once (each costs ~19 MiB and a core for ~50 ms); more sign-ins
     /// wait their turn (their attempt is already counted).
     pub concurrent_hashes: usize,
@@ -78,6 +82,7 @@ impl Default for AuthConfig {
             limit_window: Duration::from_secs(15 * 60),
             account_failures: 50,
             account_window: Duration::from_secs(3600),
+            known_for: Duration::from_secs(30 * 24 * 3600),
             concurrent_hashes: 2,
             trusted_proxies: Vec::new(),
         }
@@ -96,6 +101,7 @@ struct AuthInner {
     pairs: Limiter,
     accounts: Limiter,
     addresses: Limiter,
+    known: KnownPairs,
     hashes: Arc<tokio::sync::Semaphore>,
     /// Verified against when the name is unknown, so both cases take the same time.
     dummy_hash: String,
@@ -109,6 +115,7 @@ impl Auth {
                 pairs: Limiter::new(config.pair_failures, config.limit_window),
                 accounts: Limiter::new(config.account_failures, config.account_window),
                 addresses: Limiter::new(config.address_failures, config.limit_window),
+                known: KnownPairs::new(config.known_for),
                 hashes: Arc::new(tokio::sync::Semaphore::new(config.concurrent_hashes.max(1))),
                 config,
                 dummy_hash,
@@ -143,9 +150,33 @@ pub struct Person {
     pub role: Role,
     /// The hash of the session cookie (to end it on sign-out).
     pub session: String,
+    /// Signed in with a generated password: only the password page until it is changed.
+    pub must_change_password: bool,
 }
 
 impl Caller {
+    /// The caller if it is an API key with `scope` whose owner may still use keys; otherwise
+    /// the refusal. The middleware checks every API request with it, and each REST handler
+    /// checks again itself (a route mounted without the middleware still refuses).
+    pub fn key_with(self, scope: Scope) -> Result<Caller, AppError> {
+        match &self {
+            Caller::Key(owner) if !owner.role.can(Capability::ApiKeys) => {
+                Err(AppError::Forbidden(format!(
+                    "this API key's owner ({}) is now a {} and may not use API keys",
+                    owner.user_name, owner.role
+                )))
+            }
+            Caller::Key(owner) if owner.scopes.contains(&scope) => Ok(self),
+            Caller::Key(_) => Err(AppError::Forbidden(format!(
+                "this API key lacks the \"{}\" scope",
+                scope.as_str()
+            ))),
+            _ => Err(AppError::Unauthorized(
+                "a valid API key is required: send `Authorization: Bearer <key>` (keys are created on /keys or with `redline key create`)".into(),
+            )),
+        }
+    }
+
     pub fn viewer(&self) -> Option<Viewer> {
         match self {
             Caller::Person(p) => Some(Viewer {
@@ -196,7 +227,7 @@ pub async fn ensure_admin(
     // Two instances starting together on an empty database: one creates the admin, the other
     // finds the name taken and shows no password.
     if store
-        .create_user("admin", Role::Admin, &hash, now)
+        .create_user("admin", Role::Admin, &hash, generated, now)
         .await?
         .is_none()
     {

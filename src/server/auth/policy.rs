@@ -38,6 +38,13 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("/api/list_audit", Access::Person(Capability::Admin)),
 ];
 
+/// Where a person signed in with a generated password is sent until they choose their own.
+pub const PASSWORD_PAGE: &str = "/account/password";
+
+/// All such a person may reach besides public paths: the page, its form's handler, and who
+/// they are (the page's header).
+pub const PASSWORD_CHANGE_PATHS: &[&str] = &[PASSWORD_PAGE, "/auth/password", "/api/viewer"];
+
 /// Pages (GET), by route pattern as the router lists them.
 pub const PAGES: &[(&str, Access)] = &[
     ("/login", Access::Public),
@@ -47,6 +54,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/keys", Access::Person(Capability::ApiKeys)),
     ("/admin", Access::Person(Capability::Admin)),
     ("/admin/audit", Access::Person(Capability::Admin)),
+    (PASSWORD_PAGE, Access::Person(Capability::Review)),
 ];
 
 /// The REST API and the plain handlers beside the pages.
@@ -56,6 +64,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/readyz", Access::Public),
     ("POST", "/auth/login", Access::Public),
     ("POST", "/auth/logout", Access::Public),
+    ("POST", "/auth/password", Access::Person(Capability::Review)),
     ("GET", "/api/v1/calls", Access::Key(Scope::Read)),
     ("POST", "/api/v1/calls", Access::Key(Scope::Ingest)),
     ("GET", "/api/v1/calls/{id}", Access::Key(Scope::Read)),

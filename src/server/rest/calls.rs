@@ -4,13 +4,16 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::ingest::{validate_call, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
+use super::key_with;
+use crate::model::auth::Scope;
+use crate::model::ingest::{validate_call, NewCall, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::model::{CallDetail, FeedPage, FeedQuery};
+use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::store::{InsertOutcome, Store};
 
@@ -34,8 +37,10 @@ pub struct IngestResponse {
 /// answers one result per item. The answer is sent only after the commit.
 pub async fn ingest(
     State(store): State<Store>,
+    caller: Option<Extension<Caller>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResponse>, AppError> {
+    key_with(caller, Scope::Ingest)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge(format!(
@@ -45,48 +50,13 @@ pub async fn ingest(
             AppError::BadRequest(format!("could not read the body: {rejection}"))
         }
     })?;
-    let parsed: Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    let items = match parsed {
-        Value::Array(items) => items,
-        Value::Object(mut object) => match object.remove("calls") {
-            Some(Value::Array(items)) if object.is_empty() => items,
-            _ => return Err(shape_error()),
-        },
-        _ => return Err(shape_error()),
-    };
-    if items.len() > MAX_BATCH_ITEMS {
-        return Err(AppError::TooLarge(format!(
-            "{} calls in one batch; the limit is {MAX_BATCH_ITEMS}",
-            items.len()
-        )));
-    }
-
     let now = Utc::now();
-    let mut results: Vec<ItemResult> = Vec::with_capacity(items.len());
-    let mut valid = Vec::with_capacity(items.len());
-    let mut valid_index = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        match validate_call(item, now) {
-            Ok(call) => {
-                valid.push(call);
-                valid_index.push(index);
-                results.push(ItemResult {
-                    index,
-                    id: None,
-                    status: "created",
-                    error: None,
-                });
-            }
-            Err(reason) => results.push(ItemResult {
-                index,
-                id: None,
-                status: "invalid",
-                error: Some(reason),
-            }),
-        }
-    }
-    drop(items);
+    // Parsing and checking up to 10 MB of JSON is CPU work: the blocking pool does it, so the
+    // runtime's threads keep answering other requests meanwhile.
+    let (mut results, valid, valid_index) =
+        tokio::task::spawn_blocking(move || check_batch(&body, now))
+            .await
+            .map_err(|e| AppError::Internal(format!("checking a batch failed: {e}")))??;
 
     let outcomes = if valid.is_empty() {
         vec![]
@@ -112,6 +82,53 @@ pub async fn ingest(
     }))
 }
 
+/// One result per item (valid ones marked created until the insert says otherwise), the valid
+/// calls, and the index of each valid call in the batch.
+type Checked = (Vec<ItemResult>, Vec<NewCall>, Vec<usize>);
+
+fn check_batch(body: &[u8], now: chrono::DateTime<Utc>) -> Result<Checked, AppError> {
+    let parsed: Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let items = match parsed {
+        Value::Array(items) => items,
+        Value::Object(mut object) => match object.remove("calls") {
+            Some(Value::Array(items)) if object.is_empty() => items,
+            _ => return Err(shape_error()),
+        },
+        _ => return Err(shape_error()),
+    };
+    if items.len() > MAX_BATCH_ITEMS {
+        return Err(AppError::TooLarge(format!(
+            "{} calls in one batch; the limit is {MAX_BATCH_ITEMS}",
+            items.len()
+        )));
+    }
+    let mut results: Vec<ItemResult> = Vec::with_capacity(items.len());
+    let mut valid = Vec::with_capacity(items.len());
+    let mut valid_index = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        match validate_call(item, now) {
+            Ok(call) => {
+                valid.push(call);
+                valid_index.push(index);
+                results.push(ItemResult {
+                    index,
+                    id: None,
+                    status: "created",
+                    error: None,
+                });
+            }
+            Err(reason) => results.push(ItemResult {
+                index,
+                id: None,
+                status: "invalid",
+                error: Some(reason),
+            }),
+        }
+    }
+    Ok((results, valid, valid_index))
+}
+
 fn shape_error() -> AppError {
     AppError::BadRequest("expected a JSON array of calls, or an object {\"calls\": [...]}".into())
 }
@@ -119,8 +136,10 @@ fn shape_error() -> AppError {
 /// `GET /api/v1/calls`: the feed's filters as query parameters, `limit` and `cursor`.
 pub async fn list(
     State(store): State<Store>,
+    caller: Option<Extension<Caller>>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<FeedPage>, AppError> {
+    key_with(caller, Scope::Read)?;
     let query = FeedQuery::from_search(query.as_deref().unwrap_or(""))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(Json(store.list_calls(&query).await?))
@@ -129,8 +148,10 @@ pub async fn list(
 /// `GET /api/v1/calls/{id}`: one call with its current review and revision history.
 pub async fn get_one(
     State(store): State<Store>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
 ) -> Result<Json<CallDetail>, AppError> {
+    key_with(caller, Scope::Read)?;
     let uuid = uuid::Uuid::parse_str(&id)
         .map_err(|_| AppError::BadRequest(format!("\"{id}\" is not a call id (a UUID)")))?;
     store

@@ -4,10 +4,12 @@ pub mod calls;
 pub mod reviews;
 
 use axum::routing::{any, get, post};
-use axum::Router;
+use axum::{Extension, Router};
 
 use super::error::AppError;
+use super::auth::Caller;
 use super::state::AppState;
+use crate::model::auth::Scope;
 use crate::model::ingest::MAX_BATCH_BYTES;
 
 pub fn routes() -> Router<AppState> {
@@ -22,4 +24,13 @@ pub fn routes() -> Router<AppState> {
 
 async fn not_found() -> AppError {
     AppError::NotFound("no such API route; see /api/v1/calls".into())
+}
+
+/// The caller the middleware found (anonymous without one), if it is a key with `scope`:
+/// every handler checks its caller itself, not only through the middleware.
+fn key_with(caller: Option<Extension<Caller>>, scope: Scope) -> Result<Caller, AppError> {
+    caller
+        .map(|Extension(caller)| caller)
+        .unwrap_or(Caller::Anonymous)
+        .key_with(scope)
 }

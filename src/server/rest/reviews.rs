@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
+use crate::model::auth::Scope;
 use crate::model::review::ReviewSubmission;
 use crate::server::auth::{Caller, ClientAddress};
 use crate::server::error::AppError;
@@ -17,11 +18,13 @@ use crate::server::state::AppState;
 
 pub async fn save(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Extension(address): Extension<ClientAddress>,
+    caller: Option<Extension<Caller>>,
+    address: Option<Extension<ClientAddress>>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    let caller = super::key_with(caller, Scope::Review)?;
+    let address = address.map(|Extension(a)| a).unwrap_or_default();
     let uuid = uuid::Uuid::parse_str(&id)
         .map_err(|_| AppError::BadRequest(format!("\"{id}\" is not a call id (a UUID)")))?;
     let body = body.map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;

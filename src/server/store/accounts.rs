@@ -22,6 +22,8 @@ pub struct SessionUser {
     pub user_id: i64,
     pub name: String,
     pub role: Role,
+    /// Signed in with a generated password: only the password page until it is changed.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }
@@ -86,6 +88,21 @@ fn end_sessions(name: &str) -> Sql {
         .arg(name)
 }
 
+/// The statement that appends `entry` to the audit log: run on its own or inside the
+/// transaction of the change it records.
+pub(super) fn audit_insert(entry: &NewAudit, now: DateTime<Utc>) -> Sql {
+    Sql::new(
+        "INSERT INTO audit_log (at, actor, action, target, detail, address)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .arg(now.timestamp_micros())
+    .arg(entry.actor.as_str())
+    .arg(entry.action.as_str())
+    .arg(entry.target.as_str())
+    .arg(entry.detail.as_str())
+    .arg(entry.address.as_deref())
+}
+
 impl Store {
     /// Number of users, disabled ones included.
     pub async fn count_users(&self) -> StoreResult<i64> {
@@ -94,28 +111,62 @@ impl Store {
             .await
     }
 
-    /// Creates a user; `None` when the name is taken.
+    /// Creates a user; `None` when the name is taken. `must_change_password`: the password
+    /// was generated and the person must replace it at first sign-in.
     pub async fn create_user(
         &self,
         name: &str,
         role: Role,
         password_hash: &str,
+        must_change_password: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<i64>> {
         let rows: Vec<(i64,)> = self
             .db
             .write_all(
                 &Sql::new(
-                    "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                    "INSERT INTO users (name, role, password_hash, must_change_password, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (name) DO NOTHING RETURNING id",
                 )
                 .arg(name)
                 .arg(role.as_str())
                 .arg(password_hash)
+                .arg(must_change_password)
                 .arg(now.timestamp_micros()),
             )
             .await?;
         Ok(rows.first().map(|(id,)| *id))
+    }
+
+    /// A person's own new password: the hash replaced, the must-change mark cleared, every
+    /// other session of theirs ended, and the audit entry written, in one transaction.
+    pub async fn change_own_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: &str,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            &Sql::new(
+                "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3",
+            )
+            .arg(password_hash)
+            .arg(false)
+            .arg(user_id),
+        )
+        .await?;
+        tx.execute(
+            &Sql::new("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .arg(user_id)
+                .arg(keep_session),
+        )
+        .await?;
+        tx.execute(&audit_insert(audit, now)).await?;
+        tx.commit().await
     }
 
     pub async fn find_user(&self, name: &str) -> StoreResult<Option<UserRecord>> {
@@ -208,14 +259,23 @@ impl Store {
         Ok(UserChange::done(changed))
     }
 
-    /// Sets a new password hash and ends every session of the user.
-    pub async fn set_user_password(&self, name: &str, password_hash: &str) -> StoreResult<bool> {
+    /// Sets a new password hash (`must_change`: a generated one, to be replaced at the next
+    /// sign-in) and ends every session of the user.
+    pub async fn set_user_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        must_change: bool,
+    ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let changed = tx
             .execute(
-                &Sql::new("UPDATE users SET password_hash = $1 WHERE name = $2")
-                    .arg(password_hash)
-                    .arg(name),
+                &Sql::new(
+                    "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE name = $3",
+                )
+                .arg(password_hash)
+                .arg(must_change)
+                .arg(name),
             )
             .await?;
         tx.execute(&end_sessions(name)).await?;
@@ -255,11 +315,11 @@ impl Store {
 
     /// The enabled user behind a session, if the session exists.
     pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
-        let row: Option<(i64, String, String, i64, i64)> = self
+        let row: Option<(i64, String, String, bool, i64, i64)> = self
             .db
             .optional(
                 &Sql::new(
-                    "SELECT u.id, u.name, u.role, s.created_at, s.last_seen_at
+                    "SELECT u.id, u.name, u.role, u.must_change_password, s.created_at, s.last_seen_at
                      FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
                 )
@@ -267,10 +327,11 @@ impl Store {
             )
             .await?;
         Ok(
-            row.map(|(user_id, name, r, created_at, last_seen_at)| SessionUser {
+            row.map(|(user_id, name, r, must, created_at, last_seen_at)| SessionUser {
                 user_id,
                 name,
                 role: role(&r),
+                must_change_password: must,
                 created_at: micros_to_time(created_at),
                 last_seen_at: micros_to_time(last_seen_at),
             }),
@@ -428,20 +489,7 @@ impl Store {
 
     /// Appends an entry to the audit log.
     pub async fn audit(&self, entry: &NewAudit, now: DateTime<Utc>) -> StoreResult<()> {
-        self.db
-            .execute(
-                &Sql::new(
-                    "INSERT INTO audit_log (at, actor, action, target, detail, address)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .arg(now.timestamp_micros())
-                .arg(entry.actor.as_str())
-                .arg(entry.action.as_str())
-                .arg(entry.target.as_str())
-                .arg(entry.detail.as_str())
-                .arg(entry.address.as_deref()),
-            )
-            .await?;
+        self.db.execute(&audit_insert(entry, now)).await?;
         Ok(())
     }
 
