@@ -270,7 +270,11 @@ async fn api_handlers_check_their_caller_themselves() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {text}");
         assert!(!text.contains(SECRET_OUTPUT), "{method} {uri}");
     }
-    assert_eq!(db.store.call_count().await.unwrap(), 1, "nothing was ingested");
+    assert_eq!(
+        db.store.call_count().await.unwrap(),
+        1,
+        "nothing was ingested"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

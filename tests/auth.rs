@@ -1079,38 +1079,24 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
         .unwrap()
         .expect("a generated password");
     let form = |pairs: &[(&str, String)]| redline::model::encode_query(pairs);
-    let response = send(
-        &app,
+    let sign_in = || {
         Request::post("/auth/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(form(&[
                 ("name", "admin".into()),
                 ("password", generated.clone()),
             ])))
-            .unwrap(),
-    )
-    .await;
-    let cookie = session_of(&response).expect("signed in");
-    let other = session_of(
-        &send(
-            &app,
-            Request::post("/auth/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form(&[
-                    ("name", "admin".into()),
-                    ("password", generated.clone()),
-                ])))
-                .unwrap(),
-        )
-        .await,
-    )
-    .expect("a second session");
+            .unwrap()
+    };
+    let cookie = session_of(&send(&app, sign_in()).await).expect("signed in");
+    let other = session_of(&send(&app, sign_in()).await).expect("a second session");
+    let page = |uri: &str, cookie: &str| with_cookie(get(uri), cookie).body(Body::empty()).unwrap();
 
     // Every page leads to the password page; server functions and the admin's tools refuse.
-    for page in ["/calls", "/admin", "/keys"] {
-        let response = send(&app, with_cookie(get(page), &cookie).body(Body::empty()).unwrap()).await;
-        assert!(response.status().is_redirection(), "{page}");
-        assert_eq!(location(&response), "/account/password", "{page}");
+    for uri in ["/calls", "/admin", "/keys"] {
+        let response = send(&app, page(uri, &cookie)).await;
+        assert!(response.status().is_redirection(), "{uri}");
+        assert_eq!(location(&response), "/account/password", "{uri}");
     }
     let response = send(
         &app,
@@ -1120,13 +1106,7 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = send(
-        &app,
-        with_cookie(get("/account/password"), &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let response = send(&app, page("/account/password", &cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let change = |current: &str, new: &str, repeat: &str| {
@@ -1144,7 +1124,12 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
         ("wrong-password-1", chosen, chosen, "current"),
         (generated.as_str(), chosen, "another one entirely", "repeat"),
         (generated.as_str(), "short", "short", "strength"),
-        (generated.as_str(), generated.as_str(), generated.as_str(), "same"),
+        (
+            generated.as_str(),
+            generated.as_str(),
+            generated.as_str(),
+            "same",
+        ),
     ] {
         let response = send(&app, change(current, new, repeat)).await;
         assert_eq!(
@@ -1160,10 +1145,14 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
     let admin = store_user(&db.store).await;
     assert!(secrets::verify_password(chosen, &admin.password_hash));
     // Now the admin's pages open, the other session has ended, and the change is audited.
-    let response = send(&app, with_cookie(get("/admin"), &cookie).body(Body::empty()).unwrap()).await;
+    let response = send(&app, page("/admin", &cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let response = send(&app, with_cookie(get("/calls"), &other).body(Body::empty()).unwrap()).await;
-    assert!(location(&response).starts_with("/login"), "{}", location(&response));
+    let response = send(&app, page("/calls", &other)).await;
+    assert!(
+        location(&response).starts_with("/login"),
+        "{}",
+        location(&response)
+    );
     let audit = db
         .store
         .list_audit(&redline::server::store::AuditQuery {

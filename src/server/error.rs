@@ -68,8 +68,7 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         let unauthorized = matches!(self, AppError::Unauthorized(_));
-        let mut response =
-            (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
         if unauthorized {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

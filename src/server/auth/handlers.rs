@@ -227,18 +227,15 @@ pub async fn change_password(
     address: Option<Extension<ClientAddress>>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let Some(Extension(caller @ Caller::Person(_))) = caller else {
+    let caller = caller.map_or(Caller::Anonymous, |Extension(caller)| caller);
+    let Caller::Person(person) = &caller else {
         return see_other(&format!(
             "/login?{}",
             encode_query(&[("next", super::policy::PASSWORD_PAGE.to_string())])
         ));
     };
-    let Caller::Person(person) = &caller else {
-        return see_other("/login");
-    };
     let address = address.map(|Extension(a)| a).unwrap_or_default();
-    let back =
-        |error: &str| see_other(&format!("{}?error={error}", super::policy::PASSWORD_PAGE));
+    let back = |error: &str| see_other(&format!("{}?error={error}", super::policy::PASSWORD_PAGE));
     if form.current.len() > MAX_PASSWORD_BYTES || form.new.len() > MAX_PASSWORD_BYTES {
         return back("strength");
     }

@@ -110,7 +110,11 @@ impl KnownPairs {
             let keep = self.keep;
             seen.retain(|_, at| now.duration_since(*at) < keep);
             if seen.len() >= MAX_KNOWN {
-                if let Some(oldest) = seen.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone()) {
+                if let Some(oldest) = seen
+                    .iter()
+                    .min_by_key(|(_, at)| **at)
+                    .map(|(k, _)| k.clone())
+                {
                     seen.remove(&oldest);
                 }
             }

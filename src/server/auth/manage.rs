@@ -98,7 +98,11 @@ pub async fn add_user(
     check_name(name)?;
     let (password, hash, generated) = password_and_hash(password).await?;
     let now = Utc::now();
-    if store.create_user(name, role, &hash, generated, now).await?.is_none() {
+    if store
+        .create_user(name, role, &hash, generated, now)
+        .await?
+        .is_none()
+    {
         return Err(ManageError::Invalid(format!(
             "a user named \"{name}\" exists already"
         )));

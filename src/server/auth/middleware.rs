@@ -159,13 +159,16 @@ fn check(
 ) -> Option<Response> {
     match access {
         Access::Public => None,
-        Access::Key(scope) => caller.clone().key_with(scope).err().map(IntoResponse::into_response),
+        Access::Key(scope) => caller
+            .clone()
+            .key_with(scope)
+            .err()
+            .map(IntoResponse::into_response),
         Access::Person(capability) => {
             let is_page =
                 (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/");
             if let Caller::Person(person) = caller {
-                if person.must_change_password && !policy::PASSWORD_CHANGE_PATHS.contains(&path)
-                {
+                if person.must_change_password && !policy::PASSWORD_CHANGE_PATHS.contains(&path) {
                     return Some(if is_page {
                         Redirect::to(policy::PASSWORD_PAGE).into_response()
                     } else {

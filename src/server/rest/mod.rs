@@ -6,8 +6,8 @@ pub mod reviews;
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 
-use super::error::AppError;
 use super::auth::Caller;
+use super::error::AppError;
 use super::state::AppState;
 use crate::model::auth::Scope;
 use crate::model::ingest::MAX_BATCH_BYTES;

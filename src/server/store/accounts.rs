@@ -326,16 +326,16 @@ impl Store {
                 .arg(token_hash),
             )
             .await?;
-        Ok(
-            row.map(|(user_id, name, r, must, created_at, last_seen_at)| SessionUser {
+        Ok(row.map(
+            |(user_id, name, r, must, created_at, last_seen_at)| SessionUser {
                 user_id,
                 name,
                 role: role(&r),
                 must_change_password: must,
                 created_at: micros_to_time(created_at),
                 last_seen_at: micros_to_time(last_seen_at),
-            }),
-        )
+            },
+        ))
     }
 
     pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
