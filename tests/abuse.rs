@@ -10,41 +10,23 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use common::{item, with, TestDb};
-use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
-use redline::model::auth::Role;
+use redline::model::auth::{Role, Scope};
 use redline::server::auth::manage::{self, Actor};
-use redline::server::router::build_router;
 use redline::server::state::AppState;
-use redline::server::store::Store;
+use redline::server::store::{AuditQuery, Store};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const SECRET_OUTPUT: &str = "zq-secret-output-4711";
 const SECRET_NOTE: &str = "zq-secret-note-0815";
 const SECRET_USER: &str = "zq-secret-auditor";
 
 fn app(store: &Store) -> Router {
-    build_router(AppState::new(
-        LeptosOptions::builder().output_name("redline").build(),
-        store.clone(),
-    ))
+    common::router(store)
 }
 
 async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    common::answer(app, request).await
 }
 
 async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> (StatusCode, String) {
@@ -234,7 +216,7 @@ async fn server_functions_check_their_caller_themselves() {
 }
 
 type Answer = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<String, leptos::prelude::ServerFnError>> + Send>,
+    Box<dyn std::future::Future<Output = Result<String, redline::error::AppError>> + Send>,
 >;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -514,4 +496,105 @@ async fn the_worst_searches_in_parallel_leave_the_feed_and_health_answering() {
             other => panic!("{uri}: {other} {body}"),
         }
     }
+}
+
+/// Makes every audit insert fail, as a full disk or a crash between two statements would.
+async fn refuse_audit_entries(db: &TestDb) {
+    let statements: &[&str] = match common::backend() {
+        common::Backend::Sqlite => &["CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
+             BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END"],
+        common::Backend::Postgres => &[
+            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$",
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+        ],
+    };
+    for statement in statements {
+        common::raw_statement(db, statement)
+            .await
+            .expect("the trigger is installed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, "ada").await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    let cli = Actor::cli();
+    manage::add_user(&db.store, &cli, "bob", Role::Engineer, None)
+        .await
+        .expect("bob");
+    let (_, key) = manage::create_key(&db.store, &cli, "bob", "svc", &[Scope::Read])
+        .await
+        .expect("a key");
+    let bob = db.store.find_user("bob").await.expect("read").expect("bob");
+    let keys_before = db.store.list_keys(None).await.expect("keys");
+    let audit_before = db
+        .store
+        .list_audit(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .len();
+
+    refuse_audit_entries(&db).await;
+
+    let (status, body) = post_review(
+        &app,
+        &admin.authorization,
+        &id,
+        json!({"verdict": "correct", "base_revision": 1}),
+    )
+    .await;
+    assert!(status.is_server_error(), "{status}: {body}");
+    let call = db
+        .store
+        .get_call(&uuid::Uuid::parse_str(&id).expect("an id"))
+        .await
+        .expect("read")
+        .expect("the call");
+    assert_eq!(call.history.len(), 1, "the review was rolled back");
+    assert_eq!(call.review.map(|r| r.revision), Some(1));
+
+    let refused = [
+        manage::add_user(&db.store, &cli, "carol", Role::Reviewer, None)
+            .await
+            .map(|_| ()),
+        manage::set_role(&db.store, &cli, "bob", Role::Reviewer).await,
+        manage::set_disabled(&db.store, &cli, "bob", true).await,
+        manage::reset_password(&db.store, &cli, "bob", None)
+            .await
+            .map(|_| ()),
+        manage::create_key(&db.store, &cli, "bob", "other", &[Scope::Read])
+            .await
+            .map(|_| ()),
+        manage::revoke_key(&db.store, &cli, key.id, None).await,
+    ];
+    for (i, outcome) in refused.iter().enumerate() {
+        assert!(
+            outcome.is_err(),
+            "change {i} went through without its audit entry"
+        );
+    }
+    assert!(db.store.find_user("carol").await.expect("read").is_none());
+    let bob_after = db.store.find_user("bob").await.expect("read").expect("bob");
+    assert_eq!(bob_after.role, Role::Engineer);
+    assert!(!bob_after.disabled);
+    assert_eq!(bob_after.password_hash, bob.password_hash);
+    assert_eq!(db.store.list_keys(None).await.expect("keys"), keys_before);
+    let audit_after = db
+        .store
+        .list_audit(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .len();
+    assert_eq!(audit_after, audit_before);
 }

@@ -12,8 +12,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, Response, StatusCode};
 use axum::Router;
-use common::{item, TestDb};
-use http_body_util::BodyExt;
+use common::{body_text, item, send, TestDb};
 use leptos::config::LeptosOptions;
 use redline::model::auth::{Role, Scope};
 use redline::server::auth::manage::{self, Actor};
@@ -22,7 +21,6 @@ use redline::server::router::{build_router_with, Limits};
 use redline::server::state::AppState;
 use redline::server::store::{AuditQuery, Store};
 use serde_json::json;
-use tower::ServiceExt;
 
 const PASSWORD: &str = "a-long-enough-password";
 
@@ -38,24 +36,7 @@ fn router(store: &Store, config: AuthConfig, limits: Limits) -> Router {
 }
 
 fn app(store: &Store) -> Router {
-    router(store, AuthConfig::default(), Limits::default())
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
-    app.clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers")
-}
-
-async fn body_text(response: Response<Body>) -> String {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    String::from_utf8_lossy(&bytes).into_owned()
+    common::router(store)
 }
 
 fn get(uri: &str) -> axum::http::request::Builder {

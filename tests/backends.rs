@@ -97,11 +97,13 @@ async fn concurrent_saves_on_one_revision_let_exactly_one_win() {
                 assert_eq!(revision, 1);
                 saved += 1;
             }
-            SaveOutcome::Conflict { current_revision } => {
+            SaveOutcome::Conflict {
+                current_revision, ..
+            } => {
                 assert_eq!(current_revision, 1);
                 conflicts += 1;
             }
-            SaveOutcome::NotFound => panic!("the call exists"),
+            ref other => panic!("the call exists and the review is valid: {other:?}"),
         }
     }
     assert_eq!((saved, conflicts), (1, 15));
@@ -273,27 +275,17 @@ mod http {
     use axum::body::Body;
     use axum::http::Request;
     use axum::Router;
-    use http_body_util::BodyExt;
-    use leptos::config::LeptosOptions;
-    use redline::server::{router::build_router, state::AppState, store::Store};
-    use tower::ServiceExt;
+    use redline::server::store::Store;
 
     /// The app as a signed-in admin with an all-scope key sees it.
     pub async fn app_on(store: Store) -> Router {
-        let credentials = crate::common::credentials(&store, "tester").await;
-        let router = build_router(AppState::new(
-            LeptosOptions::builder().output_name("redline").build(),
-            store,
-        ));
-        crate::common::with_credentials(router, credentials)
+        crate::common::signed_in_router(&store).await
     }
 
     pub async fn get_text(app: &Router, uri: &str) -> (u16, String) {
         let request = Request::get(uri).body(Body::empty()).unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        let (status, text) = crate::common::answer(app, request).await;
+        (status.as_u16(), text)
     }
 
     pub async fn status(app: &Router, uri: &str) -> u16 {

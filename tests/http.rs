@@ -7,11 +7,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use common::{item, with, TestDb};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use redline::server::{router::build_router, state::AppState, store::Store};
+use redline::server::store::Store;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// The app as a signed-in admin with an all-scope key sees it (authorization itself is
 /// tested in `auth.rs`).
@@ -20,12 +17,7 @@ async fn app(db: &TestDb) -> Router {
 }
 
 async fn app_on(store: Store) -> Router {
-    let credentials = common::credentials(&store, "tester").await;
-    let router = build_router(AppState::new(
-        LeptosOptions::builder().output_name("redline").build(),
-        store,
-    ));
-    common::with_credentials(router, credentials)
+    common::signed_in_router(&store).await
 }
 
 async fn send(
@@ -40,16 +32,8 @@ async fn send(
         .header("content-type", "application/json")
         .body(body.into())
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, bytes)
+    let response = common::send(app, request).await;
+    (response.status(), common::body_bytes(response).await)
 }
 
 async fn json_call(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
@@ -565,7 +549,7 @@ async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_r
         .header("referer", "http://redline.test/review?operation=op_q")
         .body(Body::from(form))
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
+    let response = common::send(&app, request).await;
     assert!(
         response.status().is_redirection(),
         "a form post goes back to the page: {}",
@@ -587,7 +571,7 @@ async fn the_review_queue_serves_an_unreviewed_call_and_its_form_saves_sampled_r
         .header("referer", format!("http://redline.test/calls/{other}"))
         .body(Body::from(form))
         .unwrap();
-    app.clone().oneshot(request).await.unwrap();
+    common::send(&app, request).await;
     let (_, call) = get(&app, &format!("/api/v1/calls/{other}")).await;
     assert_eq!(call["review"]["verdict"], "correct", "{call}");
     assert_eq!(call["review"]["sampled"], false);

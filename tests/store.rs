@@ -348,7 +348,9 @@ async fn reviews_append_revisions_and_refuse_stale_saves() {
     assert_eq!(
         review(&store, &id, 1, Verdict::Correct, &[]).await,
         SaveOutcome::Conflict {
-            current_revision: 2
+            base_revision: 1,
+            current_revision: 2,
+            current: None
         }
     );
     let missing = uuid::Uuid::now_v7().to_string();

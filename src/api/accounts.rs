@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::api::guard;
+use crate::error::AppError;
 use crate::model::auth::{AuditEntry, KeySummary, UserSummary, Viewer};
 
 /// A key just created: the secret is in this answer and nowhere else, ever.
@@ -26,13 +27,13 @@ pub struct UserChange {
 
 /// The signed-in person, or `None`.
 #[server(endpoint = "viewer")]
-pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
+pub async fn load_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(guard::caller().0.viewer())
 }
 
 /// API keys: one's own (admins: everyone's), newest first.
 #[server(endpoint = "list_keys")]
-pub async fn list_keys() -> Result<Vec<KeySummary>, ServerFnError> {
+pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
     use crate::model::auth::Capability;
     use crate::server::auth::Caller;
     let (caller, _) = guard::require(Capability::ApiKeys)?;
@@ -40,24 +41,20 @@ pub async fn list_keys() -> Result<Vec<KeySummary>, ServerFnError> {
         Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
         _ => None,
     };
-    crate::api::calls::store()?
-        .list_keys(owner)
-        .await
-        .map_err(crate::api::calls::internal)
+    Ok(guard::store()?.list_keys(owner).await?)
 }
 
 /// Creates a key for the caller with the comma-separated scopes.
 #[server(endpoint = "create_key")]
-pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, ServerFnError> {
+pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, AppError> {
     use crate::model::auth::{Capability, Scope};
     use crate::server::auth::{manage, Caller};
     let (caller, address) = guard::require(Capability::ApiKeys)?;
     let Caller::Person(person) = &caller else {
-        return Err(ServerFnError::new("sign in first"));
+        return Err(AppError::sign_in_first());
     };
-    let scopes = Scope::parse_list(&scopes)
-        .map_err(|e| guard::manage_error(manage::ManageError::Invalid(e)))?;
-    let store = crate::api::calls::store()?;
+    let scopes = Scope::parse_list(&scopes).map_err(AppError::bad_request)?;
+    let store = guard::store()?;
     let (secret, key) = manage::create_key(
         &store,
         &guard::actor(&caller, &address),
@@ -65,14 +62,13 @@ pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, Serv
         &name,
         &scopes,
     )
-    .await
-    .map_err(guard::manage_error)?;
+    .await?;
     Ok(CreatedKey { secret, key })
 }
 
 /// Revokes a key: one's own (admins: any).
 #[server(endpoint = "revoke_key")]
-pub async fn revoke_key(id: i64) -> Result<(), ServerFnError> {
+pub async fn revoke_key(id: i64) -> Result<(), AppError> {
     use crate::model::auth::Capability;
     use crate::server::auth::{manage, Caller};
     let (caller, address) = guard::require(Capability::ApiKeys)?;
@@ -80,36 +76,27 @@ pub async fn revoke_key(id: i64) -> Result<(), ServerFnError> {
         Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
         _ => None,
     };
-    let store = crate::api::calls::store()?;
-    manage::revoke_key(&store, &guard::actor(&caller, &address), id, owner)
-        .await
-        .map_err(guard::manage_error)
+    let store = guard::store()?;
+    Ok(manage::revoke_key(&store, &guard::actor(&caller, &address), id, owner).await?)
 }
 
 #[server(endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<UserSummary>, ServerFnError> {
+pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     guard::require(crate::model::auth::Capability::Admin)?;
-    crate::api::calls::store()?
-        .list_users()
-        .await
-        .map_err(crate::api::calls::internal)
+    Ok(guard::store()?.list_users().await?)
 }
 
 /// Adds a user with a generated password (shown once).
 #[server(endpoint = "add_user")]
-pub async fn add_user(name: String, role: String) -> Result<UserChange, ServerFnError> {
+pub async fn add_user(name: String, role: String) -> Result<UserChange, AppError> {
     use crate::model::auth::Role;
     use crate::server::auth::manage;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
-    let role = Role::parse(&role).ok_or_else(|| {
-        guard::manage_error(manage::ManageError::Invalid(format!(
-            "unknown role \"{role}\""
-        )))
-    })?;
-    let store = crate::api::calls::store()?;
-    let password = manage::add_user(&store, &guard::actor(&caller, &address), &name, role, None)
-        .await
-        .map_err(guard::manage_error)?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| AppError::bad_request(format!("unknown role \"{role}\"")))?;
+    let store = guard::store()?;
+    let password =
+        manage::add_user(&store, &guard::actor(&caller, &address), &name, role, None).await?;
     Ok(UserChange {
         message: format!("Added {} as {role}.", name.trim()),
         password,
@@ -123,13 +110,13 @@ pub async fn update_user(
     name: String,
     change: String,
     role: Option<String>,
-) -> Result<UserChange, ServerFnError> {
+) -> Result<UserChange, AppError> {
     use crate::model::auth::Role;
-    use crate::server::auth::manage::{self, ManageError};
+    use crate::server::auth::manage;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
-    let store = crate::api::calls::store()?;
+    let store = guard::store()?;
     let actor = guard::actor(&caller, &address);
-    let invalid = |m: String| guard::manage_error(ManageError::Invalid(m));
+    let invalid = |message: String| AppError::bad_request(message);
     match change.as_str() {
         "role" => {
             let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
@@ -138,9 +125,7 @@ pub async fn update_user(
                     role.clone().unwrap_or_default()
                 ))
             })?;
-            manage::set_role(&store, &actor, &name, role)
-                .await
-                .map_err(guard::manage_error)?;
+            manage::set_role(&store, &actor, &name, role).await?;
             Ok(UserChange {
                 message: format!("{name} is now {role}."),
                 password: None,
@@ -148,9 +133,7 @@ pub async fn update_user(
         }
         "disable" | "enable" => {
             let disable = change == "disable";
-            manage::set_disabled(&store, &actor, &name, disable)
-                .await
-                .map_err(guard::manage_error)?;
+            manage::set_disabled(&store, &actor, &name, disable).await?;
             Ok(UserChange {
                 message: if disable {
                     format!("{name} is disabled; their sessions and keys stopped working.")
@@ -161,9 +144,7 @@ pub async fn update_user(
             })
         }
         "reset" => {
-            let password = manage::reset_password(&store, &actor, &name, None)
-                .await
-                .map_err(guard::manage_error)?;
+            let password = manage::reset_password(&store, &actor, &name, None).await?;
             Ok(UserChange {
                 message: format!("New password for {name}; their sessions ended."),
                 password,
@@ -179,7 +160,7 @@ pub async fn list_audit(
     actor: Option<String>,
     action: Option<String>,
     before: Option<i64>,
-) -> Result<Vec<AuditEntry>, ServerFnError> {
+) -> Result<Vec<AuditEntry>, AppError> {
     guard::require(crate::model::auth::Capability::Admin)?;
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let query = crate::server::store::AuditQuery {
@@ -188,8 +169,5 @@ pub async fn list_audit(
         before,
         limit: 100,
     };
-    crate::api::calls::store()?
-        .list_audit(&query)
-        .await
-        .map_err(crate::api::calls::internal)
+    Ok(guard::store()?.list_audit(&query).await?)
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
 use crate::model::{CallDetail, FeedPage, FeedQuery, FilterChoices, FilterError, VerdictCounts};
 
 /// Everything the feed page shows for one URL.
@@ -21,48 +22,18 @@ pub enum FeedOutcome {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn store() -> Result<crate::server::store::Store, ServerFnError> {
-    use_context::<crate::server::store::Store>()
-        .ok_or_else(|| ServerFnError::new("the store is not available"))
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) fn internal(error: crate::server::store::StoreError) -> ServerFnError {
-    use axum::http::StatusCode;
-    if error.is_stopped() {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        return ServerFnError::new(crate::server::error::SEARCH_STOPPED);
-    }
-    let unavailable = error.is_unavailable();
-    // The page (or the server function's own response) carries the status: 503 tells a
-    // load balancer and a reader alike that trying again later can work.
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(if unavailable {
-            StatusCode::SERVICE_UNAVAILABLE
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        });
-    }
-    tracing::error!(%error, "server function failed");
-    ServerFnError::new(if unavailable {
-        "the database is unavailable; try again shortly"
-    } else {
-        "the database could not answer; see the server log"
-    })
-}
+use crate::api::guard::store;
 
 /// Every read of calls checks its caller itself, not only through the middleware: a route
 /// the policy table missed still gives nothing away.
 #[cfg(feature = "ssr")]
-fn reader() -> Result<crate::server::auth::Caller, ServerFnError> {
+fn reader() -> Result<crate::server::auth::Caller, AppError> {
     crate::api::guard::require(crate::model::auth::Capability::Review).map(|(caller, _)| caller)
 }
 
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).
 #[server(endpoint = "load_feed")]
-pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
+pub async fn load_feed(search: String) -> Result<FeedOutcome, AppError> {
     reader()?;
     let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
@@ -72,8 +43,7 @@ pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
     let (page, counts) = tokio::try_join!(
         store.list_calls(&query),
         store.count_verdicts(&query.filter)
-    )
-    .map_err(internal)?;
+    )?;
     Ok(FeedOutcome::Ready(FeedView {
         query,
         page,
@@ -83,19 +53,19 @@ pub async fn load_feed(search: String) -> Result<FeedOutcome, ServerFnError> {
 
 /// Operations, model versions and tags for the filter bar.
 #[server(endpoint = "load_filter_choices")]
-pub async fn load_filter_choices() -> Result<FilterChoices, ServerFnError> {
+pub async fn load_filter_choices() -> Result<FilterChoices, AppError> {
     reader()?;
-    store()?.filter_choices().await.map_err(internal)
+    Ok(store()?.filter_choices().await?)
 }
 
 /// One call in full; `None` when no call has that id.
 #[server(endpoint = "load_call")]
-pub async fn load_call(id: String) -> Result<Option<CallDetail>, ServerFnError> {
+pub async fn load_call(id: String) -> Result<Option<CallDetail>, AppError> {
     reader()?;
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Ok(None);
     };
-    store()?.get_call(&uuid).await.map_err(internal)
+    Ok(store()?.get_call(&uuid).await?)
 }
 
 /// What the review queue shows for one URL.
@@ -115,7 +85,7 @@ pub enum QueueOutcome {
 /// (the queue's own links, so back and reload return to it), otherwise an unreviewed call
 /// drawn at random within the filter, passing over `skip=…` unless nothing else is left.
 #[server(endpoint = "draw_call")]
-pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
+pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     let caller = reader()?;
     let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
@@ -136,7 +106,7 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
                 reason: format!("\"{id}\" is not a call id"),
             }));
         };
-        return Ok(match store.get_call(&uuid).await.map_err(internal)? {
+        return Ok(match store.get_call(&uuid).await? {
             Some(call) => QueueOutcome::Ready { call, drawn: false },
             None => QueueOutcome::BadFilter(FilterError {
                 param: "call".into(),
@@ -148,19 +118,15 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
     // A skipped call is no longer this reviewer's draw: saved later from the feed, it is not
     // sampled (skipping hard calls must not make the sample easier).
     if let (Some(skipped), crate::server::auth::Caller::Person(person)) = (skip, &caller) {
-        store
-            .forget_draw(&skipped, &person.name)
-            .await
-            .map_err(internal)?;
+        store.forget_draw(&skipped, &person.name).await?;
     }
     let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| ServerFnError::new(format!("no randomness for the draw: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no randomness for the queue's draw");
+        AppError::Internal
+    })?;
     let point = i64::from_le_bytes(bytes);
-    let drawn = store
-        .draw_unreviewed(&query.filter, point, skip)
-        .await
-        .map_err(internal)?;
+    let drawn = store.draw_unreviewed(&query.filter, point, skip).await?;
     let Some(id) = drawn else {
         return Ok(QueueOutcome::Empty);
     };
@@ -168,10 +134,9 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
     if let crate::server::auth::Caller::Person(person) = &caller {
         store
             .record_draw(&id, &person.name, chrono::Utc::now())
-            .await
-            .map_err(internal)?;
+            .await?;
     }
-    Ok(match store.get_call(&id).await.map_err(internal)? {
+    Ok(match store.get_call(&id).await? {
         Some(call) => QueueOutcome::Ready { call, drawn: true },
         None => QueueOutcome::Empty,
     })
@@ -180,7 +145,7 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, ServerFnError> {
 /// The call after `id` in the feed under the filter of `search` (the next older one), for
 /// the call page's next and save-and-next; `None` at the end of the feed.
 #[server(endpoint = "next_call")]
-pub async fn next_call(id: String, search: String) -> Result<Option<String>, ServerFnError> {
+pub async fn next_call(id: String, search: String) -> Result<Option<String>, AppError> {
     reader()?;
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Ok(None);
@@ -188,9 +153,6 @@ pub async fn next_call(id: String, search: String) -> Result<Option<String>, Ser
     let filter = FeedQuery::from_search(&search)
         .map(|query| query.filter)
         .unwrap_or_default();
-    let next = store()?
-        .next_in_feed(&filter, &uuid)
-        .await
-        .map_err(internal)?;
+    let next = store()?.next_in_feed(&filter, &uuid).await?;
     Ok(next.map(|id| id.hyphenated().to_string()))
 }

@@ -1,11 +1,11 @@
 //! What every server function checks first: who calls (as the router's middleware found
-//! out), whether their role allows it, and how refusals and store failures are answered.
+//! out) and whether their role allows it; and the store they work on.
 
-use axum::http::StatusCode;
 use leptos::prelude::*;
 
+use crate::error::AppError;
 use crate::model::auth::Capability;
-use crate::server::auth::manage::{Actor, ManageError};
+use crate::server::auth::manage::Actor;
 use crate::server::auth::{Caller, ClientAddress};
 
 /// The caller and their address, as the router's middleware found them.
@@ -23,28 +23,13 @@ pub fn caller() -> (Caller, ClientAddress) {
     }
 }
 
-fn status(code: StatusCode) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(code);
-    }
-}
-
 /// The signed-in person if their role has `capability`; otherwise the refusal.
-pub fn require(capability: Capability) -> Result<(Caller, ClientAddress), ServerFnError> {
+pub fn require(capability: Capability) -> Result<(Caller, ClientAddress), AppError> {
     let (caller, address) = caller();
     match &caller {
         Caller::Person(_) if caller.can(capability) => Ok((caller, address)),
-        Caller::Person(person) => {
-            status(StatusCode::FORBIDDEN);
-            Err(ServerFnError::new(format!(
-                "the {} role may not do this",
-                person.role
-            )))
-        }
-        _ => {
-            status(StatusCode::UNAUTHORIZED);
-            Err(ServerFnError::new("sign in first"))
-        }
+        Caller::Person(person) => Err(AppError::role_may_not(person.role)),
+        _ => Err(AppError::sign_in_first()),
     }
 }
 
@@ -52,17 +37,10 @@ pub fn actor(caller: &Caller, address: &ClientAddress) -> Actor {
     Actor::of(caller, address)
 }
 
-/// A refused change is the person's mistake (400/404), a store failure the server's.
-pub fn manage_error(error: ManageError) -> ServerFnError {
-    match error {
-        ManageError::Invalid(message) => {
-            status(StatusCode::BAD_REQUEST);
-            ServerFnError::new(message)
-        }
-        ManageError::NotFound(message) => {
-            status(StatusCode::NOT_FOUND);
-            ServerFnError::new(message)
-        }
-        ManageError::Store(error) => crate::api::calls::internal(error),
-    }
+/// The store the router put in the context.
+pub fn store() -> Result<crate::server::store::Store, AppError> {
+    use_context::<crate::server::store::Store>().ok_or_else(|| {
+        tracing::error!("a server function ran without the store in its context");
+        AppError::Internal
+    })
 }

@@ -7,11 +7,12 @@
 
 use leptos::prelude::*;
 
-use crate::api::reviews::{SaveResult, SaveReview};
+use crate::api::reviews::SaveReview;
 use crate::components::diff::DiffView;
 use crate::components::drafts::{self, Draft};
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
+use crate::model::review::{tag_names, SaveOutcome};
 use crate::model::{OutputKind, Review, Verdict};
 
 /// The editor's fields as signals, shared with the history (which can restore a revision
@@ -92,22 +93,13 @@ fn review_draft(review: &Review, original: &str) -> Draft {
     }
 }
 
-/// The tag names in a comma-separated list, trimmed, without empties.
-fn tag_names(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// The list with `tag` added, or removed when it is there.
 fn toggle_tag(list: &str, tag: &str) -> String {
-    let mut names = tag_names(list);
-    if let Some(at) = names.iter().position(|t| t == tag) {
+    let mut names: Vec<&str> = tag_names(list).collect();
+    if let Some(at) = names.iter().position(|t| *t == tag) {
         names.remove(at);
     } else {
-        names.push(tag.to_string());
+        names.push(tag);
     }
     names.join(", ")
 }
@@ -132,10 +124,10 @@ pub fn EditorPane(
     // the kept draft.
     let id = call_id.clone();
     Effect::new(move |_| match save.value().get() {
-        Some(Ok(SaveResult::Conflict {
+        Some(Ok(SaveOutcome::Conflict {
             current_revision, ..
         })) => editor.base.set(current_revision),
-        Some(Ok(SaveResult::Saved { .. })) => {
+        Some(Ok(SaveOutcome::Saved { .. })) => {
             drafts::discard(&id);
             editor.saved.set(untrack(|| editor.draft()));
         }
@@ -192,7 +184,7 @@ pub fn EditorPane(
             let name = tag.clone();
             let on = {
                 let name = name.clone();
-                move || tag_names(&editor.tags.get()).contains(&name)
+                move || tag_names(&editor.tags.get()).any(|t| t == name)
             };
             view! {
                 <button type="button" class="tag-chip" aria-pressed=move || on().to_string()
@@ -285,16 +277,19 @@ pub fn EditorPane(
                         </button>
                         {move || dirty.get().then(|| view! { <span class="subtle" data-testid="editor-unsaved">"Unsaved changes"</span> })}
                         {move || match save.value().get() {
-                            Some(Ok(SaveResult::Saved { revision })) => view! {
+                            Some(Ok(SaveOutcome::Saved { revision })) => view! {
                                 <span class="saved" role="status" data-testid="editor-result">{format!("Saved as revision {revision}.")}</span>
                             }.into_any(),
-                            Some(Ok(SaveResult::Conflict { message, .. })) => view! {
+                            Some(Ok(outcome @ SaveOutcome::Conflict { .. })) => view! {
                                 <span class="form-error" role="alert" data-testid="editor-result">
-                                    {format!("Not saved: {message}. Your text is kept; save again to replace it.")}
+                                    {format!("Not saved: {}. Your text is kept; save again to replace it.", outcome.conflict_message().unwrap_or_default())}
                                 </span>
                             }.into_any(),
-                            Some(Ok(SaveResult::Invalid { reason, .. })) => view! {
-                                <span class="form-error" role="alert" data-testid="editor-result">{reason}</span>
+                            Some(Ok(SaveOutcome::Invalid(error))) => view! {
+                                <span class="form-error" role="alert" data-testid="editor-result">{error.reason}</span>
+                            }.into_any(),
+                            Some(Ok(SaveOutcome::NotFound)) => view! {
+                                <span class="form-error" role="alert" data-testid="editor-result">"This call no longer exists; nothing was saved."</span>
                             }.into_any(),
                             Some(Err(error)) => view! {
                                 <span class="form-error" role="alert" data-testid="editor-result">{error.to_string()}</span>
@@ -323,6 +318,6 @@ mod tests {
             toggle_tag(" wrong_amount ,format,", "format"),
             "wrong_amount"
         );
-        assert_eq!(tag_names(" a, ,b ,"), vec!["a", "b"]);
+        assert_eq!(tag_names(" a, ,b ,").collect::<Vec<_>>(), vec!["a", "b"]);
     }
 }

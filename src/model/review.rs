@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{OutputKind, Verdict};
+use super::{OutputKind, Review, Verdict};
 
 /// Most tags on one review.
 pub const MAX_TAGS: usize = 20;
@@ -37,6 +37,93 @@ pub struct ValidReview {
     pub tags: Vec<String>,
     pub note: String,
     pub base_revision: i64,
+}
+
+/// The editor's form as posted (a plain form before hydration, the same fields after):
+/// `tags` is a comma-separated list, and a correct verdict ignores the editor's text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewForm {
+    pub verdict: Option<String>,
+    pub corrected_output: Option<String>,
+    pub tags: Option<String>,
+    pub note: Option<String>,
+    pub base_revision: i64,
+}
+
+impl ReviewForm {
+    /// The submission the form stands for; refused when no verdict was chosen.
+    pub fn into_submission(self) -> Result<ReviewSubmission, ReviewError> {
+        let Some(verdict) = self.verdict.filter(|v| !v.is_empty()) else {
+            return Err(refuse("verdict", "choose correct or incorrect"));
+        };
+        let tags = tag_names(self.tags.as_deref().unwrap_or_default())
+            // One more than allowed is enough to refuse: a huge list is never built.
+            .take(MAX_TAGS_SENT + 1)
+            .map(str::to_string)
+            .collect();
+        // A correct verdict keeps the original: the editor's text is only the correction.
+        let corrected_output = match verdict.as_str() {
+            "correct" => None,
+            _ => self.corrected_output.map(|t| t.replace("\r\n", "\n")),
+        };
+        Ok(ReviewSubmission {
+            verdict,
+            corrected_output,
+            tags,
+            note: self.note.unwrap_or_default(),
+            base_revision: self.base_revision,
+        })
+    }
+}
+
+/// The names in a comma-separated tag list, trimmed, without empties.
+pub fn tag_names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// What became of a review save: the one answer the store, the API and the editor share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved {
+        revision: i64,
+    },
+    /// Someone saved since `base_revision`; nothing was written. `current` is the review
+    /// that was saved (left out by bulk saves).
+    Conflict {
+        base_revision: i64,
+        current_revision: i64,
+        current: Option<Review>,
+    },
+    /// The submission broke a rule; nothing was written.
+    Invalid(ReviewError),
+    NotFound,
+}
+
+impl SaveOutcome {
+    /// A conflict in words: who saved which revision when.
+    pub fn conflict_message(&self) -> Option<String> {
+        let SaveOutcome::Conflict {
+            base_revision,
+            current_revision,
+            current,
+        } = self
+        else {
+            return None;
+        };
+        let who = current
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " by {} at {}",
+                    r.reviewer,
+                    r.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+                )
+            })
+            .unwrap_or_default();
+        Some(format!(
+            "this review is based on revision {base_revision}, but revision {current_revision} was saved{who}; nothing was written"
+        ))
+    }
 }
 
 /// Why a submission was refused: the field and a reason a person can act on.
@@ -303,5 +390,43 @@ mod tests {
             validate_review(s, "a", OutputKind::Text).unwrap_err().field,
             "note"
         );
+    }
+
+    #[test]
+    fn the_editor_form_becomes_a_submission() {
+        let form = ReviewForm {
+            verdict: Some("incorrect".into()),
+            corrected_output: Some("line one\r\nline two".into()),
+            tags: Some(" format, ,wrong_amount ,".into()),
+            note: None,
+            base_revision: 3,
+        };
+        let submission = form.clone().into_submission().unwrap();
+        assert_eq!(
+            submission.corrected_output.as_deref(),
+            Some("line one\nline two")
+        );
+        assert_eq!(submission.tags, vec!["format", "wrong_amount"]);
+        assert_eq!(submission.base_revision, 3);
+        // A correct verdict drops the editor's text; no verdict is refused.
+        let correct = ReviewForm {
+            verdict: Some("correct".into()),
+            ..form.clone()
+        };
+        assert_eq!(correct.into_submission().unwrap().corrected_output, None);
+        let none = ReviewForm {
+            verdict: Some(String::new()),
+            ..form
+        };
+        assert_eq!(none.into_submission().unwrap_err().field, "verdict");
+        // A huge list is cut at one more than the count check allows.
+        let many = ReviewForm {
+            verdict: Some("correct".into()),
+            tags: Some("t,".repeat(100_000)),
+            ..Default::default()
+        };
+        let submission = many.into_submission().unwrap();
+        assert_eq!(submission.tags.len(), MAX_TAGS_SENT + 1);
+        assert_eq!(check_sizes(&submission).unwrap_err().field, "tags");
     }
 }

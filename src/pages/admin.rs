@@ -6,8 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{list_audit, list_users, AddUser, UpdateUser, UserChange};
+use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::components::grid::Grid;
+use crate::error::AppError;
 use crate::model::auth::{AuditEntry, Role, UserSummary};
 
 #[component]
@@ -60,7 +62,7 @@ pub fn AdminPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match users.await {
                         Ok(list) => view! { <UserTable list update/> }.into_any(),
-                        Err(error) => view! { <section class="panel error" role="alert"><p>{error.to_string()}</p></section> }.into_any(),
+                        Err(error) => view! { <Failure title="The users could not be loaded" error/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -70,7 +72,7 @@ pub fn AdminPage() -> impl IntoView {
 
 /// What the last change did, with a generated password shown once.
 #[component]
-fn Outcome(value: Signal<Option<Result<UserChange, ServerFnError>>>) -> impl IntoView {
+fn Outcome(value: Signal<Option<Result<UserChange, AppError>>>) -> impl IntoView {
     move || {
         match value.get() {
         Some(Ok(change)) => view! {
@@ -194,7 +196,7 @@ pub fn AuditPage() -> impl IntoView {
                     match entries.await {
                         Ok(list) if list.is_empty() => view! { <section class="panel empty"><p>"No entries match."</p></section> }.into_any(),
                         Ok(list) => view! { <AuditTable list actor action/> }.into_any(),
-                        Err(error) => view! { <section class="panel error" role="alert"><p>{error.to_string()}</p></section> }.into_any(),
+                        Err(error) => view! { <Failure title="The audit log could not be loaded" error/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -7,12 +7,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 
 use crate::api::calls::{load_call, next_call};
-use crate::api::reviews::{SaveResult, SaveReview};
+use crate::api::reviews::SaveReview;
 use crate::components::diff::DiffView;
 use crate::components::editor::{EditorPane, EditorState};
 use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
+use crate::model::review::SaveOutcome;
 use crate::model::{filter_query, input_turns, with_query, CallDetail, ChatTurn, Review};
 
 /// How the page moves on from a call.
@@ -44,7 +45,7 @@ pub fn follow_saves(
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(SaveResult::Saved { .. })) = save.value().get() {
+        if let Some(Ok(SaveOutcome::Saved { .. })) = save.value().get() {
             match next().filter(|_| advance.get_untracked()) {
                 Some(href) => {
                     advance.set(false);
@@ -113,7 +114,7 @@ pub fn CallPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Err(error) => view! {
-                            <Failure title="The call could not be loaded" message=error.to_string()/>
+                            <Failure title="The call could not be loaded" error/>
                         }.into_any(),
                     }
                 })}

@@ -27,7 +27,7 @@ pub fn FeedPage() -> impl IntoView {
                 Ok(FeedOutcome::BadFilter(error)) => {
                     view! { <BadFilter error choices/> }.into_any()
                 }
-                Err(error) => view! { <FeedFailed message=error.to_string()/> }.into_any(),
+                Err(error) => view! { <FeedFailed error/> }.into_any(),
             }
         })
     };
@@ -215,10 +215,10 @@ fn BadFilter(error: FilterError, choices: FilterChoices) -> impl IntoView {
 }
 
 #[component]
-fn FeedFailed(message: String) -> impl IntoView {
+fn FeedFailed(error: crate::error::AppError) -> impl IntoView {
     view! {
         <div class="page-head"><h1>"Calls"</h1></div>
-        <Failure title="The feed could not be loaded" message>
+        <Failure title="The feed could not be loaded" error>
             <a class="button" href="">"Try again"</a>
         </Failure>
     }

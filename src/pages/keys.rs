@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::accounts::{list_keys, CreateKey, RevokeKey};
+use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::components::grid::Grid;
 use crate::model::auth::{KeySummary, Scope};
@@ -90,7 +91,7 @@ pub fn KeysPage() -> impl IntoView {
                             <section class="panel empty"><p>"No keys yet. Create one above, or with "<code>"redline key create"</code>"."</p></section>
                         }.into_any(),
                         Ok(list) => view! { <KeyTable list revoke/> }.into_any(),
-                        Err(error) => view! { <section class="panel error" role="alert"><p>{error.to_string()}</p></section> }.into_any(),
+                        Err(error) => view! { <Failure title="The keys could not be loaded" error/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod call;
 pub mod feed;
+pub mod forbidden;
 pub mod keys;
 pub mod login;
 pub mod not_found;

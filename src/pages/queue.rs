@@ -113,7 +113,7 @@ pub fn QueuePage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Err(error) => view! {
-                            <Failure title="No call could be drawn" message=error.to_string()/>
+                            <Failure title="No call could be drawn" error/>
                         }.into_any(),
                     }
                 })}

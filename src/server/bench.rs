@@ -255,6 +255,8 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             "- `GET {path}`: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms (target ≤ 50 ms)"
         ));
     }
+    // 7. The worst searches, several at once, while a health check and the plain feed are timed.
+    searches_under_load(&addr, &page_creds, args.samples.min(100), &mut report).await?;
     if let Some(pid) = server.id() {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let field = |name: &str| {
@@ -300,6 +302,122 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     Ok(())
 }
 
+/// Search shapes that cost the most: many short prefixes (each expands to a long list of
+/// words), common words that never meet in one call (the walk reads until its bound), a common
+/// word with filters that match nothing, and a broad prefix with a large page.
+const WORST_SEARCHES: [&str; 5] = [
+    "/api/v1/calls?q=the*+cus*+acc*+rep*+inv*+err*+pro*+cal*+tim*+use*&limit=500",
+    "/api/v1/calls?q=refund+firewall+screenshot+deadline+Hooli+Vandelay&limit=500",
+    "/api/v1/calls?q=customer+invoice&operation=sql_generate&model_version=adapter-v2",
+    "/api/v1/calls?q=cus*&limit=500",
+    "/api/v1/calls?q=password+reset+Enterprise+competitor+workaround&limit=500",
+];
+/// Searches sent at once while the plain requests are timed.
+const SEARCHERS: usize = 4;
+
+/// Times `GET /healthz` and `GET /api/v1/calls?limit=50` (no search) one after another,
+/// first on an idle server, then while `SEARCHERS` clients send `WORST_SEARCHES` without a
+/// pause, and reports how the searches themselves ended.
+async fn searches_under_load(
+    addr: &str,
+    creds: &Creds,
+    samples: usize,
+    report: &mut Report,
+) -> Result<(), AnyError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    const PLAIN: [&str; 2] = ["/healthz", "/api/v1/calls?limit=50"];
+    async fn time_plain(
+        addr: &str,
+        creds: &Creds,
+        samples: usize,
+    ) -> Result<Vec<(f64, f64, f64)>, AnyError> {
+        let mut figures = Vec::new();
+        for path in PLAIN {
+            let mut taken = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                let t = Instant::now();
+                let (status, body) = request(addr, "GET", path, None, creds).await?;
+                taken.push(t.elapsed());
+                if status != 200 {
+                    return Err(format!("GET {path} answered {status}: {body:?}").into());
+                }
+            }
+            figures.push(percentiles(&mut taken));
+        }
+        Ok(figures)
+    }
+
+    let idle = time_plain(addr, creds, samples).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let searchers: Vec<_> = (0..SEARCHERS)
+        .map(|i| {
+            let (addr, creds, stop) = (addr.to_string(), creds.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut ended: Vec<(u16, Duration)> = Vec::new();
+                let mut next = i;
+                while !stop.load(Ordering::Relaxed) {
+                    let path = WORST_SEARCHES[next % WORST_SEARCHES.len()];
+                    next += 1;
+                    let t = Instant::now();
+                    let (status, _) = request(&addr, "GET", path, None, &creds).await?;
+                    ended.push((status, t.elapsed()));
+                }
+                Ok::<_, AnyError>(ended)
+            })
+        })
+        .collect();
+    // Let every searcher have a search in flight before the clock starts.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let loaded = time_plain(addr, creds, samples).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut ended = Vec::new();
+    for searcher in searchers {
+        ended.extend(searcher.await??);
+    }
+    let loaded = loaded?;
+
+    report.line("### Worst searches in parallel".to_string());
+    report.line(String::new());
+    report.line(format!(
+        "{SEARCHERS} clients send the worst search shapes without a pause (many 3-letter \
+         prefixes, common words that never meet, a search whose filters match nothing, a broad \
+         prefix with pages of 500) while these requests are timed one after another, {samples} each:"
+    ));
+    report.line(String::new());
+    report.line(
+        "| request | idle p50 ms | idle p95 ms | under load p50 ms | under load p95 ms | under load p99 ms | target |"
+            .to_string(),
+    );
+    report.line("| --- | ---: | ---: | ---: | ---: | ---: | --- |".to_string());
+    for ((path, (i50, i95, _)), (l50, l95, l99)) in PLAIN.iter().zip(&idle).zip(&loaded) {
+        report.line(format!(
+            "| `GET {path}` | {i50:.1} | {i95:.1} | {l50:.1} | {l95:.1} | {l99:.1} | ≤ 100 ms |"
+        ));
+    }
+    report.line(String::new());
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for (status, _) in &ended {
+        *by_status.entry(*status).or_default() += 1;
+    }
+    let statuses = by_status
+        .iter()
+        .map(|(status, n)| format!("{n} × {status}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut durations: Vec<Duration> = ended.iter().map(|(_, d)| *d).collect();
+    let longest = durations.iter().max().copied().unwrap_or_default();
+    let (s50, s95, _) = percentiles(&mut durations);
+    report.line(format!(
+        "- the searches: {statuses}; p50 {s50:.0} ms, p95 {s95:.0} ms, longest {:.0} ms \
+         (422 = stopped at the search deadline, 503 = no search turn free)",
+        longest.as_secs_f64() * 1e3
+    ));
+    report.line(String::new());
+    Ok(())
+}
+
 /// Reviews stored before saves and draws are timed.
 const REVIEWS: usize = 100_000;
 
@@ -314,7 +432,7 @@ async fn reviews(
     report: &mut Report,
 ) -> Result<(), AnyError> {
     use super::auth::{Caller, ClientAddress, Person};
-    use super::reviewing::{save_review, Saved};
+    use super::reviewing::save_review;
     use super::store::ReviewInput;
     use crate::model::auth::Role;
     use crate::model::review::ReviewSubmission;
@@ -410,7 +528,7 @@ async fn reviews(
         let t = Instant::now();
         let saved = save_review(store, &caller, &address, id, submission).await?;
         samples_taken.push(t.elapsed());
-        if !matches!(saved, Saved::Created { .. }) {
+        if !matches!(saved, super::store::SaveOutcome::Saved { .. }) {
             return Err(format!("a timed review save was not stored: {saved:?}").into());
         }
     }

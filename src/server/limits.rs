@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use tokio::sync::Semaphore;
 
 use super::auth::middleware::{client_address, limit_key};
+use crate::error::AppError;
 
 /// Limits every request shares (see `docs/decisions.md`, "Hardening").
 #[derive(Clone, Debug)]
@@ -102,21 +102,16 @@ impl Guard {
             request
         };
         let Ok(_permit) = self.permits.try_acquire() else {
-            return refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is busy; try again shortly".into(),
-            );
+            return AppError::busy().into_response();
         };
         let timeout = self.limits.request_timeout;
         match tokio::time::timeout(timeout, next.run(request)).await {
             Ok(response) => response,
-            Err(_) => refusal(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request took longer than {} s and was stopped",
-                    timeout.as_secs_f64()
-                ),
-            ),
+            Err(_) => AppError::TimedOut(format!(
+                "the request took longer than {} s and was stopped",
+                timeout.as_secs_f64()
+            ))
+            .into_response(),
         }
     }
 
@@ -130,34 +125,30 @@ impl Guard {
         let client = client_address(peer, request.headers(), &self.trusted_proxies).map(limit_key);
         let _client_slot = match client {
             Some(ip) => Some(self.client_upload(ip).ok_or_else(|| {
-                refusal(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "more than {} uploads at once from your address; wait for one to finish",
-                        self.limits.max_uploads_per_client
-                    ),
-                )
+                AppError::TooManyRequests(format!(
+                    "more than {} uploads at once from your address; wait for one to finish",
+                    self.limits.max_uploads_per_client
+                ))
+                .into_response()
             })?),
             None => None,
         };
         let Ok(_upload) = self.uploads.try_acquire() else {
-            return Err(refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
+            return Err(AppError::Busy(
                 "the server is receiving too many uploads; try again shortly".into(),
-            ));
+            )
+            .into_response());
         };
         let (parts, body) = request.into_parts();
         let deadline = self.limits.body_timeout;
         match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
             Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
             Ok(Err(_)) => Err(too_large(max)),
-            Err(_) => Err(refusal(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {} s",
-                    deadline.as_secs_f64()
-                ),
-            )),
+            Err(_) => Err(AppError::TimedOut(format!(
+                "the request body did not arrive within {} s",
+                deadline.as_secs_f64()
+            ))
+            .into_response()),
         }
     }
 
@@ -218,12 +209,5 @@ fn too_large(max: usize) -> Response {
     } else {
         format!("{} KB", max / 1024)
     };
-    refusal(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the request body is larger than {limit}"),
-    )
-}
-
-pub fn refusal(status: StatusCode, message: String) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
+    AppError::TooLarge(format!("the request body is larger than {limit}")).into_response()
 }

@@ -3,7 +3,7 @@
 pub mod auth;
 pub mod bench;
 pub mod demo;
-pub mod error;
+
 pub mod limits;
 pub mod rest;
 pub mod reviewing;

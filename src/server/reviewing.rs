@@ -6,58 +6,25 @@ use chrono::Utc;
 use super::auth::{audit_entry, Caller, ClientAddress};
 use super::store::{ReviewInput, SaveOutcome, Store, StoreResult};
 use crate::model::review::{check_sizes, validate_review, ReviewError, ReviewSubmission};
-use crate::model::Review;
 
 /// How long a queue draw makes the drawer's review of that call sampled.
 pub const DRAW_VALID_HOURS: i64 = 24;
 
-/// What became of a review save.
-#[derive(Debug)]
-pub enum Saved {
-    Created {
-        revision: i64,
-    },
-    /// Someone saved since the submission's base revision; nothing was written.
-    Conflict {
-        base_revision: i64,
-        current_revision: i64,
-        current: Option<Review>,
-    },
-    Invalid(ReviewError),
-    NotFound,
-}
-
-impl Saved {
-    /// The conflict in words: who saved which revision when.
-    pub fn conflict_message(base: i64, current_revision: i64, current: Option<&Review>) -> String {
-        let who = current
-            .map(|r| {
-                format!(
-                    " by {} at {}",
-                    r.reviewer,
-                    r.created_at.format("%Y-%m-%d %H:%M:%S UTC")
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "this review is based on revision {base}, but revision {current_revision} was saved{who}; nothing was written"
-        )
-    }
-}
-
+/// Checks a submission, decides whether it is sampled, and appends it with its audit entry
+/// in one transaction.
 pub async fn save_review(
     store: &Store,
     caller: &Caller,
     address: &ClientAddress,
     call_id: uuid::Uuid,
     submission: ReviewSubmission,
-) -> StoreResult<Saved> {
+) -> StoreResult<SaveOutcome> {
     // Counts and sizes before anything else, even before the call is read.
     if let Err(error) = check_sizes(&submission) {
-        return Ok(Saved::Invalid(error));
+        return Ok(SaveOutcome::Invalid(error));
     }
     let Some(call) = store.get_call(&call_id).await? else {
-        return Ok(Saved::NotFound);
+        return Ok(SaveOutcome::NotFound);
     };
     // Comparing and parsing a correction of megabytes is CPU work: the blocking pool does it,
     // so the runtime's threads keep answering other requests.
@@ -72,13 +39,13 @@ pub async fn save_review(
         });
     let review = match checked {
         Ok(review) => review,
-        Err(error) => return Ok(Saved::Invalid(error)),
+        Err(error) => return Ok(SaveOutcome::Invalid(error)),
     };
     let reviewer = match caller {
         Caller::Key(owner) => owner.user_name.clone(),
         Caller::Person(person) => person.name.clone(),
         Caller::Anonymous => {
-            return Ok(Saved::Invalid(ReviewError {
+            return Ok(SaveOutcome::Invalid(ReviewError {
                 field: "reviewer".into(),
                 reason: "sign in to review".into(),
             }))
@@ -104,31 +71,18 @@ pub async fn save_review(
         note: review.note,
         sampled,
     };
-    let outcome = store
-        .save_reviews(std::slice::from_ref(&input), now)
-        .await?;
-    Ok(match outcome.into_iter().next() {
-        Some(SaveOutcome::Saved { revision }) => {
-            let tags = if input.tags.is_empty() {
-                String::new()
-            } else {
-                format!(", tags {}", input.tags.join(" "))
-            };
-            let detail = format!("revision {revision}, {}{tags}", input.verdict.as_str());
-            let target = call.id.clone();
-            store
-                .audit(
-                    &audit_entry(caller, address, "review.save", target, detail),
-                    now,
-                )
-                .await?;
-            Saved::Created { revision }
+    let summary = format!(
+        "{}{}",
+        input.verdict.as_str(),
+        if input.tags.is_empty() {
+            String::new()
+        } else {
+            format!(", tags {}", input.tags.join(" "))
         }
-        Some(SaveOutcome::Conflict { current_revision }) => Saved::Conflict {
-            base_revision: input.base_revision,
-            current_revision,
-            current: store.get_call(&call_id).await?.and_then(|c| c.review),
-        },
-        Some(SaveOutcome::NotFound) | None => Saved::NotFound,
-    })
+    );
+    let audit = |revision: i64| {
+        let detail = format!("revision {revision}, {summary}");
+        audit_entry(caller, address, "review.save", call.id.clone(), detail)
+    };
+    store.save_review(&input, audit, now).await
 }

@@ -94,7 +94,7 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
                     let checks = checks.clone();
                     async move {
                         let Ok(_check) = checks.try_acquire() else {
-                            return Err(super::error::AppError::Busy);
+                            return Err(crate::error::AppError::busy());
                         };
                         ready(state).await
                     }
@@ -121,7 +121,7 @@ fn page_context(store: crate::server::store::Store) {
 
 async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<&'static str, super::error::AppError> {
+) -> Result<&'static str, crate::error::AppError> {
     state.store.ping().await?;
     Ok("ready")
 }

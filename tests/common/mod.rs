@@ -284,3 +284,58 @@ pub async fn raw_statement(db: &TestDb, statement: &str) -> Result<u64, String> 
         }
     }
 }
+
+/// The real router over `store`, as `redline serve` builds it (default sign-in settings and
+/// request limits).
+pub fn router(store: &Store) -> axum::Router {
+    redline::server::router::build_router(redline::server::state::AppState::new(
+        leptos::config::LeptosOptions::builder()
+            .output_name("redline")
+            .build(),
+        store.clone(),
+    ))
+}
+
+/// The router as a signed-in admin holding an all-scope key sees it.
+pub async fn signed_in_router(store: &Store) -> axum::Router {
+    let credentials = credentials(store, "tester").await;
+    with_credentials(router(store), credentials)
+}
+
+/// Sends `request` through `app`; the response as it left the router.
+pub async fn send(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> axum::http::Response<axum::body::Body> {
+    use tower::ServiceExt;
+    app.clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers")
+}
+
+/// A response's body.
+pub async fn body_bytes(response: axum::http::Response<axum::body::Body>) -> Vec<u8> {
+    use http_body_util::BodyExt;
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes()
+        .to_vec()
+}
+
+/// A response's body as text.
+pub async fn body_text(response: axum::http::Response<axum::body::Body>) -> String {
+    String::from_utf8_lossy(&body_bytes(response).await).into_owned()
+}
+
+/// Sends `request`; the answer's status and body as text.
+pub async fn answer(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, String) {
+    let response = send(app, request).await;
+    (response.status(), body_text(response).await)
+}

@@ -125,7 +125,7 @@ pub async fn login(
 
     let user = match state.store.find_user(&name).await {
         Ok(user) => user,
-        Err(error) => return crate::server::error::AppError::from(error).into_response(),
+        Err(error) => return crate::error::AppError::from(error).into_response(),
     };
     // An unknown name costs the same hashing as a wrong password, and answers the same.
     let (hash, usable) = match &user {
@@ -153,7 +153,7 @@ pub async fn login(
     if let Caller::Person(previous) = &caller {
         // Signing in again replaces the session instead of keeping both.
         if let Err(error) = state.store.delete_session(&previous.session).await {
-            return crate::server::error::AppError::from(error).into_response();
+            return crate::error::AppError::from(error).into_response();
         }
     }
     let token = match secrets::random_hex(32) {
@@ -174,7 +174,7 @@ pub async fn login(
         )
         .await;
     if let Err(error) = created {
-        return crate::server::error::AppError::from(error).into_response();
+        return crate::error::AppError::from(error).into_response();
     }
     let signed_in = Caller::Person(super::Person {
         user_id: user.id,
@@ -257,7 +257,7 @@ pub async fn change_password(
     let user = match state.store.find_user(&person.name).await {
         Ok(Some(user)) => user,
         Ok(None) => return see_other("/login"),
-        Err(error) => return crate::server::error::AppError::from(error).into_response(),
+        Err(error) => return crate::error::AppError::from(error).into_response(),
     };
     let Ok(turn) = auth.hashes.clone().acquire_owned().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -270,7 +270,8 @@ pub async fn change_password(
     let hash = match super::hash_blocking(form.new).await {
         Ok(hash) => hash,
         Err(error) => {
-            return crate::server::error::AppError::Internal(error).into_response();
+            tracing::error!(%error, "hashing a new password failed");
+            return crate::error::AppError::Internal.into_response();
         }
     };
     let entry = audit_entry(
@@ -286,7 +287,7 @@ pub async fn change_password(
         .await;
     match changed {
         Ok(()) => see_other("/calls"),
-        Err(error) => crate::server::error::AppError::from(error).into_response(),
+        Err(error) => crate::error::AppError::from(error).into_response(),
     }
 }
 
@@ -300,7 +301,7 @@ pub async fn logout(
 ) -> Response {
     if let Caller::Person(person) = &caller {
         if let Err(error) = state.store.delete_session(&person.session).await {
-            return crate::server::error::AppError::from(error).into_response();
+            return crate::error::AppError::from(error).into_response();
         }
         let entry = audit_entry(&caller, &address, "auth.logout", &person.name, "");
         if let Err(error) = state.store.audit(&entry, Utc::now()).await {

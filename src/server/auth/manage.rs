@@ -98,8 +98,9 @@ pub async fn add_user(
     check_name(name)?;
     let (password, hash, generated) = password_and_hash(password).await?;
     let now = Utc::now();
+    let audit = actor.entry("user.add", name, format!("role {role}"));
     if store
-        .create_user(name, role, &hash, generated, now)
+        .create_user(name, role, &hash, generated, &audit, now)
         .await?
         .is_none()
     {
@@ -107,9 +108,6 @@ pub async fn add_user(
             "a user named \"{name}\" exists already"
         )));
     }
-    store
-        .audit(&actor.entry("user.add", name, format!("role {role}")), now)
-        .await?;
     Ok(generated.then_some(password))
 }
 
@@ -130,14 +128,11 @@ pub async fn set_role(
     name: &str,
     role: Role,
 ) -> Result<(), ManageError> {
-    user_change(store.set_user_role(name, role).await?, name)?;
-    store
-        .audit(
-            &actor.entry("user.set_role", name, format!("role {role}")),
-            Utc::now(),
-        )
-        .await?;
-    Ok(())
+    let audit = actor.entry("user.set_role", name, format!("role {role}"));
+    user_change(
+        store.set_user_role(name, role, &audit, Utc::now()).await?,
+        name,
+    )
 }
 
 pub async fn set_disabled(
@@ -146,17 +141,16 @@ pub async fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), ManageError> {
-    let now = Utc::now();
-    user_change(store.set_user_disabled(name, disabled, now).await?, name)?;
     let action = if disabled {
         "user.disable"
     } else {
         "user.enable"
     };
-    store
-        .audit(&actor.entry(action, name, String::new()), now)
+    let audit = actor.entry(action, name, String::new());
+    let change = store
+        .set_user_disabled(name, disabled, &audit, Utc::now())
         .await?;
-    Ok(())
+    user_change(change, name)
 }
 
 /// Sets a new password (generated when `None`, then returned to be shown once) and ends the
@@ -168,15 +162,13 @@ pub async fn reset_password(
     password: Option<String>,
 ) -> Result<Option<String>, ManageError> {
     let (password, hash, generated) = password_and_hash(password).await?;
-    if !store.set_user_password(name, &hash, generated).await? {
+    let audit = actor.entry("user.reset", name, "password reset, sessions ended".into());
+    if !store
+        .set_user_password(name, &hash, generated, &audit, Utc::now())
+        .await?
+    {
         return Err(ManageError::NotFound(format!("no user named \"{name}\"")));
     }
-    store
-        .audit(
-            &actor.entry("user.reset", name, "password reset, sessions ended".into()),
-            Utc::now(),
-        )
-        .await?;
     Ok(generated.then_some(password))
 }
 
@@ -220,11 +212,6 @@ pub async fn create_key(
                 key_hash: &secrets::token_hash(&secret),
                 scopes,
             },
-            now,
-        )
-        .await?;
-    store
-        .audit(
             &actor.entry(
                 "key.create",
                 &prefix,
@@ -253,14 +240,11 @@ pub async fn revoke_key(
     key_id: i64,
     owner: Option<i64>,
 ) -> Result<(), ManageError> {
-    let now = Utc::now();
-    let Some(prefix) = store.revoke_key(key_id, owner, now).await? else {
-        return Err(ManageError::NotFound(format!(
+    let audit = |prefix: &str| actor.entry("key.revoke", prefix, String::new());
+    match store.revoke_key(key_id, owner, audit, Utc::now()).await? {
+        Some(_) => Ok(()),
+        None => Err(ManageError::NotFound(format!(
             "no live key {key_id} that you may revoke"
-        )));
-    };
-    store
-        .audit(&actor.entry("key.revoke", &prefix, String::new()), now)
-        .await?;
-    Ok(())
+        ))),
+    }
 }

@@ -16,8 +16,8 @@ use chrono::Utc;
 
 use super::policy::{self, Access};
 use super::{secrets, Caller, ClientAddress, Https, Person};
+use crate::error::AppError;
 use crate::model::auth::Capability;
-use crate::server::error::AppError;
 use crate::server::state::AppState;
 use crate::server::store::StoreError;
 
@@ -62,10 +62,10 @@ pub async fn authorize(
     if !policy::is_canonical(&path) {
         // Nothing behind the router ever sees a path that could name another route than
         // the one checked here.
-        return denied_json(
-            StatusCode::BAD_REQUEST,
+        return AppError::bad_request(
             "this path has dot segments, encoded separators or empty segments; ask for the page by its plain path",
-        );
+        )
+        .into_response();
     }
     let method = request.method().clone();
     let access = policy::access(&method, &path);
@@ -78,13 +78,13 @@ pub async fn authorize(
         identify(&state, request.headers(), is_api, https).await
     };
     let response = match identified {
-        Err(error) => store_failure(&error),
+        Err(error) => AppError::from(error).into_response(),
         Ok(caller) => {
             if !is_api && !is_safe(&method) && !same_origin(request.headers()) {
-                denied_json(
-                    StatusCode::FORBIDDEN,
-                    "cross-site request refused: state-changing requests must come from Redline's own pages",
+                AppError::Forbidden(
+                    "cross-site request refused: state-changing requests must come from Redline's own pages".into(),
                 )
+                .into_response()
             } else if let Some(denial) = check(access, &caller, &method, &path, request.uri()) {
                 denial
             } else {
@@ -172,20 +172,18 @@ fn check(
                     return Some(if is_page {
                         Redirect::to(policy::PASSWORD_PAGE).into_response()
                     } else {
-                        AppError::Forbidden(
+                        server_fn_refusal(AppError::Forbidden(
                             "choose your own password first, on /account/password".into(),
-                        )
-                        .into_response()
+                        ))
                     });
                 }
             }
             match caller {
                 Caller::Person(person) if person.role.can(capability) => None,
                 Caller::Person(person) if is_page => Some(forbidden_page(person, capability)),
-                Caller::Person(person) => Some(denied_json(
-                    StatusCode::FORBIDDEN,
-                    &format!("the {} role may not do this", person.role),
-                )),
+                Caller::Person(person) => {
+                    Some(server_fn_refusal(AppError::role_may_not(person.role)))
+                }
                 _ if is_page => {
                     let next = uri
                         .path_and_query()
@@ -197,59 +195,29 @@ fn check(
                     );
                     Some(Redirect::to(&target).into_response())
                 }
-                _ => Some(denied_json(
-                    StatusCode::UNAUTHORIZED,
-                    "sign in first: your session has ended or you are not signed in",
-                )),
+                _ => Some(server_fn_refusal(AppError::sign_in_first())),
             }
         }
     }
 }
 
-fn denied_json(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
+/// A refused server function call, in the encoding its caller in the browser reads.
+fn server_fn_refusal(error: AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::FORBIDDEN);
+    (status, Json(error)).into_response()
 }
 
-fn store_failure(error: &StoreError) -> Response {
-    if error.is_unavailable() {
-        denied_json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the database is unavailable; try again shortly",
-        )
-    } else {
-        tracing::error!(%error, "checking the caller failed");
-        denied_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal error; see the server log",
-        )
-    }
-}
-
+/// The page a signed-in person sees for a page their role may not open.
 fn forbidden_page(person: &Person, capability: Capability) -> Response {
-    let what = match capability {
-        Capability::Admin => "user administration and the audit log",
-        Capability::ApiKeys => "API keys",
-        Capability::Export => "exports",
-        Capability::Trends => "trends",
-        Capability::Routing => "model routing",
-        Capability::TagLists => "tag lists",
-        Capability::Review => "the review pages",
-    };
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>Not allowed · Redline</title><link rel=\"stylesheet\" href=\"/pkg/redline.css\"></head><body><main class=\"main\"><section class=\"notice\" data-testid=\"forbidden\"><h1>Not allowed</h1><p>You are signed in as <strong>{}</strong> ({}); that role has no access to {}.</p><p><a href=\"/calls\">Back to the calls</a></p></section></main></body></html>",
-        escape_html(&person.name),
-        person.role,
-        what
+    use leptos::tachys::view::RenderHtml;
+    let page = crate::pages::forbidden::ForbiddenDocument(
+        crate::pages::forbidden::ForbiddenDocumentProps {
+            name: person.name.clone(),
+            role: person.role,
+            capability,
+        },
     );
-    (StatusCode::FORBIDDEN, Html(body)).into_response()
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    (StatusCode::FORBIDDEN, Html(page.to_html())).into_response()
 }
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy, then the nearest

@@ -15,8 +15,8 @@ use chrono::Utc;
 
 use self::limiter::{KnownPairs, Limiter};
 use super::store::{KeyOwner, NewAudit, Store};
+use crate::error::AppError;
 use crate::model::auth::{Capability, Role, Scope, Viewer};
-use crate::server::error::AppError;
 
 /// The session cookie's name over plain HTTP (local use).
 pub const SESSION_COOKIE: &str = "redline_session";
@@ -226,26 +226,19 @@ pub async fn ensure_admin(
     let now = Utc::now();
     // Two instances starting together on an empty database: one creates the admin, the other
     // finds the name taken and shows no password.
+    let audit = NewAudit {
+        actor: "redline".into(),
+        action: "user.add".into(),
+        target: "admin".into(),
+        detail: "role admin (first start)".into(),
+        address: None,
+    };
     if store
-        .create_user("admin", Role::Admin, &hash, generated, now)
+        .create_user("admin", Role::Admin, &hash, generated, &audit, now)
         .await?
         .is_none()
     {
         return Ok(None);
-    }
-    {
-        store
-            .audit(
-                &NewAudit {
-                    actor: "redline".into(),
-                    action: "user.add".into(),
-                    target: "admin".into(),
-                    detail: "role admin (first start)".into(),
-                    address: None,
-                },
-                now,
-            )
-            .await?;
     }
     Ok(generated.then_some(password))
 }

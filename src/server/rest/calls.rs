@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::key_with;
+use crate::error::AppError;
 use crate::model::auth::Scope;
 use crate::model::ingest::{validate_call, NewCall, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::model::{CallDetail, FeedPage, FeedQuery};
 use crate::server::auth::Caller;
-use crate::server::error::AppError;
 use crate::server::store::{InsertOutcome, Store};
 
 #[derive(Debug, Serialize)]
@@ -47,7 +47,7 @@ pub async fn ingest(
                 "the body is over the limit of {MAX_BATCH_BYTES} bytes"
             ))
         } else {
-            AppError::BadRequest(format!("could not read the body: {rejection}"))
+            AppError::bad_request(format!("could not read the body: {rejection}"))
         }
     })?;
     let now = Utc::now();
@@ -56,7 +56,10 @@ pub async fn ingest(
     let (mut results, valid, valid_index) =
         tokio::task::spawn_blocking(move || check_batch(&body, now))
             .await
-            .map_err(|e| AppError::Internal(format!("checking a batch failed: {e}")))??;
+            .map_err(|error| {
+                tracing::error!(%error, "checking a batch failed");
+                AppError::Internal
+            })??;
 
     let outcomes = if valid.is_empty() {
         vec![]
@@ -88,7 +91,7 @@ type Checked = (Vec<ItemResult>, Vec<NewCall>, Vec<usize>);
 
 fn check_batch(body: &[u8], now: chrono::DateTime<Utc>) -> Result<Checked, AppError> {
     let parsed: Value = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
     let items = match parsed {
         Value::Array(items) => items,
         Value::Object(mut object) => match object.remove("calls") {
@@ -130,7 +133,7 @@ fn check_batch(body: &[u8], now: chrono::DateTime<Utc>) -> Result<Checked, AppEr
 }
 
 fn shape_error() -> AppError {
-    AppError::BadRequest("expected a JSON array of calls, or an object {\"calls\": [...]}".into())
+    AppError::bad_request("expected a JSON array of calls, or an object {\"calls\": [...]}")
 }
 
 /// `GET /api/v1/calls`: the feed's filters as query parameters, `limit` and `cursor`.
@@ -140,8 +143,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<FeedPage>, AppError> {
     key_with(caller, Scope::Read)?;
-    let query = FeedQuery::from_search(query.as_deref().unwrap_or(""))
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let query = FeedQuery::from_search(query.as_deref().unwrap_or(""))?;
     Ok(Json(store.list_calls(&query).await?))
 }
 
@@ -153,7 +155,7 @@ pub async fn get_one(
 ) -> Result<Json<CallDetail>, AppError> {
     key_with(caller, Scope::Read)?;
     let uuid = uuid::Uuid::parse_str(&id)
-        .map_err(|_| AppError::BadRequest(format!("\"{id}\" is not a call id (a UUID)")))?;
+        .map_err(|_| AppError::bad_request(format!("\"{id}\" is not a call id (a UUID)")))?;
     store
         .get_call(&uuid)
         .await?

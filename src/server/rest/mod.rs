@@ -7,8 +7,8 @@ use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 
 use super::auth::Caller;
-use super::error::AppError;
 use super::state::AppState;
+use crate::error::AppError;
 use crate::model::auth::Scope;
 use crate::model::ingest::MAX_BATCH_BYTES;
 

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
+use crate::error::AppError;
 use crate::model::auth::Scope;
-use crate::model::review::ReviewSubmission;
+use crate::model::review::{ReviewSubmission, SaveOutcome};
 use crate::server::auth::{Caller, ClientAddress};
-use crate::server::error::AppError;
-use crate::server::reviewing::{save_review, Saved};
+use crate::server::reviewing::save_review;
 use crate::server::state::AppState;
 
 pub async fn save(
@@ -26,16 +26,16 @@ pub async fn save(
     let caller = super::key_with(caller, Scope::Review)?;
     let address = address.map(|Extension(a)| a).unwrap_or_default();
     let uuid = uuid::Uuid::parse_str(&id)
-        .map_err(|_| AppError::BadRequest(format!("\"{id}\" is not a call id (a UUID)")))?;
-    let body = body.map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
+        .map_err(|_| AppError::bad_request(format!("\"{id}\" is not a call id (a UUID)")))?;
+    let body = body.map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
     let submission: ReviewSubmission = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
+        AppError::bad_request(format!(
             "the body must be {{verdict, corrected_output?, tags?, note?, base_revision}}: {e}"
         ))
     })?;
     let saved = save_review(&state.store, &caller, &address, uuid, submission).await?;
     Ok(match saved {
-        Saved::Created { revision } => {
+        SaveOutcome::Saved { revision } => {
             let review = state.store.get_call(&uuid).await?.and_then(|c| c.review);
             (
                 StatusCode::CREATED,
@@ -43,23 +43,19 @@ pub async fn save(
             )
                 .into_response()
         }
-        Saved::Conflict {
-            base_revision,
+        SaveOutcome::Conflict {
             current_revision,
-            current,
+            ref current,
+            ..
         } => {
             let body = json!({
-                "error": Saved::conflict_message(base_revision, current_revision, current.as_ref()),
+                "error": saved.conflict_message(),
                 "current_revision": current_revision,
                 "current": current,
             });
             (StatusCode::CONFLICT, Json(body)).into_response()
         }
-        Saved::Invalid(error) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": error.reason, "field": error.field })),
-        )
-            .into_response(),
-        Saved::NotFound => return Err(AppError::NotFound(format!("no call with id {id}"))),
+        SaveOutcome::Invalid(error) => AppError::from(error).into_response(),
+        SaveOutcome::NotFound => return Err(AppError::NotFound(format!("no call with id {id}"))),
     })
 }

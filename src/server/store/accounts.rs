@@ -103,6 +103,21 @@ pub(super) fn audit_insert(entry: &NewAudit, now: DateTime<Utc>) -> Sql {
     .arg(entry.address.as_deref())
 }
 
+/// Ends a user change: with its audit entry and committed when a row changed, rolled back
+/// (by dropping the transaction) when there was no such user.
+async fn finish_user_change(
+    mut tx: Tx,
+    changed: u64,
+    audit: &NewAudit,
+    now: DateTime<Utc>,
+) -> StoreResult<UserChange> {
+    if changed > 0 {
+        tx.execute(&audit_insert(audit, now)).await?;
+        tx.commit().await?;
+    }
+    Ok(UserChange::done(changed))
+}
+
 impl Store {
     /// Number of users, disabled ones included.
     pub async fn count_users(&self) -> StoreResult<i64> {
@@ -111,19 +126,21 @@ impl Store {
             .await
     }
 
-    /// Creates a user; `None` when the name is taken. `must_change_password`: the password
-    /// was generated and the person must replace it at first sign-in.
+    /// Creates a user and writes `audit` in the same transaction; `None` (and nothing
+    /// written) when the name is taken. `must_change_password`: the password was generated and
+    /// the person must replace it at first sign-in.
     pub async fn create_user(
         &self,
         name: &str,
         role: Role,
         password_hash: &str,
         must_change_password: bool,
+        audit: &NewAudit,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<i64>> {
-        let rows: Vec<(i64,)> = self
-            .db
-            .write_all(
+        let mut tx = self.db.begin().await?;
+        let rows: Vec<(i64,)> = tx
+            .all(
                 &Sql::new(
                     "INSERT INTO users (name, role, password_hash, must_change_password, created_at)
                      VALUES ($1, $2, $3, $4, $5)
@@ -136,7 +153,12 @@ impl Store {
                 .arg(now.timestamp_micros()),
             )
             .await?;
-        Ok(rows.first().map(|(id,)| *id))
+        let Some((id,)) = rows.first() else {
+            return Ok(None);
+        };
+        tx.execute(&audit_insert(audit, now)).await?;
+        tx.commit().await?;
+        Ok(Some(*id))
     }
 
     /// A person's own new password: the hash replaced, the must-change mark cleared, every
@@ -215,8 +237,15 @@ impl Store {
 
     /// Gives `name` another role, unless that would leave no enabled admin. The enabled
     /// admins are locked first (PostgreSQL: their rows; SQLite: the writer's lock), so two
-    /// admins demoting each other at once leave one of them.
-    pub async fn set_user_role(&self, name: &str, role: Role) -> StoreResult<UserChange> {
+    /// admins demoting each other at once leave one of them. `audit` is written in the same
+    /// transaction when the change is made.
+    pub async fn set_user_role(
+        &self,
+        name: &str,
+        role: Role,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserChange> {
         let mut tx = self.db.begin().await?;
         if role != Role::Admin && is_last_admin(&mut tx, name).await? {
             return Ok(UserChange::LastAdmin);
@@ -228,17 +257,17 @@ impl Store {
                     .arg(name),
             )
             .await?;
-        tx.commit().await?;
-        Ok(UserChange::done(changed))
+        finish_user_change(tx, changed, audit, now).await
     }
 
     /// Disables (or enables again) a user, unless that would leave no enabled admin.
     /// Disabling ends their sessions and stops their API keys at once (both are checked
-    /// against the user at every request).
+    /// against the user at every request). `audit` as for `set_user_role`.
     pub async fn set_user_disabled(
         &self,
         name: &str,
         disabled: bool,
+        audit: &NewAudit,
         now: DateTime<Utc>,
     ) -> StoreResult<UserChange> {
         let mut tx = self.db.begin().await?;
@@ -255,17 +284,19 @@ impl Store {
         if disabled {
             tx.execute(&end_sessions(name)).await?;
         }
-        tx.commit().await?;
-        Ok(UserChange::done(changed))
+        finish_user_change(tx, changed, audit, now).await
     }
 
     /// Sets a new password hash (`must_change`: a generated one, to be replaced at the next
-    /// sign-in) and ends every session of the user.
+    /// sign-in) and ends every session of the user; `false` (nothing written) when there is
+    /// no such user. `audit` is written in the same transaction.
     pub async fn set_user_password(
         &self,
         name: &str,
         password_hash: &str,
         must_change: bool,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let changed = tx
@@ -278,9 +309,13 @@ impl Store {
                 .arg(name),
             )
             .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
         tx.execute(&end_sessions(name)).await?;
+        tx.execute(&audit_insert(audit, now)).await?;
         tx.commit().await?;
-        Ok(changed > 0)
+        Ok(true)
     }
 
     /// Starts a session for a user who just proved their password.
@@ -371,9 +406,16 @@ impl Store {
             .await
     }
 
-    pub async fn create_key(&self, key: &NewKey<'_>, now: DateTime<Utc>) -> StoreResult<i64> {
-        self.db
-            .write_all::<(i64,)>(
+    /// Stores a new key and writes `audit` in the same transaction.
+    pub async fn create_key(
+        &self,
+        key: &NewKey<'_>,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let mut tx = self.db.begin().await?;
+        let id = tx
+            .all::<(i64,)>(
                 &Sql::new(
                     "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -388,7 +430,10 @@ impl Store {
             .await?
             .first()
             .map(|(id,)| *id)
-            .ok_or_else(|| super::StoreError::Corrupt("INSERT returned no id".into()))
+            .ok_or_else(|| super::StoreError::Corrupt("INSERT returned no id".into()))?;
+        tx.execute(&audit_insert(audit, now)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The owner of a key that is neither revoked nor held by a disabled user.
@@ -467,11 +512,13 @@ impl Store {
             .collect())
     }
 
-    /// Revokes a key (of `owner` only, when given); the key summary when it was live.
+    /// Revokes a key (of `owner` only, when given) and writes the audit entry `audit` makes
+    /// of its prefix in the same transaction; the prefix when the key was live.
     pub async fn revoke_key(
         &self,
         key_id: i64,
         owner: Option<i64>,
+        audit: impl FnOnce(&str) -> NewAudit,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<String>> {
         let mut sql = Sql::new("UPDATE api_keys SET revoked_at = ");
@@ -483,8 +530,14 @@ impl Store {
             sql.push(" AND user_id = ").bind(user_id);
         }
         sql.push(" RETURNING prefix");
-        let rows: Vec<(String,)> = self.db.write_all(&sql).await?;
-        Ok(rows.into_iter().next().map(|(prefix,)| prefix))
+        let mut tx = self.db.begin().await?;
+        let rows: Vec<(String,)> = tx.all(&sql).await?;
+        let Some((prefix,)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        tx.execute(&audit_insert(&audit(&prefix), now)).await?;
+        tx.commit().await?;
+        Ok(Some(prefix))
     }
 
     /// Appends an entry to the audit log.

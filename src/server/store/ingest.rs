@@ -1,17 +1,16 @@
 //! Storing ingested calls: a whole batch in one transaction, duplicates detected by
 //! (source, external_id), counters kept in step.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{
-    id_text, pg_scoped_word, search_document, Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS,
-    MODEL_TOKEN,
-};
+use super::counts::add_to_counts;
+use super::search::{pg_search_lexemes, search_document};
+use super::{id_text, Dialect, Sql, Store, StoreResult, Tx};
 use crate::model::ingest::NewCall;
-use crate::model::search::{document_text, document_words};
+use crate::model::search::document_text;
 
 /// What became of one call of a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,46 +224,6 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
     sql
 }
 
-/// Longest word PostgreSQL's search indexes (longer ones are ids or encoded blobs, and a
-/// lexeme may not exceed 2,047 bytes).
-const PG_MAX_WORD_BYTES: usize = 200;
-/// Text PostgreSQL's search indexes per call (a tsvector may not exceed 1 MB).
-const PG_MAX_SEARCH_BYTES: usize = 400_000;
-
-/// PostgreSQL's search document, as tsvector text: the model's scope lexeme `rlmd<id>`, then
-/// the distinct words of the input and output, split and lowercased exactly as search terms
-/// are (`model::search`), each twice: as itself (searches over all operations) and
-/// qualified by the operation (`pg_scoped_word`, searches within one). Alphanumeric words need
-/// no quoting, and without positions the index is as lean as SQLite's `detail=none`.
-pub(crate) fn pg_search_lexemes(
-    operation_id: i64,
-    model_id: i64,
-    input_words: &str,
-    output: &str,
-) -> String {
-    let mut seen = HashSet::new();
-    let mut document = format!("{MODEL_TOKEN}{model_id}");
-    let mut full = false;
-    for text in [input_words, output] {
-        document_words(text, |word| {
-            if full || word.len() > PG_MAX_WORD_BYTES || seen.contains(word) {
-                return;
-            }
-            let scoped = pg_scoped_word(operation_id, word);
-            if document.len() + word.len() + scoped.len() + 2 > PG_MAX_SEARCH_BYTES {
-                full = true;
-                return;
-            }
-            seen.insert(word.to_string());
-            document.push(' ');
-            document.push_str(word);
-            document.push(' ');
-            document.push_str(&scoped);
-        });
-    }
-    document
-}
-
 // Rows that concurrent transactions may both lock (operations, models, counters) are always
 // touched in sorted order, so two instances ingesting on PostgreSQL cannot deadlock.
 
@@ -306,43 +265,6 @@ async fn intern_models<'a>(
         ids.insert(key, tx.scalar(&sql).await?);
     }
     Ok(ids)
-}
-
-/// Adds `n` calls to a per-day counter of one verdict (negative `n` removes).
-pub(super) fn count_change(
-    operation_id: i64,
-    model_id: i64,
-    day: i64,
-    verdict: i64,
-    n: i64,
-) -> Sql {
-    Sql::new(
-        "INSERT INTO call_counts (operation_id, model_id, day, verdict, n) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (operation_id, model_id, day, verdict) DO UPDATE SET n = call_counts.n + excluded.n",
-    )
-    .arg(operation_id)
-    .arg(model_id)
-    .arg(day)
-    .arg(verdict)
-    .arg(n)
-}
-
-/// Adds new (unreviewed) calls to the per-day counters.
-async fn add_to_counts(
-    tx: &mut Tx,
-    calls: impl Iterator<Item = (i64, i64, i64)>,
-) -> StoreResult<()> {
-    let mut per_day: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
-    for (operation_id, model_id, created_at) in calls {
-        *per_day
-            .entry((operation_id, model_id, created_at.div_euclid(DAY_MICROS)))
-            .or_default() += 1;
-    }
-    for ((operation_id, model_id, day), n) in per_day {
-        tx.execute(&count_change(operation_id, model_id, day, 0, n))
-            .await?;
-    }
-    Ok(())
 }
 
 /// The benchmark's reference point: the same rows written the fastest plain way sqlx allows
@@ -458,43 +380,4 @@ pub async fn raw_insert_calls(
     }
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postgres_documents_hold_each_word_once_lowercased_and_split_like_search_terms() {
-        let document = pg_search_lexemes(
-            3,
-            9,
-            "Refund REFUND for order #123",
-            "l'été: refund-request",
-        );
-        assert_eq!(
-            document,
-            "rlmd9 refund 3~refund for 3~for order 3~order 123 3~123 l 3~l été 3~été request 3~request"
-        );
-        let terms = crate::model::search_terms("refund-request été");
-        for term in terms {
-            assert!(document.split(' ').any(|w| w == term.word));
-            assert!(document
-                .split(' ')
-                .any(|w| w == pg_scoped_word(3, &term.word)));
-        }
-    }
-
-    #[test]
-    fn postgres_documents_stay_within_tsvector_limits() {
-        let long_word = "x".repeat(PG_MAX_WORD_BYTES + 1);
-        assert_eq!(
-            pg_search_lexemes(1, 2, &format!("a {long_word} b"), ""),
-            "rlmd2 a 1~a b 1~b"
-        );
-        let many: String = (0..200_000).map(|i| format!("w{i} ")).collect();
-        let document = pg_search_lexemes(1, 2, &many, "");
-        assert!(document.len() <= PG_MAX_SEARCH_BYTES);
-        assert!(document.starts_with("rlmd2 w0 1~w0 w1 1~w1"));
-    }
 }

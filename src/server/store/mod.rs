@@ -3,10 +3,13 @@
 //! The backend is chosen by the database URL alone: `sqlite:` (the embedded default) or
 //! `postgres:`/`postgresql:`. Statements are written once with `$n` placeholders (see `sql.rs`);
 //! the few places where the two databases differ ask [`Dialect`] and are named there:
-//! connecting and tuning (`sqlite.rs`, `postgres.rs`), full-text search (`feed.rs`, `ingest.rs`),
+//! connecting and tuning (`sqlite.rs`, `postgres.rs`), full-text search (`search.rs`),
 //! row locks (`reviews.rs`, `jobs.rs`) and disk/maintenance statements (here).
 
 mod accounts;
+mod call;
+mod conditions;
+mod counts;
 mod feed;
 mod ingest;
 mod jobs;
@@ -14,6 +17,7 @@ mod postgres;
 mod queue;
 mod reindex;
 mod reviews;
+mod search;
 mod sql;
 mod sqlite;
 
@@ -76,10 +80,6 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// How long a search waits for its turn when the most searches at once are running; then
-/// it is answered 503 (try again shortly).
-const SEARCH_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// How to connect; every field has a sensible default.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -120,9 +120,9 @@ pub struct Store {
     /// First chunk of calls a search walks (SQLite: doubling per further chunk; PostgreSQL:
     /// the one walk before the search index takes over).
     search_chunk: i64,
-    /// Calls one search request walks at most (see `feed::SEARCH_WALK_MAX_ROWS`).
+    /// Calls one search request walks at most (see `search::SEARCH_WALK_MAX_ROWS`).
     search_walk_max: i64,
-    /// How long a search's statements may run (see `feed::SEARCH_DEADLINE`).
+    /// How long a search's statements may run (see `search::SEARCH_DEADLINE`).
     search_deadline: std::time::Duration,
     /// Searches at once: half the readers, so searches can never take every reader from
     /// the feed, the call page and the API.
@@ -156,10 +156,10 @@ impl Store {
                 (readers as usize / 2).max(1),
             )),
             db,
-            rare_matches: feed::RARE_MATCHES,
-            search_chunk: feed::SEARCH_CHUNK,
-            search_walk_max: feed::SEARCH_WALK_MAX_ROWS,
-            search_deadline: feed::SEARCH_DEADLINE,
+            rare_matches: search::RARE_MATCHES,
+            search_chunk: search::SEARCH_CHUNK,
+            search_walk_max: search::SEARCH_WALK_MAX_ROWS,
+            search_deadline: search::SEARCH_DEADLINE,
         };
         store.rebuild_search_documents().await?;
         Ok(store)
@@ -174,16 +174,6 @@ impl Store {
     pub fn with_rare_search_limit(mut self, matches: i64) -> Store {
         self.rare_matches = matches;
         self
-    }
-
-    /// A reader for one search: a turn among the searches at once (waiting up to the pool's
-    /// own wait), then a connection bounded by the search deadline.
-    pub(crate) async fn search_reader(&self) -> StoreResult<Bounded> {
-        let turn = tokio::time::timeout(SEARCH_TURN_WAIT, self.searches.clone().acquire_owned())
-            .await
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
-        self.db.bounded(self.search_deadline, Some(turn)).await
     }
 
     /// Moves the search deadline (tests stop searches at once).
@@ -335,27 +325,6 @@ pub fn redact(url: &str) -> String {
 }
 
 pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
-
-/// Prefixes of the scope tokens indexed with every call's text: `rlop<operation id>` and
-/// `rlmd<model id>`. A search with an operation or model filter then narrows inside the search
-/// index (a list intersection) instead of checking calls one by one.
-pub(crate) const OPERATION_TOKEN: &str = "rlop";
-pub(crate) const MODEL_TOKEN: &str = "rlmd";
-
-/// A word as PostgreSQL's search document holds it a second time, qualified by the call's
-/// operation: `<operation id>~word`. `~` never occurs in a search word.
-pub(crate) fn pg_scoped_word(operation_id: i64, word: &str) -> String {
-    format!("{operation_id}~{word}")
-}
-
-/// The input column of a call's SQLite search document: scope tokens, then the input's
-/// words as `model::search` splits them (the index only splits at the spaces between).
-pub(crate) fn search_document(operation_id: i64, model_id: i64, input_text: &str) -> String {
-    format!(
-        "{OPERATION_TOKEN}{operation_id} {MODEL_TOKEN}{model_id} {}",
-        crate::model::search::document_text(input_text)
-    )
-}
 
 pub(crate) fn micros_to_time(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::feed::{push_conditions, search_text, Search};
+use super::conditions::push_conditions;
+use super::search::{search_text, Search};
 use super::{Dialect, Sql, Store, StoreResult};
 use crate::model::{CallFilter, Cursor, FeedQuery};
 
@@ -89,10 +90,6 @@ impl Store {
             return Ok(None);
         }
         let point = point.rem_euclid(SAMPLE_KEYS);
-        let pg_search = match (&search, self.dialect()) {
-            (Some(text), Dialect::Postgres) => Some(Search::Postgres(text.clone())),
-            _ => None,
-        };
         let skips = match skip {
             Some(id) => vec![Some(id), None],
             None => vec![None],
@@ -102,6 +99,7 @@ impl Store {
             Some(_) => Some(self.search_reader().await?),
             None => None,
         };
+        let search = search.map(|text| Search::condition(self.dialect(), text));
         for skip in skips {
             for at_or_after in [true, false] {
                 // `verdict = 0` written out: a partial index is used only when the query
@@ -111,18 +109,13 @@ impl Store {
                     // With statistics SQLite prefers the verdict index and sorts every
                     // unreviewed call by key (300 ms at a million calls, measured): the
                     // draw's own index is named.
-                    sql.push(match resolved.operation_id {
-                        Some(Some(_)) => " INDEXED BY calls_draw_by_operation",
-                        _ => " INDEXED BY calls_draw",
+                    sql.push(match resolved.operation_id() {
+                        Some(_) => " INDEXED BY calls_draw_by_operation",
+                        None => " INDEXED BY calls_draw",
                     });
                 }
                 sql.push(" WHERE c.verdict = 0");
-                push_conditions(&mut sql, &filter, &resolved, false, pg_search.as_ref());
-                if let (Some(text), Dialect::Sqlite) = (&search, self.dialect()) {
-                    sql.push(" AND c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ")
-                        .bind(text.as_str())
-                        .push(")");
-                }
+                push_conditions(&mut sql, &filter, &resolved, false, search.as_ref());
                 if let Some(id) = skip {
                     sql.push(" AND c.id <> ").bind(id);
                 }

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use super::ingest::pg_search_lexemes;
-use super::{search_document, Dialect, Sql, Store, StoreResult};
+use super::search::{pg_search_lexemes, search_document};
+use super::{Dialect, Sql, Store, StoreResult};
 use crate::model::ingest::input_search_text;
 use crate::model::search::document_text;
 

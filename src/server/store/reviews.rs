@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ingest::count_change;
-use super::{Dialect, Sql, Store, StoreResult, Tx, DAY_MICROS};
+use super::accounts::audit_insert;
+use super::counts::count_change;
+use super::{Dialect, NewAudit, Sql, Store, StoreResult, Tx, DAY_MICROS};
+pub use crate::model::review::SaveOutcome;
 use crate::model::Verdict;
 
 /// A review to append. `base_revision` is the revision the reviewer saw (0: none yet).
@@ -20,21 +22,43 @@ pub struct ReviewInput {
     pub sampled: bool,
 }
 
-/// What became of one review save.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SaveOutcome {
-    Saved {
-        revision: i64,
-    },
-    /// Someone saved since `base_revision`; nothing was written.
-    Conflict {
-        current_revision: i64,
-    },
-    NotFound,
-}
-
 impl Store {
-    /// Appends reviews in one transaction (the demo loader saves thousands at once).
+    /// Appends one person's review and, when it is stored, the audit entry `audit` makes of
+    /// its revision, in one transaction: a review is never stored without its entry. A
+    /// conflict carries the review that was saved since.
+    pub async fn save_review(
+        &self,
+        review: &ReviewInput,
+        audit: impl FnOnce(i64) -> NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SaveOutcome> {
+        let mut tx = self.db.begin().await?;
+        let outcome = save_one(&mut tx, review, now.timestamp_micros()).await?;
+        match outcome {
+            SaveOutcome::Saved { revision } => {
+                tx.execute(&audit_insert(&audit(revision), now)).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+            SaveOutcome::Conflict {
+                base_revision,
+                current_revision,
+                ..
+            } => {
+                drop(tx);
+                let current = self.get_call(&review.call_id).await?.and_then(|c| c.review);
+                Ok(SaveOutcome::Conflict {
+                    base_revision,
+                    current_revision,
+                    current,
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Appends reviews in one transaction, unaudited (the demo loader saves thousands at
+    /// once); conflicts come without the current review.
     pub async fn save_reviews(
         &self,
         reviews: &[ReviewInput],
@@ -68,7 +92,9 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
     };
     if current != review.base_revision {
         return Ok(SaveOutcome::Conflict {
+            base_revision: review.base_revision,
             current_revision: current,
+            current: None,
         });
     }
     let revision = current + 1;

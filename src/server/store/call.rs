@@ -1,0 +1,120 @@
+//! One call in full: its row, its operation's tags and its review history, newest first.
+
+use uuid::Uuid;
+
+use super::{id_text, micros_to_time, Sql, Store, StoreError, StoreResult};
+use crate::model::{CallDetail, OutputKind, Review, Verdict};
+
+impl Store {
+    /// One call in full with its current review and revision history, or `None`.
+    pub async fn get_call(&self, id: &Uuid) -> StoreResult<Option<CallDetail>> {
+        let sql = Sql::new(
+            "SELECT c.seq, o.name AS operation, o.output_kind, m.name AS model, m.version AS model_version,
+                    c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
+                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
+                    c.operation_id
+             FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
+             WHERE c.id = $1",
+        )
+        .arg(*id);
+        let Some(row) = self.db.optional::<CallRow>(&sql).await? else {
+            return Ok(None);
+        };
+        let history = self.review_history(row.seq).await?;
+        let operation_tags: Vec<(String,)> = self
+            .db
+            .all(
+                &Sql::new("SELECT name FROM tags WHERE operation_id = $1 ORDER BY name")
+                    .arg(row.operation_id),
+            )
+            .await?;
+        let parse_json = |text: &str, what: &str| {
+            serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+        };
+        Ok(Some(CallDetail {
+            id: id_text(id),
+            input: parse_json(&row.input, "input")?,
+            metadata: parse_json(&row.metadata, "metadata")?,
+            operation: row.operation,
+            output_kind: OutputKind::parse(&row.output_kind).unwrap_or(OutputKind::Text),
+            model: row.model,
+            model_version: row.model_version,
+            output: row.output,
+            latency_ms: row.latency_ms,
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            cost_usd: row.cost_usd,
+            created_at: micros_to_time(row.created_at),
+            received_at: micros_to_time(row.received_at),
+            source: row.source,
+            external_id: row.external_id,
+            verdict: Verdict::from_code(row.verdict),
+            review: history.first().cloned(),
+            history,
+            operation_tags: operation_tags.into_iter().map(|(name,)| name).collect(),
+        }))
+    }
+
+    async fn review_history(&self, seq: i64) -> StoreResult<Vec<Review>> {
+        type Row = (i64, String, i64, Option<String>, String, String, bool, i64);
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                &Sql::new(
+                    "SELECT revision, reviewer, verdict, corrected_output, tags, note, sampled, created_at
+                     FROM reviews WHERE call_seq = $1 ORDER BY revision DESC",
+                )
+                .arg(seq),
+            )
+            .await?;
+        rows.into_iter()
+            .map(
+                |(
+                    revision,
+                    reviewer,
+                    verdict,
+                    corrected_output,
+                    tags,
+                    note,
+                    sampled,
+                    created_at,
+                )| {
+                    Ok(Review {
+                        revision,
+                        reviewer,
+                        verdict: Verdict::from_code(verdict),
+                        corrected_output,
+                        tags: serde_json::from_str(&tags)
+                            .map_err(|e| StoreError::Corrupt(format!("review tags: {e}")))?,
+                        note,
+                        sampled,
+                        created_at: micros_to_time(created_at),
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+/// One call in full as read.
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    seq: i64,
+    operation: String,
+    output_kind: String,
+    model: String,
+    model_version: String,
+    input: String,
+    output: String,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    created_at: i64,
+    received_at: i64,
+    metadata: String,
+    source: String,
+    external_id: Option<String>,
+    verdict: i64,
+    operation_id: i64,
+}
