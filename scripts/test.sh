@@ -12,10 +12,11 @@ export REDLINE_TEST_POSTGRES_URL="${REDLINE_TEST_POSTGRES_URL:-postgres://postgr
 source scripts/bootstrap.sh browser
 
 echo "==> Rust tests on SQLite (unit, store, HTTP, backends, instances)" >&2
-REDLINE_TEST_BACKEND=sqlite cargo test --features ssr
+# `bench` includes `ssr` and builds the benchmark harness too, so it cannot rot unseen.
+REDLINE_TEST_BACKEND=sqlite cargo test --features bench
 
 echo "==> The same store, HTTP, backend and instance tests on PostgreSQL" >&2
-REDLINE_TEST_BACKEND=postgres cargo test --features ssr --test '*'
+REDLINE_TEST_BACKEND=postgres cargo test --features bench --test '*'
 
 echo "==> Building the release app for the browser tests" >&2
 ./scripts/build.sh

@@ -168,8 +168,8 @@ mod server {
     use axum::Json;
 
     use super::{AppError, SEARCH_STOPPED};
-    use crate::server::auth::manage::ManageError;
-    use crate::server::store::StoreError;
+    use crate::auth::manage::ManageError;
+    use crate::store::StoreError;
 
     /// Seconds a client is asked to wait before trying a busy server again.
     const RETRY_AFTER_SECONDS: &str = "2";

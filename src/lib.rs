@@ -7,8 +7,22 @@ pub mod error;
 pub mod model;
 pub mod pages;
 
+// The server, from the bottom up: the store (all SQL), accounts, the review save, the HTTP
+// layer that serves the app above, and the background jobs.
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod auth;
+#[cfg(all(feature = "ssr", feature = "bench"))]
+pub mod bench;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod reviewing;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 /// Browser entry point: attaches the app to the server-rendered page.
 #[cfg(feature = "hydrate")]

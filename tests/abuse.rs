@@ -11,10 +11,10 @@ use axum::Router;
 use chrono::Utc;
 use common::{item, with, TestDb};
 use leptos::config::LeptosOptions;
+use redline::auth::manage::{self, Actor};
+use redline::http::state::AppState;
 use redline::model::auth::{Role, Scope};
-use redline::server::auth::manage::{self, Actor};
-use redline::server::state::AppState;
-use redline::server::store::{AuditQuery, Store};
+use redline::store::{AuditQuery, Store};
 use serde_json::{json, Value};
 
 const SECRET_OUTPUT: &str = "zq-secret-output-4711";
@@ -75,6 +75,23 @@ async fn secret_call(app: &Router, key: &str) -> String {
     id
 }
 
+/// A fresh database, an admin named `admin` with a session and an all-scope key, the router,
+/// and one call with a secret output and note (its id).
+struct Setup {
+    db: TestDb,
+    admin: common::Credentials,
+    app: Router,
+    id: String,
+}
+
+async fn setup(admin: &str) -> Setup {
+    let db = TestDb::new().await;
+    let admin = common::credentials(&db.store, admin).await;
+    let app = app(&db.store);
+    let id = secret_call(&app, &admin.authorization).await;
+    Setup { db, admin, app, id }
+}
+
 /// Every way found of writing a path that a lax server would resolve to `page` while its
 /// checks saw `prefix`: dot segments plain and encoded in each case, encoded slashes and
 /// backslashes, `..;`, doubled slashes, trailing dots and slashes, a double encoding.
@@ -121,10 +138,7 @@ const PUBLIC_PREFIXES: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_encoding_of_a_path_shows_a_page_to_someone_who_may_not_see_it() {
-    let db = TestDb::new().await;
-    let admin = common::credentials(&db.store, SECRET_USER).await;
-    let app = app(&db.store);
-    let id = secret_call(&app, &admin.authorization).await;
+    let Setup { db, admin, app, id } = setup(SECRET_USER).await;
     let reviewer = common::user_session(&db.store, "rita", Role::Reviewer).await;
 
     // The pages hold the secrets for those allowed: the test below can fail.
@@ -226,7 +240,7 @@ async fn api_handlers_check_their_caller_themselves() {
     let db = TestDb::new().await;
     let admin = common::credentials(&db.store, "ada").await;
     let id = secret_call(&app(&db.store), &admin.authorization).await;
-    let bare: Router = redline::server::rest::routes().with_state(AppState::new(
+    let bare: Router = redline::http::rest::routes().with_state(AppState::new(
         LeptosOptions::builder().output_name("redline").build(),
         db.store.clone(),
     ));
@@ -261,10 +275,12 @@ async fn api_handlers_check_their_caller_themselves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_401_without_a_session_and_200_with_one() {
-    let db = TestDb::new().await;
-    let admin = common::credentials(&db.store, "ada").await;
-    let app = app(&db.store);
-    let id = secret_call(&app, &admin.authorization).await;
+    let Setup {
+        db: _db,
+        admin,
+        app,
+        id,
+    } = setup("ada").await;
     for (endpoint, body) in [
         ("/api/load_feed", "search=".to_string()),
         ("/api/load_filter_choices", String::new()),
@@ -291,10 +307,12 @@ async fn server_functions_answer_401_without_a_session_and_200_with_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
-    let db = TestDb::new().await;
-    let admin = common::credentials(&db.store, "ada").await;
-    let app = app(&db.store);
-    let id = secret_call(&app, &admin.authorization).await;
+    let Setup {
+        db: _db,
+        admin,
+        app,
+        id,
+    } = setup("ada").await;
     let tags: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
     let review = json!({"verdict": "incorrect", "corrected_output": "again", "tags": tags, "base_revision": 1});
     let (status, body) = post_review(&app, &admin.authorization, &id, review).await;
@@ -322,10 +340,12 @@ async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_with_two_unrelated_huge_revisions_renders_its_page() {
-    let db = TestDb::new().await;
-    let admin = common::credentials(&db.store, "ada").await;
-    let app = app(&db.store);
-    let id = secret_call(&app, &admin.authorization).await;
+    let Setup {
+        db: _db,
+        admin,
+        app,
+        id,
+    } = setup("ada").await;
     for (base, word) in [(1, "alpha"), (2, "omega")] {
         let text: String = (0..60_000)
             .map(|i| format!("{word} line {}\n", i * 7 + base))
@@ -519,10 +539,7 @@ async fn refuse_audit_entries(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
-    let db = TestDb::new().await;
-    let admin = common::credentials(&db.store, "ada").await;
-    let app = app(&db.store);
-    let id = secret_call(&app, &admin.authorization).await;
+    let Setup { db, admin, app, id } = setup("ada").await;
     let cli = Actor::cli();
     manage::add_user(&db.store, &cli, "bob", Role::Engineer, None)
         .await
@@ -532,15 +549,14 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
         .expect("a key");
     let bob = db.store.find_user("bob").await.expect("read").expect("bob");
     let keys_before = db.store.list_keys(None).await.expect("keys");
-    let audit_before = db
-        .store
-        .list_audit(&AuditQuery {
+    let audit_entries = || async {
+        let all = AuditQuery {
             limit: 1000,
             ..Default::default()
-        })
-        .await
-        .expect("audit")
-        .len();
+        };
+        db.store.list_audit(&all).await.expect("audit").len()
+    };
+    let audit_before = audit_entries().await;
 
     refuse_audit_entries(&db).await;
 
@@ -587,14 +603,5 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
     assert!(!bob_after.disabled);
     assert_eq!(bob_after.password_hash, bob.password_hash);
     assert_eq!(db.store.list_keys(None).await.expect("keys"), keys_before);
-    let audit_after = db
-        .store
-        .list_audit(&AuditQuery {
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("audit")
-        .len();
-    assert_eq!(audit_after, audit_before);
+    assert_eq!(audit_entries().await, audit_before);
 }

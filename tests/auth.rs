@@ -14,12 +14,12 @@ use axum::http::{header, Request, Response, StatusCode};
 use axum::Router;
 use common::{body_text, item, send, TestDb};
 use leptos::config::LeptosOptions;
+use redline::auth::manage::{self, Actor};
+use redline::auth::{secrets, Auth, AuthConfig};
+use redline::http::router::{build_router_with, Limits};
+use redline::http::state::AppState;
 use redline::model::auth::{Role, Scope};
-use redline::server::auth::manage::{self, Actor};
-use redline::server::auth::{secrets, Auth, AuthConfig};
-use redline::server::router::{build_router_with, Limits};
-use redline::server::state::AppState;
-use redline::server::store::{AuditQuery, Store};
+use redline::store::{AuditQuery, Store};
 use serde_json::json;
 
 const PASSWORD: &str = "a-long-enough-password";
@@ -217,7 +217,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
     .into();
 
     // The router's own lists: a page or server function added without an entry above fails.
-    let listed_pages: Vec<String> = redline::server::router::page_routes()
+    let listed_pages: Vec<String> = redline::http::router::page_routes()
         .iter()
         .map(|listing| listing.path().to_string())
         .collect();
@@ -242,7 +242,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         functions.len(),
         "server functions: {registered:?}"
     );
-    for (method, path, _) in redline::server::auth::policy::ROUTES {
+    for (method, path, _) in redline::auth::policy::ROUTES {
         if path.starts_with("/api/v1") {
             assert!(
                 api.contains_key(&(*method, *path)),
@@ -1017,12 +1017,12 @@ async fn audited_actions_are_logged_with_who_what_and_where() {
 async fn the_first_start_creates_one_admin_and_guards_the_last_one() {
     let db = TestDb::new().await;
     let store = &db.store;
-    let generated = redline::server::auth::ensure_admin(store, None)
+    let generated = redline::auth::ensure_admin(store, None)
         .await
         .unwrap()
         .expect("a generated password");
     assert!(generated.len() >= 16);
-    assert!(redline::server::auth::ensure_admin(store, None)
+    assert!(redline::auth::ensure_admin(store, None)
         .await
         .unwrap()
         .is_none());
@@ -1055,7 +1055,7 @@ async fn tamper(db: &TestDb, statement: &str) -> Result<u64, String> {
 async fn a_generated_first_password_must_be_replaced_before_anything_else() {
     let db = TestDb::new().await;
     let app = app(&db.store);
-    let generated = redline::server::auth::ensure_admin(&db.store, None)
+    let generated = redline::auth::ensure_admin(&db.store, None)
         .await
         .unwrap()
         .expect("a generated password");
@@ -1136,7 +1136,7 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
     );
     let audit = db
         .store
-        .list_audit(&redline::server::store::AuditQuery {
+        .list_audit(&redline::store::AuditQuery {
             actor: None,
             action: None,
             before: None,
@@ -1160,6 +1160,6 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn store_user(store: &Store) -> redline::server::store::UserRecord {
+async fn store_user(store: &Store) -> redline::store::UserRecord {
     store.find_user("admin").await.unwrap().expect("admin")
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::{item, new_call, Backend, TestDb};
 use redline::model::Verdict;
-use redline::server::store::{InsertOutcome, JobState, ReviewInput, SaveOutcome, StoreOptions};
+use redline::store::{InsertOutcome, JobState, ReviewInput, SaveOutcome, StoreOptions};
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
 /// Columns per table, without each backend's own search index (SQLite: the `calls_fts`
@@ -250,7 +250,7 @@ async fn requests_get_503_while_postgres_is_down_and_work_again_after() {
         acquire_timeout: Duration::from_millis(800),
         ..StoreOptions::default()
     };
-    let store = redline::server::store::Store::open_with(&url, &options)
+    let store = redline::store::Store::open_with(&url, &options)
         .await
         .unwrap();
     let app = Arc::new(http::app_on(store.clone()).await);
@@ -275,7 +275,7 @@ mod http {
     use axum::body::Body;
     use axum::http::Request;
     use axum::Router;
-    use redline::server::store::Store;
+    use redline::store::Store;
 
     /// The app as a signed-in admin with an all-scope key sees it.
     pub async fn app_on(store: Store) -> Router {
@@ -304,7 +304,7 @@ async fn postgres_tls_options_reach_the_connection() {
             ..StoreOptions::default()
         };
         let url = url.clone();
-        async move { redline::server::store::Store::open_with(&url, &options).await }
+        async move { redline::store::Store::open_with(&url, &options).await }
     };
     let error = open("sometimes").await.unwrap_err().to_string();
     assert!(error.contains("TLS mode \"sometimes\""), "{error}");

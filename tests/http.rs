@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use common::{item, with, TestDb};
-use redline::server::store::Store;
+use redline::store::Store;
 use serde_json::{json, Value};
 
 /// The app as a signed-in admin with an all-scope key sees it (authorization itself is
@@ -491,7 +491,7 @@ async fn reviews_through_the_api_append_revisions_and_refuse_stale_or_invalid_sa
     // Every save is in the audit log, by the key.
     let entries = db
         .store
-        .list_audit(&redline::server::store::AuditQuery {
+        .list_audit(&redline::store::AuditQuery {
             action: Some("review.save".into()),
             limit: 10,
             ..Default::default()

@@ -6,7 +6,7 @@ mod common;
 use chrono::Utc;
 use common::{base_time, item, new_call, with, TestDb};
 use redline::model::{CallFilter, FeedQuery, Verdict};
-use redline::server::store::{InsertOutcome, ReviewInput, SaveOutcome, Store};
+use redline::store::{InsertOutcome, ReviewInput, SaveOutcome, Store};
 use serde_json::json;
 
 fn query(pairs: &[(&str, &str)]) -> FeedQuery {

@@ -34,8 +34,8 @@ pub async fn load_viewer() -> Result<Option<Viewer>, AppError> {
 /// API keys: one's own (admins: everyone's), newest first.
 #[server(endpoint = "list_keys")]
 pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
+    use crate::auth::Caller;
     use crate::model::auth::Capability;
-    use crate::server::auth::Caller;
     let (caller, _) = guard::require(Capability::ApiKeys)?;
     let owner = match &caller {
         Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
@@ -47,8 +47,8 @@ pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
 /// Creates a key for the caller with the comma-separated scopes.
 #[server(endpoint = "create_key")]
 pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, AppError> {
+    use crate::auth::{manage, Caller};
     use crate::model::auth::{Capability, Scope};
-    use crate::server::auth::{manage, Caller};
     let (caller, address) = guard::require(Capability::ApiKeys)?;
     let Caller::Person(person) = &caller else {
         return Err(AppError::sign_in_first());
@@ -69,8 +69,8 @@ pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, AppE
 /// Revokes a key: one's own (admins: any).
 #[server(endpoint = "revoke_key")]
 pub async fn revoke_key(id: i64) -> Result<(), AppError> {
+    use crate::auth::{manage, Caller};
     use crate::model::auth::Capability;
-    use crate::server::auth::{manage, Caller};
     let (caller, address) = guard::require(Capability::ApiKeys)?;
     let owner = match &caller {
         Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
@@ -89,8 +89,8 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 /// Adds a user with a generated password (shown once).
 #[server(endpoint = "add_user")]
 pub async fn add_user(name: String, role: String) -> Result<UserChange, AppError> {
+    use crate::auth::manage;
     use crate::model::auth::Role;
-    use crate::server::auth::manage;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
     let role = Role::parse(&role)
         .ok_or_else(|| AppError::bad_request(format!("unknown role \"{role}\"")))?;
@@ -111,8 +111,8 @@ pub async fn update_user(
     change: String,
     role: Option<String>,
 ) -> Result<UserChange, AppError> {
+    use crate::auth::manage;
     use crate::model::auth::Role;
-    use crate::server::auth::manage;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
     let store = guard::store()?;
     let actor = guard::actor(&caller, &address);
@@ -163,7 +163,7 @@ pub async fn list_audit(
 ) -> Result<Vec<AuditEntry>, AppError> {
     guard::require(crate::model::auth::Capability::Admin)?;
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let query = crate::server::store::AuditQuery {
+    let query = crate::store::AuditQuery {
         actor: clean(actor),
         action: clean(action),
         before,

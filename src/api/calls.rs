@@ -27,7 +27,7 @@ use crate::api::guard::store;
 /// Every read of calls checks its caller itself, not only through the middleware: a route
 /// the policy table missed still gives nothing away.
 #[cfg(feature = "ssr")]
-fn reader() -> Result<crate::server::auth::Caller, AppError> {
+fn reader() -> Result<crate::auth::Caller, AppError> {
     crate::api::guard::require(crate::model::auth::Capability::Review).map(|(caller, _)| caller)
 }
 
@@ -117,7 +117,7 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
     // A skipped call is no longer this reviewer's draw: saved later from the feed, it is not
     // sampled (skipping hard calls must not make the sample easier).
-    if let (Some(skipped), crate::server::auth::Caller::Person(person)) = (skip, &caller) {
+    if let (Some(skipped), crate::auth::Caller::Person(person)) = (skip, &caller) {
         store.forget_draw(&skipped, &person.name).await?;
     }
     let mut bytes = [0u8; 8];
@@ -131,7 +131,7 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
         return Ok(QueueOutcome::Empty);
     };
     // The draw is what makes this reviewer's save of the call a sampled one.
-    if let crate::server::auth::Caller::Person(person) = &caller {
+    if let crate::auth::Caller::Person(person) = &caller {
         store
             .record_draw(&id, &person.name, chrono::Utc::now())
             .await?;

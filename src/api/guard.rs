@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 
+use crate::auth::manage::Actor;
+use crate::auth::{Caller, ClientAddress};
 use crate::error::AppError;
 use crate::model::auth::Capability;
-use crate::server::auth::manage::Actor;
-use crate::server::auth::{Caller, ClientAddress};
 
 /// The caller and their address, as the router's middleware found them.
 pub fn caller() -> (Caller, ClientAddress) {
@@ -38,8 +38,8 @@ pub fn actor(caller: &Caller, address: &ClientAddress) -> Actor {
 }
 
 /// The store the router put in the context.
-pub fn store() -> Result<crate::server::store::Store, AppError> {
-    use_context::<crate::server::store::Store>().ok_or_else(|| {
+pub fn store() -> Result<crate::store::Store, AppError> {
+    use_context::<crate::store::Store>().ok_or_else(|| {
         tracing::error!("a server function ran without the store in its context");
         AppError::Internal
     })

@@ -35,5 +35,5 @@ pub async fn save_review(
         Err(error) => return Ok(SaveOutcome::Invalid(error)),
     };
     let store = crate::api::guard::store()?;
-    Ok(crate::server::reviewing::save_review(&store, &caller, &address, uuid, submission).await?)
+    Ok(crate::reviewing::save_review(&store, &caller, &address, uuid, submission).await?)
 }

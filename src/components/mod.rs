@@ -1,5 +1,6 @@
 //! Reusable view pieces and the pure functions that format their figures.
 
+pub mod call_view;
 pub mod diff;
 pub mod drafts;
 pub mod editor;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::app::DocumentMeta;
 use crate::model::auth::{Capability, Role};
 
 /// What a capability opens, in words for the refusal.
@@ -24,9 +25,7 @@ pub fn ForbiddenDocument(name: String, role: Role, capability: Capability) -> im
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light dark"/>
+                <DocumentMeta/>
                 <title>"Not allowed · Redline"</title>
                 <link rel="stylesheet" href="/pkg/redline.css"/>
             </head>

@@ -10,10 +10,10 @@ use leptos_router::NavigateOptions;
 
 use crate::api::calls::{draw_call, load_filter_choices, QueueOutcome};
 use crate::api::reviews::SaveReview;
+use crate::components::call_view::{follow_saves, CallView, Flow};
 use crate::components::failure::Failure;
 use crate::components::filter_bar::FilterBar;
 use crate::model::{encode_query, filter_query, with_query, CallFilter, FeedQuery};
-use crate::pages::call::{follow_saves, CallView, Flow};
 
 /// The queue's URL for a filter (normalised query string), naming a call: `skip` (draw
 /// another) or `call` (show this one).

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
 use redline::model::ingest::{validate_call, NewCall};
-use redline::server::store::{Store, StoreOptions};
+use redline::store::{Store, StoreOptions};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -199,8 +199,8 @@ pub struct Credentials {
 
 /// An admin `name` with a session and a key of every scope.
 pub async fn credentials(store: &Store, name: &str) -> Credentials {
+    use redline::auth::manage::{self, Actor};
     use redline::model::auth::{Role, Scope};
-    use redline::server::auth::manage::{self, Actor};
     let cookie = user_session(store, name, Role::Admin).await;
     let (key, _) = manage::create_key(store, &Actor::cli(), name, "tests", &Scope::ALL)
         .await
@@ -214,8 +214,8 @@ pub async fn credentials(store: &Store, name: &str) -> Credentials {
 /// A new user `name` with `role`, made straight in the store, and the `redline_session=…`
 /// cookie of a session of theirs.
 pub async fn user_session(store: &Store, name: &str, role: redline::model::auth::Role) -> String {
-    use redline::server::auth::manage::{self, Actor};
-    use redline::server::auth::secrets;
+    use redline::auth::manage::{self, Actor};
+    use redline::auth::secrets;
     manage::add_user(
         store,
         &Actor::cli(),
@@ -288,7 +288,7 @@ pub async fn raw_statement(db: &TestDb, statement: &str) -> Result<u64, String> 
 /// The real router over `store`, as `redline serve` builds it (default sign-in settings and
 /// request limits).
 pub fn router(store: &Store) -> axum::Router {
-    redline::server::router::build_router(redline::server::state::AppState::new(
+    redline::http::router::build_router(redline::http::state::AppState::new(
         leptos::config::LeptosOptions::builder()
             .output_name("redline")
             .build(),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{micros_to_time, Dialect, Sql, Store, StoreResult, Tx};
-use crate::model::auth::{AuditEntry, KeySummary, Role, Scope, UserSummary};
+use crate::model::auth::{AuditEntry, Role, UserSummary};
 
 /// A user as sign-in needs them.
 #[derive(Clone, Debug)]
@@ -14,39 +14,6 @@ pub struct UserRecord {
     pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
-}
-
-/// The user behind a live session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionUser {
-    pub user_id: i64,
-    pub name: String,
-    pub role: Role,
-    /// Signed in with a generated password: only the password page until it is changed.
-    pub must_change_password: bool,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-}
-
-/// The owner and scopes behind a live API key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyOwner {
-    pub key_id: i64,
-    pub prefix: String,
-    pub user_id: i64,
-    pub user_name: String,
-    pub role: Role,
-    pub scopes: Vec<Scope>,
-    pub last_used_at: Option<DateTime<Utc>>,
-}
-
-/// A new API key, its secret already hashed.
-pub struct NewKey<'a> {
-    pub user_id: i64,
-    pub name: &'a str,
-    pub prefix: &'a str,
-    pub key_hash: &'a str,
-    pub scopes: &'a [Scope],
 }
 
 /// What an audit entry records; `at` is set by the store.
@@ -70,14 +37,10 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-fn role(text: &str) -> Role {
+pub(super) fn role(text: &str) -> Role {
     // The column's CHECK constraint allows only the four names; anything else is treated as
     // the least privileged role rather than trusted.
     Role::parse(text).unwrap_or(Role::Reviewer)
-}
-
-fn scopes(text: &str) -> Vec<Scope> {
-    text.split(',').filter_map(Scope::parse).collect()
 }
 
 type UserRow = (i64, String, String, String, Option<i64>);
@@ -316,228 +279,6 @@ impl Store {
         tx.execute(&audit_insert(audit, now)).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    /// Starts a session for a user who just proved their password.
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        address: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let now = now.timestamp_micros();
-        let mut tx = self.db.begin().await?;
-        tx.execute(
-            &Sql::new(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, address)
-                 VALUES ($1, $2, $3, $3, $4)",
-            )
-            .arg(token_hash)
-            .arg(user_id)
-            .arg(now)
-            .arg(address),
-        )
-        .await?;
-        tx.execute(
-            &Sql::new("UPDATE users SET last_login_at = $1 WHERE id = $2")
-                .arg(now)
-                .arg(user_id),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// The enabled user behind a session, if the session exists.
-    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
-        let row: Option<(i64, String, String, bool, i64, i64)> = self
-            .db
-            .optional(
-                &Sql::new(
-                    "SELECT u.id, u.name, u.role, u.must_change_password, s.created_at, s.last_seen_at
-                     FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
-                )
-                .arg(token_hash),
-            )
-            .await?;
-        Ok(row.map(
-            |(user_id, name, r, must, created_at, last_seen_at)| SessionUser {
-                user_id,
-                name,
-                role: role(&r),
-                must_change_password: must,
-                created_at: micros_to_time(created_at),
-                last_seen_at: micros_to_time(last_seen_at),
-            },
-        ))
-    }
-
-    pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        self.db
-            .execute(
-                &Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-                    .arg(now.timestamp_micros())
-                    .arg(token_hash),
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.db
-            .execute(&Sql::new("DELETE FROM sessions WHERE token_hash = $1").arg(token_hash))
-            .await?;
-        Ok(())
-    }
-
-    /// Drops sessions idle since `idle_before` or started before `started_before`.
-    pub async fn delete_expired_sessions(
-        &self,
-        idle_before: DateTime<Utc>,
-        started_before: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        self.db
-            .execute(
-                &Sql::new("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-                    .arg(idle_before.timestamp_micros())
-                    .arg(started_before.timestamp_micros()),
-            )
-            .await
-    }
-
-    /// Stores a new key and writes `audit` in the same transaction.
-    pub async fn create_key(
-        &self,
-        key: &NewKey<'_>,
-        audit: &NewAudit,
-        now: DateTime<Utc>,
-    ) -> StoreResult<i64> {
-        let mut tx = self.db.begin().await?;
-        let id = tx
-            .all::<(i64,)>(
-                &Sql::new(
-                    "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .arg(key.user_id)
-                .arg(key.name)
-                .arg(key.prefix)
-                .arg(key.key_hash)
-                .arg(Scope::join(key.scopes))
-                .arg(now.timestamp_micros()),
-            )
-            .await?
-            .first()
-            .map(|(id,)| *id)
-            .ok_or_else(|| super::StoreError::Corrupt("INSERT returned no id".into()))?;
-        tx.execute(&audit_insert(audit, now)).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// The owner of a key that is neither revoked nor held by a disabled user.
-    pub async fn key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
-        type Row = (i64, String, i64, String, String, String, Option<i64>);
-        let row: Option<Row> = self
-            .db
-            .optional(
-                &Sql::new(
-                    "SELECT k.id, k.prefix, u.id, u.name, u.role, k.scopes, k.last_used_at
-                     FROM api_keys k JOIN users u ON u.id = k.user_id
-                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL",
-                )
-                .arg(key_hash),
-            )
-            .await?;
-        Ok(row.map(
-            |(key_id, prefix, user_id, user_name, r, s, last_used_at)| KeyOwner {
-                key_id,
-                prefix,
-                user_id,
-                user_name,
-                role: role(&r),
-                scopes: scopes(&s),
-                last_used_at: last_used_at.map(micros_to_time),
-            },
-        ))
-    }
-
-    pub async fn touch_key(&self, key_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        self.db
-            .execute(
-                &Sql::new("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                    .arg(now.timestamp_micros())
-                    .arg(key_id),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Keys, newest first: one user's (`owner`), or everyone's.
-    pub async fn list_keys(&self, owner: Option<i64>) -> StoreResult<Vec<KeySummary>> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<i64>,
-        );
-        let mut sql = Sql::new(
-            "SELECT k.id, k.name, k.prefix, u.name, k.scopes, k.created_at, k.last_used_at, k.revoked_at
-             FROM api_keys k JOIN users u ON u.id = k.user_id",
-        );
-        if let Some(user_id) = owner {
-            sql.push(" WHERE k.user_id = ").bind(user_id);
-        }
-        sql.push(" ORDER BY k.id DESC");
-        let rows: Vec<Row> = self.db.all(&sql).await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, name, prefix, owner, s, created_at, last_used_at, revoked_at)| KeySummary {
-                    id,
-                    name,
-                    prefix,
-                    owner,
-                    scopes: scopes(&s),
-                    created_at: micros_to_time(created_at),
-                    last_used_at: last_used_at.map(micros_to_time),
-                    revoked_at: revoked_at.map(micros_to_time),
-                },
-            )
-            .collect())
-    }
-
-    /// Revokes a key (of `owner` only, when given) and writes the audit entry `audit` makes
-    /// of its prefix in the same transaction; the prefix when the key was live.
-    pub async fn revoke_key(
-        &self,
-        key_id: i64,
-        owner: Option<i64>,
-        audit: impl FnOnce(&str) -> NewAudit,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<String>> {
-        let mut sql = Sql::new("UPDATE api_keys SET revoked_at = ");
-        sql.bind(now.timestamp_micros())
-            .push(" WHERE id = ")
-            .bind(key_id)
-            .push(" AND revoked_at IS NULL");
-        if let Some(user_id) = owner {
-            sql.push(" AND user_id = ").bind(user_id);
-        }
-        sql.push(" RETURNING prefix");
-        let mut tx = self.db.begin().await?;
-        let rows: Vec<(String,)> = tx.all(&sql).await?;
-        let Some((prefix,)) = rows.into_iter().next() else {
-            return Ok(None);
-        };
-        tx.execute(&audit_insert(&audit(&prefix), now)).await?;
-        tx.commit().await?;
-        Ok(Some(prefix))
     }
 
     /// Appends an entry to the audit log.

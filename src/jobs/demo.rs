@@ -7,9 +7,9 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use super::store::{InsertOutcome, ReviewInput, Store, StoreError};
 use crate::model::ingest::validate_call;
 use crate::model::{OutputKind, Verdict};
+use crate::store::{InsertOutcome, ReviewInput, Store, StoreError};
 
 /// Calls per stored batch (the API's own batch limit).
 const BATCH: usize = 1_000;

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use super::auth::middleware::{client_address, limit_key};
+use super::middleware::{client_address, limit_key};
 use crate::error::AppError;
 
 /// Limits every request shares (see `docs/decisions.md`, "Hardening").

@@ -10,12 +10,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::key_with;
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::model::auth::Scope;
 use crate::model::ingest::{validate_call, NewCall, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::model::{CallDetail, FeedPage, FeedQuery};
-use crate::server::auth::Caller;
-use crate::server::store::{InsertOutcome, Store};
+use crate::store::{InsertOutcome, Store};
 
 #[derive(Debug, Serialize)]
 pub struct ItemResult {

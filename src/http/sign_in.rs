@@ -10,9 +10,9 @@ use axum::{Extension, Form};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{audit_entry, secrets, verify_holding, Caller, ClientAddress, Https};
+use crate::auth::{audit_entry, secrets, verify_holding, Caller, ClientAddress, Https};
+use crate::http::state::AppState;
 use crate::model::encode_query;
-use crate::server::state::AppState;
 
 /// Longest sign-in name accepted (account names are shorter).
 const MAX_NAME_CHARS: usize = 64;
@@ -176,7 +176,7 @@ pub async fn login(
     if let Err(error) = created {
         return crate::error::AppError::from(error).into_response();
     }
-    let signed_in = Caller::Person(super::Person {
+    let signed_in = Caller::Person(crate::auth::Person {
         user_id: user.id,
         name: user.name.clone(),
         role: user.role,
@@ -231,11 +231,16 @@ pub async fn change_password(
     let Caller::Person(person) = &caller else {
         return see_other(&format!(
             "/login?{}",
-            encode_query(&[("next", super::policy::PASSWORD_PAGE.to_string())])
+            encode_query(&[("next", crate::auth::policy::PASSWORD_PAGE.to_string())])
         ));
     };
     let address = address.map(|Extension(a)| a).unwrap_or_default();
-    let back = |error: &str| see_other(&format!("{}?error={error}", super::policy::PASSWORD_PAGE));
+    let back = |error: &str| {
+        see_other(&format!(
+            "{}?error={error}",
+            crate::auth::policy::PASSWORD_PAGE
+        ))
+    };
     if form.current.len() > MAX_PASSWORD_BYTES || form.new.len() > MAX_PASSWORD_BYTES {
         return back("strength");
     }
@@ -267,7 +272,7 @@ pub async fn change_password(
         return back("current");
     }
     auth.pairs.take_back(&pair_key, started);
-    let hash = match super::hash_blocking(form.new).await {
+    let hash = match crate::auth::hash_blocking(form.new).await {
         Ok(hash) => hash,
         Err(error) => {
             tracing::error!(%error, "hashing a new password failed");

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
+use crate::auth::{Caller, ClientAddress};
 use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::model::auth::Scope;
 use crate::model::review::{ReviewSubmission, SaveOutcome};
-use crate::server::auth::{Caller, ClientAddress};
-use crate::server::reviewing::save_review;
-use crate::server::state::AppState;
+use crate::reviewing::save_review;
 
 pub async fn save(
     State(state): State<AppState>,

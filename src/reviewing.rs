@@ -3,9 +3,9 @@
 
 use chrono::Utc;
 
-use super::auth::{audit_entry, Caller, ClientAddress};
-use super::store::{ReviewInput, SaveOutcome, Store, StoreResult};
+use crate::auth::{audit_entry, Caller, ClientAddress};
 use crate::model::review::{check_sizes, validate_review, ReviewError, ReviewSubmission};
+use crate::store::{ReviewInput, SaveOutcome, Store, StoreResult};
 
 /// How long a queue draw makes the drawer's review of that call sampled.
 pub const DRAW_VALID_HOURS: i64 = 24;

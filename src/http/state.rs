@@ -3,8 +3,8 @@
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::auth::Auth;
-use super::store::Store;
+use crate::auth::Auth;
+use crate::store::Store;
 
 #[derive(Clone, Debug, FromRef)]
 pub struct AppState {

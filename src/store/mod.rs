@@ -13,11 +13,13 @@ mod counts;
 mod feed;
 mod ingest;
 mod jobs;
+mod keys;
 mod postgres;
 mod queue;
 mod reindex;
 mod reviews;
 mod search;
+mod sessions;
 mod sql;
 mod sqlite;
 
@@ -26,11 +28,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use accounts::{AuditQuery, KeyOwner, NewAudit, NewKey, SessionUser, UserChange, UserRecord};
-pub use ingest::{raw_insert_calls, InsertOutcome};
+pub use accounts::{AuditQuery, NewAudit, UserChange, UserRecord};
+#[cfg(feature = "bench")]
+pub use ingest::raw_insert_calls;
+pub use ingest::InsertOutcome;
 pub use jobs::{Job, JobState};
+pub use keys::{KeyOwner, NewKey};
+#[cfg(feature = "bench")]
 pub use postgres::{describe_server, reset_schema};
 pub use reviews::{ReviewInput, SaveOutcome};
+pub use sessions::SessionUser;
 pub use sql::Dialect;
 pub(crate) use sql::{Bounded, Db, Sql, Tx};
 

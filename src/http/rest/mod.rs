@@ -6,8 +6,8 @@ pub mod reviews;
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 
-use super::auth::Caller;
 use super::state::AppState;
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::model::auth::Scope;
 use crate::model::ingest::MAX_BATCH_BYTES;

@@ -23,6 +23,7 @@ pub enum InsertOutcome {
 /// PostgreSQL's 65,535 limits.
 const ROWS_PER_STATEMENT: usize = 250;
 
+/// A call ready for its INSERT: its new id, its operation's and model's ids, its time.
 struct Prepared<'a> {
     call: &'a NewCall,
     id: Uuid,
@@ -30,6 +31,27 @@ struct Prepared<'a> {
     model_id: i64,
     created_at: i64,
     input_json: String,
+}
+
+type OperationIds = HashMap<String, i64>;
+type ModelIds<'a> = HashMap<(&'a str, &'a str), i64>;
+
+impl<'a> Prepared<'a> {
+    fn new(
+        call: &'a NewCall,
+        operations: &OperationIds,
+        models: &ModelIds<'a>,
+        received_at: i64,
+    ) -> Prepared<'a> {
+        Prepared {
+            call,
+            id: Uuid::now_v7(),
+            operation_id: operations[&call.operation],
+            model_id: models[&(call.model.as_str(), call.model_version.as_str())],
+            created_at: call.created_at_micros.unwrap_or(received_at),
+            input_json: call.input.to_string(),
+        }
+    }
 }
 
 impl Store {
@@ -62,14 +84,7 @@ impl Store {
             }
             fresh.push((
                 index,
-                Prepared {
-                    call,
-                    id: Uuid::now_v7(),
-                    operation_id: operation_ids[&call.operation],
-                    model_id: model_ids[&(call.model.as_str(), call.model_version.as_str())],
-                    created_at: call.created_at_micros.unwrap_or(received_at),
-                    input_json: call.input.to_string(),
-                },
+                Prepared::new(call, &operation_ids, &model_ids, received_at),
             ));
         }
 
@@ -87,22 +102,10 @@ impl Store {
             .collect();
         if dialect == Dialect::Sqlite {
             // SQLite's search index is a table of its own (PostgreSQL's is a column of calls).
-            for chunk in created.chunks(ROWS_PER_STATEMENT) {
-                let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
-                for (i, (_, p)) in chunk.iter().enumerate() {
-                    fts.push(if i == 0 { "(" } else { ", (" })
-                        .bind(inserted[&p.id])
-                        .push(", ")
-                        .bind(search_document(
-                            p.operation_id,
-                            p.model_id,
-                            &p.call.input_search_text(),
-                        ))
-                        .push(", ")
-                        .bind(document_text(&p.call.output))
-                        .push(")");
-                }
-                tx.execute(&fts).await?;
+            let indexed: Vec<(i64, &Prepared)> =
+                created.iter().map(|(_, p)| (inserted[&p.id], p)).collect();
+            for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
+                tx.execute(&fts_statement(chunk)).await?;
             }
         }
         add_to_counts(
@@ -224,14 +227,29 @@ fn insert_statement(dialect: Dialect, chunk: &[(usize, Prepared)], received_at: 
     sql
 }
 
+/// SQLite: the search index rows of stored calls (`seq`, call); not empty.
+fn fts_statement(rows: &[(i64, &Prepared)]) -> Sql {
+    let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
+    for (i, (seq, p)) in rows.iter().enumerate() {
+        fts.push(if i == 0 { "(" } else { ", (" })
+            .bind(*seq)
+            .push(", ")
+            .bind(search_document(
+                p.operation_id,
+                p.model_id,
+                &p.call.input_search_text(),
+            ))
+            .push(", ")
+            .bind(document_text(&p.call.output))
+            .push(")");
+    }
+    fts
+}
+
 // Rows that concurrent transactions may both lock (operations, models, counters) are always
 // touched in sorted order, so two instances ingesting on PostgreSQL cannot deadlock.
 
-async fn intern_operations(
-    tx: &mut Tx,
-    calls: &[NewCall],
-    now: i64,
-) -> StoreResult<HashMap<String, i64>> {
+async fn intern_operations(tx: &mut Tx, calls: &[NewCall], now: i64) -> StoreResult<OperationIds> {
     let names: BTreeSet<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
     let mut ids = HashMap::new();
     for name in names {
@@ -246,10 +264,7 @@ async fn intern_operations(
     Ok(ids)
 }
 
-async fn intern_models<'a>(
-    tx: &mut Tx,
-    calls: &'a [NewCall],
-) -> StoreResult<HashMap<(&'a str, &'a str), i64>> {
+async fn intern_models<'a>(tx: &mut Tx, calls: &'a [NewCall]) -> StoreResult<ModelIds<'a>> {
     let keys: BTreeSet<(&str, &str)> = calls
         .iter()
         .map(|c| (c.model.as_str(), c.model_version.as_str()))
@@ -267,9 +282,10 @@ async fn intern_models<'a>(
     Ok(ids)
 }
 
-/// The benchmark's reference point: the same rows written the fastest plain way sqlx allows
-/// (multi-row INSERTs, one transaction per batch), with no HTTP, no validation, no duplicate
-/// detection and no counters. Row keys are assigned here, so it must run on its own database.
+/// The benchmark's reference point: the same INSERT statements as `insert_calls` (one
+/// transaction per batch), without looking up duplicates or keeping the counters. Built only
+/// with the `bench` feature.
+#[cfg(feature = "bench")]
 pub async fn raw_insert_calls(
     store: &Store,
     calls: &[NewCall],
@@ -280,104 +296,31 @@ pub async fn raw_insert_calls(
     let dialect = tx.dialect();
     let operation_ids = intern_operations(&mut tx, calls, received_at).await?;
     let model_ids = intern_models(&mut tx, calls).await?;
-    let first_seq: i64 = tx
-        .scalar(&Sql::new("SELECT coalesce(max(seq), 0) + 1 FROM calls"))
-        .await?;
-    let numbered: Vec<(i64, &NewCall, i64, i64)> = calls
+    let rows: Vec<(usize, Prepared)> = calls
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, call)| {
             (
-                first_seq + i as i64,
-                c,
-                operation_ids[&c.operation],
-                model_ids[&(c.model.as_str(), c.model_version.as_str())],
+                i,
+                Prepared::new(call, &operation_ids, &model_ids, received_at),
             )
         })
         .collect();
-    for chunk in numbered.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = Sql::new(
-            "INSERT INTO calls (seq, id, operation_id, model_id, created_at, received_at, input, output,
-             latency_ms, input_tokens, output_tokens, cost_usd, metadata, source, external_id",
-        );
-        insert.push(match dialect {
-            Dialect::Sqlite => ", sample_key) VALUES ",
-            Dialect::Postgres => ", search) VALUES ",
-        });
-        let mut fts = Sql::new("INSERT INTO calls_fts (rowid, input, output) VALUES ");
-        for (i, (seq, call, operation_id, model_id)) in chunk.iter().enumerate() {
-            let open = if i == 0 { "(" } else { ", (" };
-            insert
-                .push(open)
-                .bind(*seq)
-                .push(", ")
-                .bind(Uuid::now_v7())
-                .push(", ")
-                .bind(*operation_id)
-                .push(", ")
-                .bind(*model_id)
-                .push(", ")
-                .bind(call.created_at_micros.unwrap_or(received_at))
-                .push(", ")
-                .bind(received_at)
-                .push(", ")
-                .bind(call.input.to_string())
-                .push(", ")
-                .bind(call.output.as_str())
-                .push(", ")
-                .bind(call.latency_ms)
-                .push(", ")
-                .bind(call.input_tokens)
-                .push(", ")
-                .bind(call.output_tokens)
-                .push(", ")
-                .bind(call.cost_usd)
-                .push(", ")
-                .bind(serde_json::Value::Object(call.metadata.clone()).to_string())
-                .push(", ")
-                .bind(call.source.as_str())
-                .push(", ")
-                .bind(call.external_id.as_deref());
-            match dialect {
-                Dialect::Postgres => {
-                    insert
-                        .push(", CAST(")
-                        .bind(pg_search_lexemes(
-                            *operation_id,
-                            *model_id,
-                            &call.input_search_text(),
-                            &call.output,
-                        ))
-                        .push(" AS tsvector))");
-                }
-                Dialect::Sqlite => {
-                    insert.push(SQLITE_SAMPLE_KEY).push(")");
-                    fts.push(open)
-                        .bind(*seq)
-                        .push(", ")
-                        .bind(search_document(
-                            *operation_id,
-                            *model_id,
-                            &call.input_search_text(),
-                        ))
-                        .push(", ")
-                        .bind(document_text(&call.output))
-                        .push(")");
-                }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let stored: HashMap<Uuid, i64> = tx
+            .all::<(Uuid, i64)>(&insert_statement(dialect, chunk, received_at))
+            .await?
+            .into_iter()
+            .collect();
+        if dialect == Dialect::Sqlite {
+            let indexed: Vec<(i64, &Prepared)> = chunk
+                .iter()
+                .filter_map(|(_, p)| stored.get(&p.id).map(|seq| (*seq, p)))
+                .collect();
+            if !indexed.is_empty() {
+                tx.execute(&fts_statement(&indexed)).await?;
             }
         }
-        tx.execute(&insert).await?;
-        if dialect == Dialect::Sqlite {
-            tx.execute(&fts).await?;
-        }
     }
-    if dialect == Dialect::Postgres {
-        // Explicit keys leave the identity sequence behind; move it past them.
-        tx.execute(&Sql::new(
-            "SELECT setval(pg_get_serial_sequence('calls', 'seq'), (SELECT max(seq) FROM calls))",
-        ))
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }

@@ -19,7 +19,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use super::limits::Guard;
 pub use super::limits::Limits;
 use super::state::AppState;
-use super::{auth, rest};
+use super::{rest, sign_in};
 use crate::app::{shell, App};
 
 pub fn build_router(state: AppState) -> Router {
@@ -44,9 +44,9 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let guard = Guard::new(limits, &state.auth.config().trusted_proxies);
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/calls") }))
-        .route("/auth/login", post(auth::handlers::login))
-        .route("/auth/logout", post(auth::handlers::logout))
-        .route("/auth/password", post(auth::handlers::change_password))
+        .route("/auth/login", post(sign_in::login))
+        .route("/auth/logout", post(sign_in::logout))
+        .route("/auth/password", post(sign_in::change_password))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
@@ -73,7 +73,7 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::middleware::authorize,
+            super::middleware::authorize,
         ))
         // A streamed body is cut off at the limit here; a declared length over it is refused
         // at once by the guard.
@@ -101,19 +101,19 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
                 }
             }),
         )
-        .layer(middleware::from_fn(auth::middleware::secure))
+        .layer(middleware::from_fn(super::middleware::secure))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
 /// What pages and server functions find in their context: the store, and this response's
 /// CSP nonce for the scripts the page carries.
-fn page_context(store: crate::server::store::Store) {
+fn page_context(store: crate::store::Store) {
     provide_context(store);
     let parts = use_context::<axum::http::request::Parts>();
     if let Some(nonce) = parts
         .as_ref()
-        .and_then(|p| p.extensions.get::<auth::middleware::CspNonce>())
+        .and_then(|p| p.extensions.get::<super::middleware::CspNonce>())
     {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
     }

@@ -4,8 +4,7 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgSslMode};
-use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 use super::{redact, Db, StoreError, StoreOptions, StoreResult};
 
@@ -43,9 +42,11 @@ pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Db
 }
 
 /// Drops the schema `name` with everything in it, and creates it empty again when `create`
-/// (the benchmark's fresh databases).
+/// (the benchmark's fresh databases; built with the `bench` feature only).
+#[cfg(feature = "bench")]
 pub async fn reset_schema(url: &str, name: &str, create: bool) -> StoreResult<()> {
-    let mut conn = PgConnection::connect(url).await?;
+    use sqlx::Connection;
+    let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
         .execute(&mut conn)
         .await?;
@@ -59,8 +60,10 @@ pub async fn reset_schema(url: &str, name: &str, create: bool) -> StoreResult<()
 }
 
 /// The server's version and shared_buffers, for benchmark reports.
+#[cfg(feature = "bench")]
 pub async fn describe_server(url: &str) -> StoreResult<(String, String)> {
-    let mut conn = PgConnection::connect(url).await?;
+    use sqlx::Connection;
+    let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
     let described = sqlx::query_as(
         "SELECT current_setting('server_version'), current_setting('shared_buffers')",
     )

@@ -1,10 +1,9 @@
-//! Accounts, sessions, API keys and the checks every request passes (see `policy` for the
-//! table, `middleware` for the checks, `handlers` for sign-in and sign-out).
+//! Accounts, sessions and API keys: who calls (`Caller`), what each role and key may do
+//! (`policy`), sign-in limits, secrets, and managing users and keys. The HTTP checks built on
+//! them are `http::middleware` and `http::sign_in`.
 
-pub mod handlers;
 pub mod limiter;
 pub mod manage;
-pub mod middleware;
 pub mod policy;
 pub mod secrets;
 
@@ -14,9 +13,9 @@ use std::time::Duration;
 use chrono::Utc;
 
 use self::limiter::{KnownPairs, Limiter};
-use super::store::{KeyOwner, NewAudit, Store};
 use crate::error::AppError;
 use crate::model::auth::{Capability, Role, Scope, Viewer};
+use crate::store::{KeyOwner, NewAudit, Store};
 
 /// The session cookie's name over plain HTTP (local use).
 pub const SESSION_COOKIE: &str = "redline_session";
@@ -92,19 +91,20 @@ impl Default for AuthConfig {
 /// Sign-in state shared by every request; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Auth {
-    inner: Arc<AuthInner>,
+    /// The sign-in handlers (`http::sign_in`) use the limiters directly.
+    pub(crate) inner: Arc<AuthInner>,
 }
 
 #[derive(Debug)]
-struct AuthInner {
-    config: AuthConfig,
-    pairs: Limiter,
-    accounts: Limiter,
-    addresses: Limiter,
-    known: KnownPairs,
-    hashes: Arc<tokio::sync::Semaphore>,
+pub(crate) struct AuthInner {
+    pub(crate) config: AuthConfig,
+    pub(crate) pairs: Limiter,
+    pub(crate) accounts: Limiter,
+    pub(crate) addresses: Limiter,
+    pub(crate) known: KnownPairs,
+    pub(crate) hashes: Arc<tokio::sync::Semaphore>,
     /// Verified against when the name is unknown, so both cases take the same time.
-    dummy_hash: String,
+    pub(crate) dummy_hash: String,
 }
 
 impl Auth {

@@ -212,13 +212,16 @@ macro_rules! run {
     };
 }
 
+/// As `run!`, for statements that return no rows (the same `?` rewrite on SQLite).
 macro_rules! execute {
     ($target:expr, $sql:expr) => {
         match $target {
-            Target::Sqlite(ex) => sqlx::query_with::<Sqlite, _>($sql.text(), $sql.sqlite_args()?)
-                .execute(ex)
-                .await?
-                .rows_affected(),
+            Target::Sqlite(ex) => {
+                sqlx::query_with::<Sqlite, _>(&$sql.sqlite_text(), $sql.sqlite_args()?)
+                    .execute(ex)
+                    .await?
+                    .rows_affected()
+            }
             Target::Postgres(ex) => sqlx::query_with::<Postgres, _>($sql.text(), $sql.pg_args()?)
                 .execute(ex)
                 .await?

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::{hash_blocking, secrets, Caller, ClientAddress};
 use crate::model::auth::{Capability, KeySummary, Role, Scope};
-use crate::server::store::{NewAudit, NewKey, Store, StoreError, UserChange};
+use crate::store::{NewAudit, NewKey, Store, StoreError, UserChange};
 
 /// Why a change was refused, in words for the person who asked.
 #[derive(Debug, thiserror::Error)]

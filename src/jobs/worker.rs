@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::store::{Job, Store};
+use crate::store::{Job, Store};
 
 /// Job kinds the worker knows.
 pub const KINDS: &[&str] = &["noop", "optimize"];

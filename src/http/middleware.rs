@@ -14,12 +14,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::Utc;
 
-use super::policy::{self, Access};
-use super::{secrets, Caller, ClientAddress, Https, Person};
+use crate::auth::policy::{self, Access};
+use crate::auth::{secrets, Caller, ClientAddress, Https, Person};
 use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::model::auth::Capability;
-use crate::server::state::AppState;
-use crate::server::store::StoreError;
+use crate::store::StoreError;
 
 /// The nonce of this response's Content-Security-Policy; the page's own scripts carry it.
 #[derive(Clone, Debug)]

@@ -1,0 +1,191 @@
+//! Feed queries through the store (one page of 50, per filter shape) and the pages a
+//! reviewer opens, rendered by the running server.
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::client::{request, Creds};
+use super::{percentiles, AnyError, Report};
+use crate::jobs::demo::Rng;
+use crate::model::{FeedQuery, Verdict};
+use crate::store::Store;
+
+/// Each query shape `samples` times, then the verdict counts of one operation.
+pub(super) async fn feed(
+    store: &Store,
+    samples: usize,
+    report: &mut Report,
+) -> Result<(), AnyError> {
+    report.line("### Feed queries (store, one page of 50)".to_string());
+    report.line(String::new());
+    report.line("| query | p50 ms | p95 ms | p99 ms | target p95 |".to_string());
+    report.line("| --- | ---: | ---: | ---: | --- |".to_string());
+    for (name, target, make) in query_kinds() {
+        let mut rng = Rng::new(5);
+        let mut taken = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let query = make(&mut rng, &store).await?;
+            let t = Instant::now();
+            store.list_calls(&query).await?;
+            taken.push(t.elapsed());
+        }
+        let (p50, p95, p99) = percentiles(&mut taken);
+        report.line(format!(
+            "| {name} | {p50:.2} | {p95:.2} | {p99:.2} | ≤ {target} ms |"
+        ));
+    }
+    let mut taken = Vec::new();
+    let mut rng = Rng::new(6);
+    for _ in 0..samples {
+        let query = one_operation(&mut rng);
+        let t = Instant::now();
+        store.count_verdicts(&query.filter).await?;
+        taken.push(t.elapsed());
+    }
+    let (p50, p95, p99) = percentiles(&mut taken);
+    report.line(format!(
+        "| verdict counts, one operation | {p50:.2} | {p95:.2} | {p99:.2} | — |"
+    ));
+    report.line(String::new());
+    Ok(())
+}
+
+/// The review pages as the running server renders them for a signed-in reviewer.
+pub(super) async fn pages(
+    addr: &str,
+    creds: &Creds,
+    samples: usize,
+    report: &mut Report,
+) -> Result<(), AnyError> {
+    report.line("### `/calls` page and server".to_string());
+    report.line(String::new());
+    for path in [
+        "/calls",
+        "/calls?operation=billing_extract&verdict=incorrect",
+        "/review",
+        "/review?operation=billing_extract",
+    ] {
+        let mut taken = Vec::new();
+        for _ in 0..samples.min(100) {
+            let t = Instant::now();
+            let (status, body) = request(addr, "GET", path, None, creds).await?;
+            taken.push(t.elapsed());
+            if status != 200 || body.len() < 1_000 {
+                return Err(
+                    format!("GET {path} answered {status} with {} bytes", body.len()).into(),
+                );
+            }
+        }
+        let (p50, p95, p99) = percentiles(&mut taken);
+        report.line(format!(
+            "- `GET {path}`: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms (target ≤ 50 ms)"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) type QueryMaker = for<'a> fn(
+    &'a mut Rng,
+    &'a Store,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<FeedQuery, AnyError>> + Send + 'a>,
+>;
+
+pub(super) const OPERATIONS: [&str; 7] = [
+    "ticket_summarize",
+    "billing_extract",
+    "intent_classify",
+    "reply_draft",
+    "doc_translate",
+    "sql_generate",
+    "lead_qualify",
+];
+pub(super) const VERSIONS: [&str; 7] = [
+    "2024-08-06",
+    "2024-11-20",
+    "3.5-20241022",
+    "4-20250514",
+    "base",
+    "adapter-v1",
+    "adapter-v2",
+];
+/// Words found in many calls (a page is found after a few hundred rows).
+pub(super) const COMMON_WORDS: [&str; 5] =
+    ["refund", "invoice", "timeout", "password reset", "customer"];
+/// Word combinations found in few calls (the matches are read first).
+pub(super) const NARROW_WORDS: [&str; 5] = [
+    "Hooli firewall",
+    "Acme deadline screenshot",
+    "Umbrella E-4012",
+    "Tyrell SSO",
+    "Globex admin role",
+];
+
+pub(super) fn parse(pairs: &[(&str, String)]) -> FeedQuery {
+    FeedQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
+}
+
+pub(super) fn one_operation(rng: &mut Rng) -> FeedQuery {
+    parse(&[("operation", rng.pick(&OPERATIONS).to_string())])
+}
+
+pub(super) fn query_kinds() -> Vec<(&'static str, u32, QueryMaker)> {
+    vec![
+        ("no filter", 20, |_, _| Box::pin(async { Ok(parse(&[])) })),
+        ("one operation", 20, |rng, _| {
+            let q = one_operation(rng);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("operation + verdict", 20, |rng, _| {
+            let q = parse(&[
+                ("operation", rng.pick(&OPERATIONS).to_string()),
+                ("verdict", rng.pick(&Verdict::ALL).as_str().to_string()),
+            ]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("operation + model version + date range", 20, |rng, _| {
+            let end = Utc::now() - chrono::Duration::days(rng.below(60) as i64);
+            let start = end - chrono::Duration::days(14);
+            let q = parse(&[
+                ("operation", rng.pick(&OPERATIONS).to_string()),
+                ("model_version", rng.pick(&VERSIONS).to_string()),
+                ("from", start.format("%Y-%m-%d").to_string()),
+                ("to", end.format("%Y-%m-%d").to_string()),
+            ]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("full-text search, common words", 100, |rng, _| {
+            let q = parse(&[("q", rng.pick(&COMMON_WORDS).to_string())]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("full-text search, narrow words", 100, |rng, _| {
+            let q = parse(&[("q", rng.pick(&NARROW_WORDS).to_string())]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("full-text search + operation", 100, |rng, _| {
+            let q = parse(&[
+                ("q", rng.pick(&COMMON_WORDS).to_string()),
+                ("operation", rng.pick(&OPERATIONS).to_string()),
+            ]);
+            Box::pin(async move { Ok(q) })
+        }),
+        ("deep page (cursor 10,000 rows in)", 20, |rng, store| {
+            let op = rng.pick(&OPERATIONS).to_string();
+            Box::pin(async move {
+                // Walks to the cursor once (not timed); the timed query starts there.
+                let mut query = parse(&[("operation", op)]);
+                query.limit = 500;
+                for _ in 0..20 {
+                    let page = store.list_calls(&query).await?;
+                    query.cursor = page
+                        .next_cursor
+                        .as_deref()
+                        .and_then(crate::model::Cursor::decode);
+                }
+                query.limit = 50;
+                Ok(query)
+            })
+        }),
+    ]
+}

@@ -1,0 +1,221 @@
+//! `redline serve` (the dashboard, the API and the job worker, until SIGINT or SIGTERM) and
+//! `redline demo` (fill a database with the demo workload).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use leptos::config::LeptosOptions;
+
+use super::{AnyError, DbArgs};
+use crate::auth::{ensure_admin, Auth, AuthConfig};
+use crate::http::router;
+use crate::http::state::AppState;
+use crate::jobs::{demo, worker};
+use crate::store::{redact, Store};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REDLINE_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Database URL [default: sqlite://redline.db, or sqlite://redline-demo.db with --demo].
+    #[arg(long, env = "REDLINE_DATABASE_URL")]
+    database: Option<String>,
+    /// Serve the demo database, filling it with sample traffic if it has no calls yet.
+    #[arg(long)]
+    demo: bool,
+    /// Calls the demo database is filled with on its first start.
+    #[arg(long, default_value_t = 100_000)]
+    demo_calls: usize,
+    /// This instance's name in the job queue [default: host:port:pid].
+    #[arg(long, env = "REDLINE_INSTANCE")]
+    instance: Option<String>,
+    /// How often the background worker looks for due jobs, in milliseconds.
+    #[arg(long, env = "REDLINE_JOB_POLL_MS", default_value_t = 1_000)]
+    job_poll_ms: u64,
+    /// Run no background worker in this instance (others on the same database still do).
+    #[arg(long)]
+    no_worker: bool,
+    /// Sign-in sessions end after this many idle minutes.
+    #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
+    session_idle_minutes: u64,
+    /// Sign-in sessions end this many hours after sign-in, used or not.
+    #[arg(long, env = "REDLINE_SESSION_MAX_HOURS", default_value_t = 168)]
+    session_max_hours: u64,
+    /// Always mark the session cookie Secure (it is already when a proxy says
+    /// X-Forwarded-Proto: https).
+    #[arg(long, env = "REDLINE_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Reverse proxies in front of Redline (IP addresses, comma-separated): their
+    /// X-Forwarded-For names the client (for sign-in limits and the audit log) and their
+    /// X-Forwarded-Proto says whether it came over HTTPS. Without this, every user behind a
+    /// proxy shares the proxy's address, and one guesser makes them all wait.
+    #[arg(long, env = "REDLINE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
+    /// Requests handled at once; more are answered 503 at once.
+    #[arg(long, env = "REDLINE_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
+    /// A request not answered in this many seconds is stopped with 408.
+    #[arg(long, env = "REDLINE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// A request body not received in this many seconds is refused with 408 (while it
+    /// arrives it holds no request slot).
+    #[arg(long, env = "REDLINE_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    body_timeout_secs: u64,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Number of calls to generate.
+    #[arg(long, default_value_t = 100_000)]
+    calls: usize,
+    /// Database URL.
+    #[arg(
+        long,
+        env = "REDLINE_DATABASE_URL",
+        default_value = "sqlite://redline-demo.db"
+    )]
+    database: String,
+    /// Seed of the generator: the same seed gives the same calls.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
+    let url = args.database.clone().unwrap_or_else(|| {
+        if args.demo {
+            "sqlite://redline-demo.db".into()
+        } else {
+            "sqlite://redline.db".into()
+        }
+    });
+    let store = Store::open_with(&url, &args.db.options()).await?;
+    tracing::info!(database = %redact(&url), "database ready");
+    if args.demo && store.is_empty().await? {
+        demo::fill(&store, &demo::DemoOptions::new(args.demo_calls, 7)).await?;
+    }
+    first_admin(&store).await?;
+
+    let mut leptos_options = match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder().output_name("redline").build(),
+    };
+    if leptos_options.output_name.is_empty() {
+        // A server binary built by plain `cargo build` (not cargo-leptos) knows no output
+        // name; the site's files are still called redline.*.
+        leptos_options.output_name = "redline".into();
+    }
+    leptos_options.site_addr = args.addr;
+    let state = AppState {
+        leptos_options,
+        store: store.clone(),
+        auth: Auth::new(AuthConfig {
+            idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
+            absolute: Duration::from_secs(args.session_max_hours.max(1) * 3600),
+            secure_cookies: args.secure_cookies,
+            trusted_proxies: args.trusted_proxy.clone(),
+            ..AuthConfig::default()
+        }),
+    };
+    let limits = router::Limits {
+        max_in_flight: args.max_in_flight.max(1),
+        request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
+        ..router::Limits::default()
+    };
+    let app = router::build_router_with(state, &limits);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    tracing::info!("Redline is serving on http://{}", args.addr);
+
+    let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+    let worker = (!args.no_worker).then(|| {
+        let name = args.instance.clone().unwrap_or_else(|| {
+            format!("{}:{}:{}", hostname(), args.addr.port(), std::process::id())
+        });
+        tokio::spawn(worker::run(
+            store.clone(),
+            name,
+            Duration::from_millis(args.job_poll_ms.max(10)),
+            stopped,
+        ))
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        // A job in progress finishes (or its lease lets another instance take it later).
+        let _ = tokio::time::timeout(router::SHUTDOWN_GRACE, worker).await;
+    }
+    store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+pub async fn run_demo(args: DemoArgs) -> Result<(), AnyError> {
+    let store = Store::open_with(&args.database, &args.db.options()).await?;
+    demo::fill(&store, &demo::DemoOptions::new(args.calls, args.seed)).await?;
+    first_admin(&store).await?;
+    store.close().await;
+    println!(
+        "Services send calls with an API key of the ingest scope. Create one (printed once):\n  redline key create --user admin --name my-service --scope ingest --database {url}\nthen: curl -H 'Authorization: Bearer rl_…' -H 'content-type: application/json' -d @calls.json http://127.0.0.1:3000/api/v1/calls",
+        url = redact(&args.database)
+    );
+    Ok(())
+}
+
+/// On an empty database, creates the admin (password from REDLINE_ADMIN_PASSWORD, or
+/// generated and logged once).
+async fn first_admin(store: &Store) -> Result<(), AnyError> {
+    let password = std::env::var("REDLINE_ADMIN_PASSWORD").ok();
+    if let Some(generated) = ensure_admin(store, password.as_deref()).await? {
+        // On the terminal only, never in the log (which may be shipped elsewhere).
+        tracing::info!("created the first user \"admin\"; its password is on the terminal");
+        eprintln!(
+            "\n  First user created: name \"admin\", password \"{generated}\"\n  Shown once: sign in with it, and Redline asks you to choose your own at once.\n"
+        );
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; axum then stops accepting and lets in-flight requests finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    tokio::spawn(async {
+        tokio::time::sleep(router::SHUTDOWN_GRACE).await;
+        tracing::warn!("in-flight requests did not finish in time; exiting");
+        std::process::exit(1);
+    });
+}
