@@ -205,6 +205,14 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/list_audit", Needs::Admin),
     ]
     .into();
+    // The keys and users pages' plain form posts (without JavaScript): like server functions.
+    let forms: BTreeMap<&str, Needs> = [
+        ("/keys/create", Needs::KeysRole),
+        ("/keys/revoke", Needs::KeysRole),
+        ("/admin/users/add", Needs::Admin),
+        ("/admin/users/change", Needs::Admin),
+    ]
+    .into();
     let api: BTreeMap<(&str, &str), Needs> = [
         (("GET", "/api/v1/calls"), Needs::Scope(Scope::Read)),
         (("POST", "/api/v1/calls"), Needs::Scope(Scope::Ingest)),
@@ -243,6 +251,12 @@ async fn every_route_answers_every_role_as_its_access_says() {
         "server functions: {registered:?}"
     );
     for (method, path, _) in redline::auth::policy::ROUTES {
+        if *method == "POST" && (path.starts_with("/keys/") || path.starts_with("/admin/")) {
+            assert!(
+                forms.contains_key(path),
+                "form route {path} has no expected access in this test"
+            );
+        }
         if path.starts_with("/api/v1") {
             assert!(
                 api.contains_key(&(*method, *path)),
@@ -278,7 +292,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
                 ));
             }
         }
-        for (path, needs) in &functions {
+        for (path, needs) in functions.iter().chain(&forms) {
             let mut request = Request::post(*path)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             request = as_who(request, who);
@@ -1162,4 +1176,166 @@ async fn a_generated_first_password_must_be_replaced_before_anything_else() {
 
 async fn store_user(store: &Store) -> redline::store::UserRecord {
     store.find_user("admin").await.unwrap().expect("admin")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_and_users_forms_work_without_javascript() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = app(store);
+    add_user(store, "ada", Role::Admin).await;
+    add_user(store, "rita", Role::Reviewer).await;
+    let admin = signed_in(&app, "ada").await;
+    let reviewer = signed_in(&app, "rita").await;
+    let post_form = |path: &str, cookie: &str, form: &str| {
+        with_cookie(Request::post(path), cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap()
+    };
+    // The one-time secret on the page a plain form post answers with.
+    let secret_on = |page: &str| -> String {
+        let at = page
+            .find("once-secret")
+            .unwrap_or_else(|| panic!("no secret in {page}"));
+        let start = at + page[at..].find('>').expect("the tag ends") + 1;
+        page[start..]
+            .split('<')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // Adding a user shows the generated password once; it signs them in.
+    let response = send(
+        &app,
+        post_form("/admin/users/add", &admin, "name=nora&role=engineer"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = body_text(response).await;
+    assert!(page.contains("Added nora as engineer."), "{page}");
+    let password = secret_on(&page);
+    assert!(password.len() >= 12, "{password}");
+    let nora = store.find_user("nora").await.unwrap().expect("nora");
+    assert_eq!(nora.role, Role::Engineer);
+    assert!(secrets::verify_password(&password, &nora.password_hash));
+
+    // Role, disable, enable: back to the page; a reset shows the new password once.
+    for (form, role, disabled) in [
+        ("name=nora&change=role&role=lead", Role::Lead, false),
+        ("name=nora&change=disable", Role::Lead, true),
+        ("name=nora&change=enable", Role::Lead, false),
+        ("name=nora&change=role&role=engineer", Role::Engineer, false),
+    ] {
+        let response = send(&app, post_form("/admin/users/change", &admin, form)).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{form}");
+        assert_eq!(location(&response), "/admin");
+        let nora = store.find_user("nora").await.unwrap().expect("nora");
+        assert_eq!((nora.role, nora.disabled), (role, disabled), "{form}");
+    }
+    let response = send(
+        &app,
+        post_form("/admin/users/change", &admin, "name=nora&change=reset"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let password = secret_on(&body_text(response).await);
+    let nora = store.find_user("nora").await.unwrap().expect("nora");
+    assert!(secrets::verify_password(&password, &nora.password_hash));
+
+    // A refused change says why and changes nothing.
+    let response = send(
+        &app,
+        post_form(
+            "/admin/users/change",
+            &admin,
+            "name=nora&change=role&role=pope",
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(body_text(response).await.contains("unknown role"));
+    assert_eq!(
+        store.find_user("nora").await.unwrap().expect("nora").role,
+        Role::Engineer
+    );
+
+    // A key: its secret shown once and working; revoked, it stops.
+    let response = send(
+        &app,
+        post_form(
+            "/keys/create",
+            &admin,
+            "name=nightly&scope=read&scope=ingest",
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let key = secret_on(&body_text(response).await);
+    assert!(key.starts_with("rl_"), "{key}");
+    let list = |key: String| {
+        Request::get("/api/v1/calls")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&app, list(key.clone())).await.status(), StatusCode::OK);
+    let stored = store.list_keys(None).await.unwrap();
+    let nightly = stored
+        .iter()
+        .find(|k| k.name == "nightly")
+        .expect("the key");
+    assert_eq!(nightly.scopes, vec![Scope::Ingest, Scope::Read]);
+    let form = format!("id={}", nightly.id);
+    let response = send(&app, post_form("/keys/revoke", &admin, &form)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/keys");
+    assert_eq!(
+        send(&app, list(key)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A reviewer may do none of it; the audit log has every change, by the admin.
+    for path in [
+        "/keys/create",
+        "/keys/revoke",
+        "/admin/users/add",
+        "/admin/users/change",
+    ] {
+        let response = send(
+            &app,
+            post_form(
+                path,
+                &reviewer,
+                "name=x&role=admin&change=reset&id=1&scope=read",
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(store.find_user("x").await.unwrap().is_none());
+    let entries = store
+        .list_audit(&AuditQuery {
+            actor: Some("ada".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "auth.login",
+            "user.add",
+            "user.set_role",
+            "user.disable",
+            "user.enable",
+            "user.set_role",
+            "user.reset",
+            "key.create",
+            "key.revoke"
+        ]
+    );
 }

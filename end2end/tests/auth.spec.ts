@@ -75,3 +75,35 @@ test("the admin adds a user, and the audit log shows who did it", async ({ page 
   await expect(entry).toContainText("admin");
   await expect(entry).toContainText("role lead");
 });
+
+test("without JavaScript the admin adds a user and creates and revokes a key", async ({ browser, request }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: "../target/e2e/admin.json" });
+  const page = await context.newPage();
+  const name = uniqueOperation("nojs");
+  await page.goto("/admin");
+  await page.getByTestId("user-name").fill(name);
+  await page.getByTestId("user-role").selectOption("engineer");
+  await page.getByTestId("user-add").click();
+  await expect(page.getByTestId("once")).toContainText(`Added ${name} as engineer.`);
+  await expect(page.getByTestId("once-secret")).toHaveText(/^\S{20}$/);
+  await page.getByRole("link", { name: "Back to users" }).click();
+  const row = page.getByTestId("user-row").filter({ hasText: name });
+  await row.getByTestId("user-toggle").click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByTestId("user-row").filter({ hasText: name })).toContainText("disabled");
+
+  const key = uniqueOperation("nojs-key");
+  await page.goto("/keys");
+  await page.getByTestId("key-name").fill(key);
+  await page.getByTestId("scope-read").check();
+  await page.getByTestId("key-create").click();
+  const secret = (await page.getByTestId("once-secret").textContent())?.trim() ?? "";
+  expect(secret).toMatch(/^rl_[0-9a-f]{48}$/);
+  const list = () => request.get("/api/v1/calls?limit=1", { headers: authorization(secret) });
+  expect((await list()).status()).toBe(200);
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+  await page.getByTestId("key-row").filter({ hasText: key }).getByTestId("key-revoke").click();
+  await expect(page.getByTestId("key-row").filter({ hasText: key })).toContainText("revoked");
+  expect((await list()).status()).toBe(401);
+  await context.close();
+});

@@ -34,13 +34,9 @@ pub async fn load_viewer() -> Result<Option<Viewer>, AppError> {
 /// API keys: one's own (admins: everyone's), newest first.
 #[server(endpoint = "list_keys")]
 pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
-    use crate::auth::Caller;
     use crate::model::auth::Capability;
     let (caller, _) = guard::require(Capability::ApiKeys)?;
-    let owner = match &caller {
-        Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
-        _ => None,
-    };
+    let owner = caller.key_owner_limit();
     Ok(guard::store()?.list_keys(owner).await?)
 }
 
@@ -69,13 +65,10 @@ pub async fn create_key(name: String, scopes: String) -> Result<CreatedKey, AppE
 /// Revokes a key: one's own (admins: any).
 #[server(endpoint = "revoke_key")]
 pub async fn revoke_key(id: i64) -> Result<(), AppError> {
-    use crate::auth::{manage, Caller};
+    use crate::auth::manage;
     use crate::model::auth::Capability;
     let (caller, address) = guard::require(Capability::ApiKeys)?;
-    let owner = match &caller {
-        Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
-        _ => None,
-    };
+    let owner = caller.key_owner_limit();
     let store = guard::store()?;
     Ok(manage::revoke_key(&store, &guard::actor(&caller, &address), id, owner).await?)
 }

@@ -26,11 +26,7 @@ pub fn caller() -> (Caller, ClientAddress) {
 /// The signed-in person if their role has `capability`; otherwise the refusal.
 pub fn require(capability: Capability) -> Result<(Caller, ClientAddress), AppError> {
     let (caller, address) = caller();
-    match &caller {
-        Caller::Person(_) if caller.can(capability) => Ok((caller, address)),
-        Caller::Person(person) => Err(AppError::role_may_not(person.role)),
-        _ => Err(AppError::sign_in_first()),
-    }
+    Ok((caller.person_with(capability)?, address))
 }
 
 pub fn actor(caller: &Caller, address: &ClientAddress) -> Actor {

@@ -187,6 +187,25 @@ impl Caller {
         }
     }
 
+    /// The caller if it is a signed-in person whose role has `capability`; otherwise the
+    /// refusal. Server functions and form handlers check their caller with it.
+    pub fn person_with(self, capability: Capability) -> Result<Caller, AppError> {
+        match &self {
+            Caller::Person(_) if self.can(capability) => Ok(self),
+            Caller::Person(person) => Err(AppError::role_may_not(person.role)),
+            _ => Err(AppError::sign_in_first()),
+        }
+    }
+
+    /// Whose keys this caller may list and revoke: their own (`Some(user id)`), or, for an
+    /// admin, everyone's (`None`).
+    pub fn key_owner_limit(&self) -> Option<i64> {
+        match self {
+            Caller::Person(p) if !p.role.can(Capability::Admin) => Some(p.user_id),
+            _ => None,
+        }
+    }
+
     pub fn can(&self, capability: Capability) -> bool {
         matches!(self, Caller::Person(p) if p.role.can(capability))
     }

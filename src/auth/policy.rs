@@ -65,6 +65,19 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/auth/login", Access::Public),
     ("POST", "/auth/logout", Access::Public),
     ("POST", "/auth/password", Access::Person(Capability::Review)),
+    // The keys and users pages' forms without JavaScript (`http::forms`).
+    ("POST", "/keys/create", Access::Person(Capability::ApiKeys)),
+    ("POST", "/keys/revoke", Access::Person(Capability::ApiKeys)),
+    (
+        "POST",
+        "/admin/users/add",
+        Access::Person(Capability::Admin),
+    ),
+    (
+        "POST",
+        "/admin/users/change",
+        Access::Person(Capability::Admin),
+    ),
     ("GET", "/api/v1/calls", Access::Key(Scope::Read)),
     ("POST", "/api/v1/calls", Access::Key(Scope::Ingest)),
     ("GET", "/api/v1/calls/{id}", Access::Key(Scope::Read)),

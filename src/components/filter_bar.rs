@@ -47,6 +47,29 @@ fn options(values: Vec<(String, String)>, selected: Option<&str>) -> impl IntoVi
         .collect_view()
 }
 
+/// One select of the bar: "any" first, then the choices; a change submits the form.
+#[component]
+fn SelectFilter(
+    label: &'static str,
+    name: &'static str,
+    testid: &'static str,
+    /// The first option's text: no filter.
+    any: &'static str,
+    values: Vec<(String, String)>,
+    selected: Option<String>,
+) -> impl IntoView {
+    let none = selected.is_none();
+    view! {
+        <label class="field">
+            <span class="field-label">{label}</span>
+            <select name=name data-testid=testid on:change=submit_on_change>
+                <option value="" selected=none prop:selected=none>{any}</option>
+                {options(values, selected.as_deref())}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn FilterBar(
     filter: CallFilter,
@@ -142,41 +165,16 @@ pub fn FilterBar(
                     data-testid="filter-q"
                 />
             </label>
-            <label class="field">
-                <span class="field-label">"Operation"</span>
-                <select name="operation" data-testid="filter-operation" on:change=submit_on_change>
-                    <option value="" selected=filter.operation.is_none() prop:selected=filter.operation.is_none()>"All operations"</option>
-                    {options(operations, filter.operation.as_deref())}
-                </select>
-            </label>
-            <label class="field">
-                <span class="field-label">"Model"</span>
-                <select name="model" data-testid="filter-model" on:change=submit_on_change>
-                    <option value="" selected=filter.model.is_none() prop:selected=filter.model.is_none()>"All models"</option>
-                    {options(models, filter.model.as_deref())}
-                </select>
-            </label>
-            <label class="field">
-                <span class="field-label">"Version"</span>
-                <select name="model_version" data-testid="filter-model-version" on:change=submit_on_change>
-                    <option value="" selected=filter.model_version.is_none() prop:selected=filter.model_version.is_none()>"All versions"</option>
-                    {options(versions, filter.model_version.as_deref())}
-                </select>
-            </label>
-            <label class="field">
-                <span class="field-label">"Tag"</span>
-                <select name="tag" data-testid="filter-tag" on:change=submit_on_change>
-                    <option value="" selected=filter.tag.is_none() prop:selected=filter.tag.is_none()>"Any tag"</option>
-                    {options(tags, filter.tag.as_deref())}
-                </select>
-            </label>
-            <label class="field">
-                <span class="field-label">"Reviewer"</span>
-                <select name="reviewer" data-testid="filter-reviewer" on:change=submit_on_change>
-                    <option value="" selected=filter.reviewer.is_none() prop:selected=filter.reviewer.is_none()>"Anyone"</option>
-                    {options(reviewers, filter.reviewer.as_deref())}
-                </select>
-            </label>
+            <SelectFilter label="Operation" name="operation" testid="filter-operation" any="All operations"
+                values=operations selected=filter.operation.clone()/>
+            <SelectFilter label="Model" name="model" testid="filter-model" any="All models"
+                values=models selected=filter.model.clone()/>
+            <SelectFilter label="Version" name="model_version" testid="filter-model-version" any="All versions"
+                values=versions selected=filter.model_version.clone()/>
+            <SelectFilter label="Tag" name="tag" testid="filter-tag" any="Any tag"
+                values=tags selected=filter.tag.clone()/>
+            <SelectFilter label="Reviewer" name="reviewer" testid="filter-reviewer" any="Anyone"
+                values=reviewers selected=filter.reviewer.clone()/>
             <label class="field field-date">
                 <span class="field-label">"From"</span>
                 <input type="date" name="from" value=from.clone() prop:value=from data-testid="filter-from" on:change=submit_on_change/>

@@ -19,7 +19,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use super::limits::Guard;
 pub use super::limits::Limits;
 use super::state::AppState;
-use super::{rest, sign_in};
+use super::{forms, rest, sign_in};
 use crate::app::{shell, App};
 
 pub fn build_router(state: AppState) -> Router {
@@ -47,6 +47,10 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .route("/auth/login", post(sign_in::login))
         .route("/auth/logout", post(sign_in::logout))
         .route("/auth/password", post(sign_in::change_password))
+        .route("/keys/create", post(forms::create_key))
+        .route("/keys/revoke", post(forms::revoke_key))
+        .route("/admin/users/add", post(forms::add_user))
+        .route("/admin/users/change", post(forms::change_user))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,

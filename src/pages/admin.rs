@@ -39,15 +39,17 @@ pub fn AdminPage() -> impl IntoView {
             </div>
             <section class="card">
                 <h2>"Add a user"</h2>
-                <form class="inline-form" on:submit=on_add>
+                // Without JavaScript the form posts to /admin/users/add, which shows the
+                // generated password on a page of its own.
+                <form class="inline-form" method="post" action="/admin/users/add" on:submit=on_add>
                     <label class="field grow">
                         <span class="field-label">"Name"</span>
-                        <input required maxlength="64" data-testid="user-name" prop:value=name
+                        <input name="name" required maxlength="64" data-testid="user-name" prop:value=name
                             on:input=move |ev| set_name.set(event_target_value(&ev))/>
                     </label>
                     <label class="field">
                         <span class="field-label">"Role"</span>
-                        <select data-testid="user-role" on:change=move |ev| set_role.set(event_target_value(&ev))>
+                        <select name="role" data-testid="user-role" on:change=move |ev| set_role.set(event_target_value(&ev))>
                             {Role::ALL.into_iter().map(|r| view! {
                                 <option value=r.as_str() selected=move || role.get() == r.as_str()>{r.as_str()}</option>
                             }).collect_view()}
@@ -123,23 +125,44 @@ fn UserTable(list: Vec<UserSummary>, update: ServerAction<UpdateUser>) -> impl I
             };
             let reset = change("reset", None);
             let current = user.role;
+            // Each change is a form of its own: without JavaScript it posts to
+            // /admin/users/change (a reset shows the new password on a page of its own).
+            let hidden = |change: &'static str| {
+                view! {
+                    <input type="hidden" name="name" value=user.name.clone()/>
+                    <input type="hidden" name="change" value=change/>
+                }
+            };
+            let toggle_change = if user.disabled { "enable" } else { "disable" };
             view! {
                 <tr data-testid="user-row" class:revoked=user.disabled>
                     <td><strong>{user.name.clone()}</strong></td>
                     <td>
-                        <select aria-label=format!("Role of {}", user.name) data-testid="user-row-role" on:change=set_role>
-                            {Role::ALL.into_iter().map(|r| view! {
-                                <option value=r.as_str() selected=r == current>{r.as_str()}</option>
-                            }).collect_view()}
-                        </select>
+                        <form class="row-form" method="post" action="/admin/users/change" on:submit=|ev| ev.prevent_default()>
+                            {hidden("role")}
+                            <select name="role" aria-label=format!("Role of {}", user.name) data-testid="user-row-role" on:change=set_role>
+                                {Role::ALL.into_iter().map(|r| view! {
+                                    <option value=r.as_str() selected=r == current>{r.as_str()}</option>
+                                }).collect_view()}
+                            </select>
+                            <noscript><button class="button ghost" type="submit">"Set"</button></noscript>
+                        </form>
                     </td>
                     <td>{if user.disabled { view! { <span class="badge badge-incorrect">"disabled"</span> }.into_any() } else { view! { <span class="badge badge-correct">"active"</span> }.into_any() }}</td>
                     <td class="col-time">{user.last_login_at.as_ref().map(figures::short_time).unwrap_or_else(|| "never".into())}</td>
                     <td class="actions">
-                        <button class="button ghost" data-testid="user-toggle" on:click=move |_| toggle()>
-                            {if user.disabled { "Enable" } else { "Disable" }}
-                        </button>
-                        <button class="button ghost" data-testid="user-reset" on:click=move |_| reset()>"Reset password"</button>
+                        <form class="row-form" method="post" action="/admin/users/change"
+                            on:submit=move |ev| { ev.prevent_default(); toggle(); }>
+                            {hidden(toggle_change)}
+                            <button class="button ghost" type="submit" data-testid="user-toggle">
+                                {if user.disabled { "Enable" } else { "Disable" }}
+                            </button>
+                        </form>
+                        <form class="row-form" method="post" action="/admin/users/change"
+                            on:submit=move |ev| { ev.prevent_default(); reset(); }>
+                            {hidden("reset")}
+                            <button class="button ghost" type="submit" data-testid="user-reset">"Reset password"</button>
+                        </form>
                     </td>
                 </tr>
             }

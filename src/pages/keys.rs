@@ -39,10 +39,13 @@ pub fn KeysPage() -> impl IntoView {
             </div>
             <section class="card">
                 <h2>"New key"</h2>
-                <form class="inline-form" on:submit=on_submit>
+                // Without JavaScript the form posts to /keys/create, which shows the secret
+                // on a page of its own.
+                <form class="inline-form" method="post" action="/keys/create" on:submit=on_submit>
                     <label class="field grow">
                         <span class="field-label">"Name"</span>
                         <input
+                            name="name"
                             placeholder="billing-service"
                             maxlength="80"
                             required
@@ -57,6 +60,9 @@ pub fn KeysPage() -> impl IntoView {
                             <label class="check">
                                 <input
                                     type="checkbox"
+                                    name="scope"
+                                    value=scope.as_str()
+                                    checked=scope == Scope::Ingest
                                     data-testid=format!("scope-{}", scope.as_str())
                                     prop:checked=move || chosen.read().contains(&scope)
                                     on:change=move |ev| {
@@ -114,13 +120,14 @@ fn KeyTable(list: Vec<KeySummary>, revoke: ServerAction<RevokeKey>) -> impl Into
                     <td>{key.scopes.iter().map(|s| view! { <span class="chip">{s.as_str()}</span>" " }).collect_view()}</td>
                     <td class="col-time">{figures::short_time(&key.created_at)}</td>
                     <td class="col-time">{key.last_used_at.as_ref().map(figures::short_time).unwrap_or_else(|| "never".into())}</td>
-                    <td>
+                    <td class="actions">
                         {if live {
                             view! {
-                                <button class="button ghost danger" data-testid="key-revoke"
-                                    on:click=move |_| { revoke.dispatch(RevokeKey { id }); }>
-                                    "Revoke"
-                                </button>
+                                <form method="post" action="/keys/revoke"
+                                    on:submit=move |ev| { ev.prevent_default(); revoke.dispatch(RevokeKey { id }); }>
+                                    <input type="hidden" name="id" value=id/>
+                                    <button class="button ghost danger" type="submit" data-testid="key-revoke">"Revoke"</button>
+                                </form>
                             }.into_any()
                         } else {
                             view! { <span class="badge badge-incorrect">"revoked"</span> }.into_any()

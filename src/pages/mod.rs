@@ -8,4 +8,5 @@ pub mod forbidden;
 pub mod keys;
 pub mod login;
 pub mod not_found;
+pub mod once;
 pub mod queue;
