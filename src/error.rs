@@ -150,11 +150,30 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     }
 
     fn ser(&self) -> leptos::server_fn::Bytes {
+        // A plain form post (no JavaScript) is sent back to its page with the error in the
+        // URL: a status here would keep the browser from following that redirect.
         #[cfg(feature = "ssr")]
-        server::set_page_status(self);
+        if !server::is_plain_form_post() {
+            server::set_page_status(self);
+        }
         serde_json::to_vec(self)
             .map(Into::into)
             .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"\"Internal\""))
+    }
+
+    /// The error in the answer; a refusal written as `{"error": …}` (by the request limits or
+    /// the middleware, before the server function ran) keeps its message too.
+    fn de(data: leptos::server_fn::Bytes) -> AppError {
+        if let Ok(error) = serde_json::from_slice::<AppError>(&data) {
+            return error;
+        }
+        match serde_json::from_slice::<serde_json::Value>(&data) {
+            Ok(serde_json::Value::Object(body)) => match body.get("error") {
+                Some(serde_json::Value::String(message)) => AppError::bad_request(message.clone()),
+                _ => AppError::Internal,
+            },
+            _ => AppError::Internal,
+        }
     }
 }
 
@@ -196,9 +215,24 @@ mod server {
             match error {
                 ManageError::Invalid(message) => AppError::bad_request(message),
                 ManageError::NotFound(message) => AppError::NotFound(message),
+                ManageError::Internal(detail) => {
+                    tracing::error!(%detail, "a user or key change failed");
+                    AppError::Internal
+                }
                 ManageError::Store(error) => error.into(),
             }
         }
+    }
+
+    /// Whether the request being answered is a browser's plain form post (it accepts HTML).
+    pub(super) fn is_plain_form_post() -> bool {
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        })
     }
 
     /// Sets the status of the page or server function being answered (a no-op outside one).

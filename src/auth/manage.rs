@@ -14,6 +14,9 @@ pub enum ManageError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// A fault of the server's own (no randomness, a failed hash): logged, never shown.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -76,13 +79,13 @@ async fn password_and_hash(
             (p, false)
         }
         None => (
-            secrets::generate_password().map_err(ManageError::Invalid)?,
+            secrets::generate_password().map_err(ManageError::Internal)?,
             true,
         ),
     };
     let hash = hash_blocking(password.clone())
         .await
-        .map_err(ManageError::Invalid)?;
+        .map_err(ManageError::Internal)?;
     Ok((password, hash, generated))
 }
 
@@ -200,7 +203,7 @@ pub async fn create_key(
             user.role
         )));
     }
-    let secret = secrets::new_api_key().map_err(ManageError::Invalid)?;
+    let secret = secrets::new_api_key().map_err(ManageError::Internal)?;
     let prefix = secrets::key_prefix(&secret);
     let now = Utc::now();
     let id = store

@@ -88,6 +88,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
 ];
 
+/// The page a plain form post belongs to (the keys and users pages' forms without
+/// JavaScript), where a refused sender is sent back to after signing in.
+pub fn form_page(method: &Method, path: &str) -> Option<&'static str> {
+    if method != Method::POST {
+        return None;
+    }
+    if path.starts_with("/keys/") {
+        Some("/keys")
+    } else if path.starts_with("/admin/users/") {
+        Some("/admin")
+    } else {
+        None
+    }
+}
+
 /// Files under `public/` and the compiled site (`/pkg/…`), served by routes of their own that
 /// answer only files.
 pub fn is_static(path: &str) -> bool {

@@ -93,7 +93,13 @@ fn once(
         back_href,
         back_label,
     });
-    (status, Html(page.to_html())).into_response()
+    // A secret shown once must not stay in a cache.
+    (
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Html(page.to_html()),
+    )
+        .into_response()
 }
 
 /// A refused change, as a page with the reason and the way back.

@@ -165,8 +165,12 @@ fn check(
             .err()
             .map(IntoResponse::into_response),
         Access::Person(capability) => {
-            let is_page =
-                (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/");
+            // The keys and users pages' plain form posts (`http::forms`) are refused as their
+            // pages are: a browser without JavaScript shows what it gets.
+            let form_page = policy::form_page(method, path);
+            let is_page = form_page.is_some()
+                || ((method == Method::GET || method == Method::HEAD)
+                    && !path.starts_with("/api/"));
             if let Caller::Person(person) = caller {
                 if person.must_change_password && !policy::PASSWORD_CHANGE_PATHS.contains(&path) {
                     return Some(if is_page {
@@ -185,10 +189,11 @@ fn check(
                     Some(server_fn_refusal(AppError::role_may_not(person.role)))
                 }
                 _ if is_page => {
-                    let next = uri
-                        .path_and_query()
-                        .map(|pq| pq.as_str())
-                        .unwrap_or("/calls");
+                    let next = form_page.unwrap_or_else(|| {
+                        uri.path_and_query()
+                            .map(|pq| pq.as_str())
+                            .unwrap_or("/calls")
+                    });
                     let target = format!(
                         "/login?{}",
                         crate::model::encode_query(&[("next", next.to_string())])
