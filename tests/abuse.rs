@@ -76,20 +76,13 @@ async fn secret_call(app: &Router, key: &str) -> String {
 }
 
 /// A fresh database, an admin named `admin` with a session and an all-scope key, the router,
-/// and one call with a secret output and note (its id).
-struct Setup {
-    db: TestDb,
-    admin: common::Credentials,
-    app: Router,
-    id: String,
-}
-
-async fn setup(admin: &str) -> Setup {
+/// and the id of one call with a secret output and note.
+async fn setup(admin: &str) -> (TestDb, common::Credentials, Router, String) {
     let db = TestDb::new().await;
     let admin = common::credentials(&db.store, admin).await;
     let app = app(&db.store);
     let id = secret_call(&app, &admin.authorization).await;
-    Setup { db, admin, app, id }
+    (db, admin, app, id)
 }
 
 /// Every way found of writing a path that a lax server would resolve to `page` while its
@@ -138,7 +131,7 @@ const PUBLIC_PREFIXES: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_encoding_of_a_path_shows_a_page_to_someone_who_may_not_see_it() {
-    let Setup { db, admin, app, id } = setup(SECRET_USER).await;
+    let (db, admin, app, id) = setup(SECRET_USER).await;
     let reviewer = common::user_session(&db.store, "rita", Role::Reviewer).await;
 
     // The pages hold the secrets for those allowed: the test below can fail.
@@ -275,12 +268,7 @@ async fn api_handlers_check_their_caller_themselves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_401_without_a_session_and_200_with_one() {
-    let Setup {
-        db: _db,
-        admin,
-        app,
-        id,
-    } = setup("ada").await;
+    let (_db, admin, app, id) = setup("ada").await;
     for (endpoint, body) in [
         ("/api/load_feed", "search=".to_string()),
         ("/api/load_filter_choices", String::new()),
@@ -307,12 +295,7 @@ async fn server_functions_answer_401_without_a_session_and_200_with_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
-    let Setup {
-        db: _db,
-        admin,
-        app,
-        id,
-    } = setup("ada").await;
+    let (_db, admin, app, id) = setup("ada").await;
     let tags: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
     let review = json!({"verdict": "incorrect", "corrected_output": "again", "tags": tags, "base_revision": 1});
     let (status, body) = post_review(&app, &admin.authorization, &id, review).await;
@@ -340,12 +323,7 @@ async fn a_review_with_200000_tags_is_refused_by_its_count_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_with_two_unrelated_huge_revisions_renders_its_page() {
-    let Setup {
-        db: _db,
-        admin,
-        app,
-        id,
-    } = setup("ada").await;
+    let (_db, admin, app, id) = setup("ada").await;
     for (base, word) in [(1, "alpha"), (2, "omega")] {
         let text: String = (0..60_000)
             .map(|i| format!("{word} line {}\n", i * 7 + base))
@@ -539,7 +517,7 @@ async fn refuse_audit_entries(db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
-    let Setup { db, admin, app, id } = setup("ada").await;
+    let (db, admin, app, id) = setup("ada").await;
     let cli = Actor::cli();
     manage::add_user(&db.store, &cli, "bob", Role::Engineer, None)
         .await

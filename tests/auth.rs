@@ -105,6 +105,17 @@ async fn key_with(store: &Store, owner: &str, scopes: &[Scope]) -> String {
         .0
 }
 
+/// The actions `actor` is in the audit log for, oldest first.
+async fn audited_actions(store: &Store, actor: &str) -> Vec<String> {
+    let query = AuditQuery {
+        actor: Some(actor.into()),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    let entries = store.list_audit(&query).await.expect("the audit log");
+    entries.into_iter().rev().map(|e| e.action).collect()
+}
+
 /// Who calls: the test's own names for the rows of the matrix.
 #[derive(Clone, Debug)]
 enum Who {
@@ -1326,17 +1337,8 @@ async fn the_keys_and_users_forms_work_without_javascript() {
     let response = send(&app, anonymous).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/login?next=%2Fkeys");
-    let entries = store
-        .list_audit(&AuditQuery {
-            actor: Some("ada".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
     assert_eq!(
-        actions,
+        audited_actions(store, "ada").await,
         [
             "auth.login",
             "user.add",
