@@ -112,7 +112,7 @@ impl AppError {
 impl From<crate::model::FilterError> for AppError {
     fn from(error: crate::model::FilterError) -> AppError {
         AppError::BadRequest {
-            message: format!("{}: {}", error.param, error.reason),
+            message: error.to_string(),
             field: Some(error.param),
         }
     }

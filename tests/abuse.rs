@@ -75,6 +75,16 @@ async fn secret_call(app: &Router, key: &str) -> String {
     id
 }
 
+/// The call `id` as the store has it now.
+async fn stored_call(db: &TestDb, id: &str) -> redline::model::CallDetail {
+    let id = uuid::Uuid::parse_str(id).expect("an id");
+    db.store
+        .get_call(&id)
+        .await
+        .expect("read")
+        .expect("the call")
+}
+
 /// A fresh database, an admin named `admin` with a session and an all-scope key, the router,
 /// and the id of one call with a secret output and note.
 async fn setup(admin: &str) -> (TestDb, common::Credentials, Router, String) {
@@ -362,12 +372,7 @@ async fn reviews_and_the_audit_log_refuse_rewrites_in_the_database_itself() {
             .expect_err(statement);
         assert!(error.contains("append-only"), "{statement}: {error}");
     }
-    let call = db
-        .store
-        .get_call(&uuid::Uuid::parse_str(&id).expect("an id"))
-        .await
-        .expect("read")
-        .expect("the call");
+    let call = stored_call(&db, &id).await;
     assert_eq!(call.history.len(), 1);
     assert_eq!(call.history[0].note, SECRET_NOTE);
 }
@@ -546,12 +551,7 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_not_made() {
     )
     .await;
     assert!(status.is_server_error(), "{status}: {body}");
-    let call = db
-        .store
-        .get_call(&uuid::Uuid::parse_str(&id).expect("an id"))
-        .await
-        .expect("read")
-        .expect("the call");
+    let call = stored_call(&db, &id).await;
     assert_eq!(call.history.len(), 1, "the review was rolled back");
     assert_eq!(call.review.map(|r| r.revision), Some(1));
 

@@ -83,10 +83,8 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 #[server(endpoint = "add_user")]
 pub async fn add_user(name: String, role: String) -> Result<UserChange, AppError> {
     use crate::auth::manage;
-    use crate::model::auth::Role;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
-    let role = Role::parse(&role)
-        .ok_or_else(|| AppError::bad_request(format!("unknown role \"{role}\"")))?;
+    let role = manage::parse_role(&role)?;
     let store = guard::store()?;
     let password =
         manage::add_user(&store, &guard::actor(&caller, &address), &name, role, None).await?;
@@ -105,19 +103,12 @@ pub async fn update_user(
     role: Option<String>,
 ) -> Result<UserChange, AppError> {
     use crate::auth::manage;
-    use crate::model::auth::Role;
     let (caller, address) = guard::require(crate::model::auth::Capability::Admin)?;
     let store = guard::store()?;
     let actor = guard::actor(&caller, &address);
-    let invalid = |message: String| AppError::bad_request(message);
     match change.as_str() {
         "role" => {
-            let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
-                invalid(format!(
-                    "unknown role \"{}\"",
-                    role.clone().unwrap_or_default()
-                ))
-            })?;
+            let role = manage::parse_role(role.as_deref().unwrap_or_default())?;
             manage::set_role(&store, &actor, &name, role).await?;
             Ok(UserChange {
                 message: format!("{name} is now {role}."),
@@ -143,7 +134,7 @@ pub async fn update_user(
                 password,
             })
         }
-        other => Err(invalid(format!("unknown change \"{other}\""))),
+        other => Err(AppError::bad_request(format!("unknown change \"{other}\""))),
     }
 }
 

@@ -53,6 +53,16 @@ impl Actor {
     }
 }
 
+/// A role by its name, or the refusal listing the roles there are.
+pub fn parse_role(text: &str) -> Result<Role, ManageError> {
+    Role::parse(text).ok_or_else(|| {
+        ManageError::Invalid(format!(
+            "unknown role \"{text}\" (roles: {})",
+            Role::ALL.map(Role::as_str).join(", ")
+        ))
+    })
+}
+
 fn check_name(name: &str) -> Result<(), ManageError> {
     let ok = !name.is_empty()
         && name.len() <= 64

@@ -96,13 +96,7 @@ fn read_password(from_stdin: bool) -> Result<Option<String>, AnyError> {
 }
 
 fn parse_role(text: &str) -> Result<Role, AnyError> {
-    Role::parse(text).ok_or_else(|| {
-        format!(
-            "unknown role \"{text}\" (roles: {})",
-            Role::ALL.map(Role::as_str).join(", ")
-        )
-        .into()
-    })
+    Ok(manage::parse_role(text)?)
 }
 
 pub async fn run_user_command(command: UserCommand) -> Result<(), AnyError> {

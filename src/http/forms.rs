@@ -159,7 +159,7 @@ pub async fn revoke_key(post: FormPost) -> Response {
 }
 
 fn role(text: &str) -> Result<Role, AppError> {
-    Role::parse(text).ok_or_else(|| AppError::bad_request(format!("unknown role \"{text}\"")))
+    Ok(manage::parse_role(text)?)
 }
 
 /// `POST /admin/users/add`: `name` and `role`; the generated password is shown once.
