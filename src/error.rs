@@ -34,6 +34,9 @@ pub enum AppError {
     Unprocessable {
         message: String,
         field: Option<String>,
+        /// The JSON Schema rules a correction broke, each with its path.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        violations: Vec<crate::model::operation::Violation>,
     },
     #[error("{0}")]
     TooManyRequests(String),
@@ -62,6 +65,7 @@ impl AppError {
         AppError::Unprocessable {
             message: message.into(),
             field: Some(field.into()),
+            violations: Vec::new(),
         }
     }
 
@@ -123,6 +127,7 @@ impl From<crate::model::review::ReviewError> for AppError {
         AppError::Unprocessable {
             message: error.reason,
             field: Some(error.field),
+            violations: error.violations,
         }
     }
 }
@@ -196,10 +201,7 @@ mod server {
     impl From<StoreError> for AppError {
         fn from(error: StoreError) -> AppError {
             if error.is_stopped() {
-                return AppError::Unprocessable {
-                    message: SEARCH_STOPPED.into(),
-                    field: Some("q".into()),
-                };
+                return AppError::unprocessable("q", SEARCH_STOPPED);
             }
             tracing::error!(%error, "the store failed");
             if error.is_unavailable() {
@@ -252,6 +254,11 @@ mod server {
             let mut body = serde_json::json!({ "error": self.to_string() });
             if let Some(field) = self.field() {
                 body["field"] = field.into();
+            }
+            if let AppError::Unprocessable { violations, .. } = &self {
+                if !violations.is_empty() {
+                    body["violations"] = serde_json::json!(violations);
+                }
             }
             let mut response = (status, Json(body)).into_response();
             let headers = response.headers_mut();

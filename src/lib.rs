@@ -7,7 +7,8 @@ pub mod error;
 pub mod model;
 pub mod pages;
 
-// The server, from the bottom up: the store (all SQL), accounts, the review save, the HTTP
+// The server, from the bottom up: the store (all SQL), accounts, operation settings, the
+// review save, the HTTP
 // layer that serves the app above, and the background jobs.
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -19,6 +20,8 @@ pub mod cli;
 pub mod http;
 #[cfg(feature = "ssr")]
 pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod operations;
 #[cfg(feature = "ssr")]
 pub mod reviewing;
 #[cfg(feature = "ssr")]

@@ -1,10 +1,11 @@
 //! Saving a review, whoever asks (the API with a key, the call page with a session): the
-//! rules, the append-only save with its stale-revision check, and the audit entry.
+//! rules (the review's own and its operation's), the append-only save with its stale-revision check, and the audit entry.
 
 use chrono::Utc;
 
 use crate::auth::{audit_entry, Caller, ClientAddress};
-use crate::model::review::{check_sizes, validate_review, ReviewError, ReviewSubmission};
+use crate::model::review::{check_sizes, refuse, validate_review, ReviewSubmission};
+use crate::operations::check_review;
 use crate::store::{ReviewInput, SaveOutcome, Store, StoreResult};
 
 /// How long a queue draw makes the drawer's review of that call sampled.
@@ -26,17 +27,24 @@ pub async fn save_review(
     let Some(call) = store.get_call(&call_id).await? else {
         return Ok(SaveOutcome::NotFound);
     };
-    // Comparing and parsing a correction of megabytes is CPU work: the blocking pool does it,
-    // so the runtime's threads keep answering other requests.
+    let Some(rules) = store.review_rules(&call.operation).await? else {
+        return Ok(SaveOutcome::NotFound);
+    };
+    // Comparing, parsing and checking a correction of megabytes against a schema is CPU
+    // work: the blocking pool does it, so the runtime's threads keep answering requests.
     let (original, kind) = (call.output.clone(), call.output_kind);
-    let checked = tokio::task::spawn_blocking(move || validate_review(submission, &original, kind))
-        .await
-        .unwrap_or_else(|_| {
-            Err(ReviewError {
-                field: "corrected_output".into(),
-                reason: "the review could not be checked; see the server log".into(),
-            })
-        });
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut review = validate_review(submission, &original, kind)?;
+        check_review(&mut review, &rules)?;
+        Ok(review)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(refuse(
+            "corrected_output",
+            "the review could not be checked; see the server log",
+        ))
+    });
     let review = match checked {
         Ok(review) => review,
         Err(error) => return Ok(SaveOutcome::Invalid(error)),
@@ -45,10 +53,10 @@ pub async fn save_review(
         Caller::Key(owner) => owner.user_name.clone(),
         Caller::Person(person) => person.name.clone(),
         Caller::Anonymous => {
-            return Ok(SaveOutcome::Invalid(ReviewError {
-                field: "reviewer".into(),
-                reason: "sign in to review".into(),
-            }))
+            return Ok(SaveOutcome::Invalid(refuse(
+                "reviewer",
+                "sign in to review",
+            )))
         }
     };
     let now = Utc::now();

@@ -42,7 +42,7 @@ impl Actor {
         }
     }
 
-    fn entry(&self, action: &str, target: &str, detail: String) -> NewAudit {
+    pub(crate) fn entry(&self, action: &str, target: &str, detail: String) -> NewAudit {
         NewAudit {
             actor: self.name.clone(),
             action: action.into(),
@@ -210,6 +210,16 @@ pub async fn create_key(
     if user.disabled || !user.role.can(Capability::ApiKeys) {
         return Err(ManageError::Invalid(format!(
             "\"{owner}\" ({}) may not hold API keys: only enabled engineers and admins",
+            user.role
+        )));
+    }
+    if let Some(scope) = scopes
+        .iter()
+        .find(|s| s.owner_needs().is_some_and(|c| !user.role.can(c)))
+    {
+        return Err(ManageError::Invalid(format!(
+            "a key with the \"{}\" scope acts for its owner, and \"{owner}\" ({}) may not define operations: only admins' keys have it",
+            scope.as_str(),
             user.role
         )));
     }

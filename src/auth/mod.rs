@@ -166,6 +166,17 @@ impl Caller {
                     owner.user_name, owner.role
                 )))
             }
+            Caller::Key(owner)
+                if owner.scopes.contains(&scope)
+                    && scope.owner_needs().is_some_and(|c| !owner.role.can(c)) =>
+            {
+                Err(AppError::Forbidden(format!(
+                    "the \"{}\" scope acts for its owner, and this key's owner ({}) is a {} who may not do that",
+                    scope.as_str(),
+                    owner.user_name,
+                    owner.role
+                )))
+            }
             Caller::Key(owner) if owner.scopes.contains(&scope) => Ok(self),
             Caller::Key(_) => Err(AppError::Forbidden(format!(
                 "this API key lacks the \"{}\" scope",

@@ -86,6 +86,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/v1/calls/{id}/reviews",
         Access::Key(Scope::Review),
     ),
+    ("GET", "/api/v1/operations", Access::Key(Scope::Read)),
+    ("GET", "/api/v1/operations/{name}", Access::Key(Scope::Read)),
+    (
+        "PUT",
+        "/api/v1/operations/{name}",
+        Access::Key(Scope::Configure),
+    ),
 ];
 
 /// The page a plain form post belongs to (the keys and users pages' forms without

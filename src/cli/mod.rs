@@ -1,9 +1,10 @@
 //! The command line: argument definitions and the commands behind them (`serve`, `demo`,
-//! `user`, `key`, `job` and, built with the `bench` feature, `bench`). Commands that work on a
+//! `user`, `key`, `operation`, `job` and, built with the `bench` feature, `bench`). Commands that work on a
 //! database open it, act and close it through `TargetDatabase::act`.
 
 mod accounts;
 mod jobs;
+mod operations;
 mod serve;
 
 use std::future::Future;
@@ -60,6 +61,9 @@ enum Command {
     /// Manage API keys: create, list, revoke.
     #[command(subcommand)]
     Key(accounts::KeyCommand),
+    /// Operation definitions as code: list, show, apply.
+    #[command(subcommand)]
+    Operation(operations::OperationCommand),
 }
 
 /// Parses the command line, runs the command and says how it ended.
@@ -74,6 +78,7 @@ pub async fn run() -> ExitCode {
         Command::Job(command) => jobs::run(command).await,
         Command::User(command) => accounts::run_user_command(command).await,
         Command::Key(command) => accounts::run_key_command(command).await,
+        Command::Operation(command) => operations::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

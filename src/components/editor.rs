@@ -12,6 +12,8 @@ use crate::components::diff::DiffView;
 use crate::components::drafts::{self, Draft};
 use crate::components::figures;
 use crate::components::verdict::VerdictBadge;
+use crate::components::violations::Violations;
+use crate::model::operation::TagChoice;
 use crate::model::review::{tag_names, SaveOutcome};
 use crate::model::{OutputKind, Review, Verdict};
 
@@ -110,8 +112,8 @@ pub fn EditorPane(
     original: String,
     kind: OutputKind,
     review: Option<Review>,
-    /// The failure tags the call's operation offers.
-    operation_tags: Vec<String>,
+    /// The failure tags the call's operation offers, with what each means.
+    operation_tags: Vec<TagChoice>,
     editor: EditorState,
     save: ServerAction<SaveReview>,
     /// Set to where the page goes after a save made with "Save and next".
@@ -180,15 +182,21 @@ pub fn EditorPane(
     let verdict_is = move |v: Verdict| move || editor.verdict.get() == Some(v);
     let chips = operation_tags
         .into_iter()
-        .map(|tag| {
+        .map(|TagChoice { name: tag, description, listed }| {
             let name = tag.clone();
+            let title = match (description.is_empty(), listed) {
+                (false, _) => Some(description),
+                (true, false) => Some("Not on the operation's list: used by past reviews".to_string()),
+                (true, true) => None,
+            };
+            let class = if listed { "tag-chip" } else { "tag-chip unlisted" };
             let on = {
                 let name = name.clone();
                 move || tag_names(&editor.tags.get()).any(|t| t == name)
             };
             view! {
-                <button type="button" class="tag-chip" aria-pressed=move || on().to_string()
-                    data-testid="tag-chip"
+                <button type="button" class=class aria-pressed=move || on().to_string()
+                    data-testid="tag-chip" title=title
                     on:click=move |_| editor.tags.update(|list| *list = toggle_tag(list, &name))>
                     {tag}
                 </button>
@@ -287,6 +295,7 @@ pub fn EditorPane(
                             }.into_any(),
                             Some(Ok(SaveOutcome::Invalid(error))) => view! {
                                 <span class="form-error" role="alert" data-testid="editor-result">{error.reason}</span>
+                                <Violations violations=error.violations/>
                             }.into_any(),
                             Some(Ok(SaveOutcome::NotFound)) => view! {
                                 <span class="form-error" role="alert" data-testid="editor-result">"This call no longer exists; nothing was saved."</span>

@@ -10,3 +10,4 @@ pub mod filter_bar;
 pub mod grid;
 pub mod shortcuts;
 pub mod verdict;
+pub mod violations;

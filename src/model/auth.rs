@@ -38,7 +38,7 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Reviewer => matches!(capability, Review),
-            Role::Lead => matches!(capability, Review | Trends | Routing | TagLists),
+            Role::Lead => matches!(capability, Review | Trends | Routing | Operations),
             Role::Engineer => matches!(capability, Review | Trends | Export | ApiKeys),
         }
     }
@@ -59,8 +59,9 @@ pub enum Capability {
     Trends,
     /// Which model serves each operation.
     Routing,
-    /// The failure-tag list of each operation.
-    TagLists,
+    /// Operation settings: description, output kind and JSON Schema, guidelines, the
+    /// failure-tag list, the accuracy target.
+    Operations,
     /// Training-set exports.
     Export,
     /// Creating and revoking API keys (one's own; admins: everyone's).
@@ -80,10 +81,19 @@ pub enum Scope {
     Review,
     /// Creating and downloading exports.
     Export,
+    /// Defining operations (`PUT /api/v1/operations/{name}`): only for keys whose owner may
+    /// define operations on the pages too (admins; leads hold no keys).
+    Configure,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Ingest, Scope::Read, Scope::Review, Scope::Export];
+    pub const ALL: [Scope; 5] = [
+        Scope::Ingest,
+        Scope::Read,
+        Scope::Review,
+        Scope::Export,
+        Scope::Configure,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +101,15 @@ impl Scope {
             Scope::Read => "read",
             Scope::Review => "review",
             Scope::Export => "export",
+            Scope::Configure => "configure",
+        }
+    }
+
+    /// The capability a key's owner must also have for the key to use this scope.
+    pub fn owner_needs(self) -> Option<Capability> {
+        match self {
+            Scope::Configure => Some(Capability::Operations),
+            _ => None,
         }
     }
 
@@ -190,11 +209,14 @@ mod tests {
     #[test]
     fn roles_have_their_capabilities_and_no_more() {
         use Capability::*;
-        let all = [Review, Trends, Routing, TagLists, Export, ApiKeys, Admin];
+        let all = [Review, Trends, Routing, Operations, Export, ApiKeys, Admin];
         let allowed =
             |role: Role| -> Vec<Capability> { all.into_iter().filter(|c| role.can(*c)).collect() };
         assert_eq!(allowed(Role::Reviewer), vec![Review]);
-        assert_eq!(allowed(Role::Lead), vec![Review, Trends, Routing, TagLists]);
+        assert_eq!(
+            allowed(Role::Lead),
+            vec![Review, Trends, Routing, Operations]
+        );
         assert_eq!(
             allowed(Role::Engineer),
             vec![Review, Trends, Export, ApiKeys]

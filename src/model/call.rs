@@ -191,8 +191,18 @@ pub struct CallDetail {
     pub verdict: Verdict,
     pub review: Option<Review>,
     pub history: Vec<Review>,
-    /// The failure tags this call's operation offers (its tag list), by name.
-    pub operation_tags: Vec<String>,
+    /// The failure tags this call's operation offers (listed, not retired), by name.
+    pub operation_tags: Vec<super::operation::TagChoice>,
+    pub operation_description: String,
+    /// The operation's review guidelines, in Markdown.
+    pub guidelines: String,
+    /// The guidelines rendered and sanitized, for pages (the server fills it in).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub guidelines_html: String,
+    /// Reviewers may only pick listed tags.
+    pub listed_tags_only: bool,
+    /// Corrections must meet the operation's JSON Schema.
+    pub has_schema: bool,
 }
 
 /// A chat message of a call's input, as the UI shows it.

@@ -5,6 +5,7 @@ pub mod call;
 pub mod diff;
 pub mod filter;
 pub mod ingest;
+pub mod operation;
 pub mod review;
 pub mod search;
 

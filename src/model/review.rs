@@ -127,16 +127,20 @@ impl SaveOutcome {
 }
 
 /// Why a submission was refused: the field and a reason a person can act on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewError {
     pub field: String,
     pub reason: String,
+    /// For a correction that breaks the operation's JSON Schema: every rule, with its path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<super::operation::Violation>,
 }
 
-fn refuse(field: &str, reason: impl Into<String>) -> ReviewError {
+pub fn refuse(field: &str, reason: impl Into<String>) -> ReviewError {
     ReviewError {
         field: field.into(),
         reason: reason.into(),
+        violations: Vec::new(),
     }
 }
 

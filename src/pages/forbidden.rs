@@ -14,7 +14,7 @@ fn what(capability: Capability) -> &'static str {
         Capability::Export => "exports",
         Capability::Trends => "trends",
         Capability::Routing => "model routing",
-        Capability::TagLists => "tag lists",
+        Capability::Operations => "operation settings",
         Capability::Review => "the review pages",
     }
 }

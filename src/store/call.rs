@@ -1,4 +1,5 @@
-//! One call in full: its row, its operation's tags and its review history, newest first.
+//! One call in full: its row, its operation's settings and tags, and its review history,
+//! newest first.
 
 use uuid::Uuid;
 
@@ -12,7 +13,8 @@ impl Store {
             "SELECT c.seq, o.name AS operation, o.output_kind, m.name AS model, m.version AS model_version,
                     c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
                     c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
-                    c.operation_id
+                    c.operation_id, o.description AS operation_description, o.guidelines,
+                    o.listed_tags_only, o.json_schema IS NOT NULL AS has_schema
              FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
              WHERE c.id = $1",
         )
@@ -20,13 +22,24 @@ impl Store {
         let Some(row) = self.db.optional::<CallRow>(&sql).await? else {
             return Ok(None);
         };
-        let history = self.review_history(row.seq).await?;
-        let operation_tags: Vec<(String,)> = self
-            .db
-            .all(
-                &Sql::new("SELECT name FROM tags WHERE operation_id = $1 ORDER BY name")
-                    .arg(row.operation_id),
-            )
+        let mut history = self.review_history(row.seq).await?;
+        // Reviews keep the tag names they were saved with; a renamed or merged name shows
+        // as the tag it means now.
+        let aliases = self.tag_aliases(row.operation_id).await?;
+        if !aliases.is_empty() {
+            for review in &mut history {
+                let mut tags: Vec<String> = Vec::with_capacity(review.tags.len());
+                for tag in &review.tags {
+                    let name = aliases.get(tag).unwrap_or(tag);
+                    if !tags.contains(name) {
+                        tags.push(name.clone());
+                    }
+                }
+                review.tags = tags;
+            }
+        }
+        let operation_tags = self
+            .tag_choices(row.operation_id, row.listed_tags_only)
             .await?;
         let parse_json = |text: &str, what: &str| {
             serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
@@ -51,7 +64,12 @@ impl Store {
             verdict: Verdict::from_code(row.verdict),
             review: history.first().cloned(),
             history,
-            operation_tags: operation_tags.into_iter().map(|(name,)| name).collect(),
+            operation_tags,
+            operation_description: row.operation_description,
+            guidelines: row.guidelines,
+            guidelines_html: String::new(),
+            listed_tags_only: row.listed_tags_only,
+            has_schema: row.has_schema,
         }))
     }
 
@@ -117,4 +135,8 @@ struct CallRow {
     external_id: Option<String>,
     verdict: i64,
     operation_id: i64,
+    operation_description: String,
+    guidelines: String,
+    listed_tags_only: bool,
+    has_schema: bool,
 }

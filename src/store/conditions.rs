@@ -126,7 +126,7 @@ pub(super) fn push_conditions(
         sql.push(" AND c.reviewer = ").bind(reviewer);
     }
     if let Some(tag) = &filter.tag {
-        sql.push(" AND c.seq IN (SELECT ct.call_seq FROM call_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ")
+        sql.push(" AND c.seq IN (SELECT ct.call_seq FROM call_tags ct JOIN tags t ON coalesce(t.alias_of, t.id) = ct.tag_id WHERE t.name = ")
             .bind(tag)
             .push(")");
     }

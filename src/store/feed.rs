@@ -155,7 +155,9 @@ impl Store {
             .await?;
         let tags: Vec<(String,)> = self
             .db
-            .all(&Sql::new("SELECT DISTINCT name FROM tags ORDER BY name"))
+            .all(&Sql::new(
+                "SELECT DISTINCT name FROM tags WHERE alias_of IS NULL ORDER BY name",
+            ))
             .await?;
         let reviewers: Vec<(String,)> = self
             .db

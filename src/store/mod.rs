@@ -14,6 +14,7 @@ mod feed;
 mod ingest;
 mod jobs;
 mod keys;
+mod operations;
 mod postgres;
 mod queue;
 mod reindex;
@@ -34,6 +35,7 @@ pub use ingest::raw_insert_calls;
 pub use ingest::InsertOutcome;
 pub use jobs::{Job, JobState};
 pub use keys::{KeyOwner, NewKey};
+pub use operations::{KnownTag, OperationRecord, ReviewRules};
 #[cfg(feature = "bench")]
 pub use postgres::{describe_server, reset_schema};
 pub use reviews::{ReviewInput, SaveOutcome};
@@ -250,15 +252,16 @@ impl Store {
         Ok(())
     }
 
-    /// Adds a failure tag to an operation's list (no-op when it exists).
+    /// Adds a failure tag to an operation's list (no-op when the name exists).
     pub async fn define_tag(&self, operation: &str, tag: &str) -> StoreResult<()> {
         let sql = Sql::new(
-            "INSERT INTO tags (operation_id, name)
-             SELECT id, $2 FROM operations WHERE name = $1
+            "INSERT INTO tags (operation_id, name, listed)
+             SELECT id, $2, $3 FROM operations WHERE name = $1
              ON CONFLICT DO NOTHING",
         )
         .arg(operation)
-        .arg(tag);
+        .arg(tag)
+        .arg(true);
         self.db.execute(&sql).await?;
         Ok(())
     }

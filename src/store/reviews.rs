@@ -157,7 +157,7 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
         tx.execute(
             &Sql::new(
                 "INSERT INTO call_tags (tag_id, call_seq)
-                 SELECT id, $3 FROM tags WHERE operation_id = $1 AND name = $2
+                 SELECT coalesce(alias_of, id), $3 FROM tags WHERE operation_id = $1 AND name = $2
                  ON CONFLICT DO NOTHING",
             )
             .arg(operation_id)

@@ -1,6 +1,7 @@
 //! The public JSON API under `/api/v1`.
 
 pub mod calls;
+pub mod operations;
 pub mod reviews;
 
 use axum::routing::{any, get, post};
@@ -11,12 +12,20 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::model::auth::Scope;
 use crate::model::ingest::MAX_BATCH_BYTES;
+use crate::model::operation::MAX_DEFINITION_BYTES;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/calls", get(calls::list).post(calls::ingest))
         .route("/api/v1/calls/{id}", get(calls::get_one))
         .route("/api/v1/calls/{id}/reviews", post(reviews::save))
+        .route("/api/v1/operations", get(operations::list))
+        .route(
+            "/api/v1/operations/{name}",
+            get(operations::get_one)
+                .put(operations::put)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_DEFINITION_BYTES)),
+        )
         .route("/api/v1/{*rest}", any(not_found))
         // The ingest handler turns the limit's rejection into a JSON 413 itself.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))

@@ -1,0 +1,211 @@
+//! Operation settings on the server: applying a definition (checked, its schema compiled,
+//! written with its audit entry) for the operation page, the API and the command line, and
+//! the rules a review of a call must meet under its operation's settings.
+
+pub mod markdown;
+pub mod schema;
+
+use chrono::Utc;
+
+use crate::auth::manage::Actor;
+use crate::error::AppError;
+use crate::model::operation::{ApplyOutcome, DefinitionError, OperationDefinition};
+use crate::model::review::{refuse, ReviewError, ValidReview};
+use crate::model::{OutputKind, Verdict};
+use crate::store::{ReviewRules, Store};
+use schema::Schema;
+
+/// Longest audit detail of one apply, in characters.
+const MAX_AUDIT_DETAIL_CHARS: usize = 2_000;
+
+impl From<DefinitionError> for AppError {
+    fn from(error: DefinitionError) -> AppError {
+        AppError::unprocessable(error.field, error.reason)
+    }
+}
+
+/// Checks `definition` and makes its operation so (creating it when needed). Nothing is
+/// written, and no audit entry made, when the operation already is as defined.
+pub async fn apply(
+    store: &Store,
+    actor: &Actor,
+    mut definition: OperationDefinition,
+) -> Result<ApplyOutcome, AppError> {
+    definition.check()?;
+    if let Some(schema) = definition.json_schema.clone() {
+        // Compiling a large schema is CPU work: the blocking pool does it.
+        tokio::task::spawn_blocking(move || Schema::compile(&schema).map(|_| ()))
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(|reason| AppError::unprocessable("json_schema", reason))?;
+    }
+    let name = definition.name.clone();
+    let audit = |outcome: &ApplyOutcome| {
+        let action = if outcome.created {
+            "operation.create"
+        } else {
+            "operation.apply"
+        };
+        let mut detail: String = outcome.changes.join("; ");
+        if detail.chars().count() > MAX_AUDIT_DETAIL_CHARS {
+            detail = detail
+                .chars()
+                .take(MAX_AUDIT_DETAIL_CHARS)
+                .collect::<String>()
+                + "…";
+        }
+        actor.entry(action, &name, detail)
+    };
+    Ok(store
+        .apply_operation(&definition, audit, Utc::now())
+        .await?)
+}
+
+/// Holds a valid review to its operation's rules: a `json` operation's correction meets the
+/// JSON Schema (every broken rule is listed), each tag is named as it is now (a renamed or
+/// merged name becomes the tag it means), and with "listed tags only" every tag is listed and
+/// not retired. CPU work for a large correction: run it on the blocking pool.
+pub fn check_review(review: &mut ValidReview, rules: &ReviewRules) -> Result<(), ReviewError> {
+    if let (Verdict::Incorrect, OutputKind::Json, Some(schema), Some(correction)) = (
+        review.verdict,
+        rules.output_kind,
+        &rules.json_schema,
+        &review.corrected_output,
+    ) {
+        let schema = serde_json::from_str(schema)
+            .map_err(|e| e.to_string())
+            .and_then(|schema| Schema::compile(&schema))
+            .map_err(|reason| {
+                refuse(
+                    "corrected_output",
+                    format!("this operation's JSON Schema cannot be used ({reason}); ask a lead to fix it"),
+                )
+            })?;
+        // The correction parsed when the review was validated.
+        let value: serde_json::Value = serde_json::from_str(correction)
+            .map_err(|e| refuse("corrected_output", e.to_string()))?;
+        let (violations, count) = schema.violations(&value);
+        if count > 0 {
+            let first = &violations[0];
+            let place = if first.path.is_empty() {
+                "the top"
+            } else {
+                &first.path
+            };
+            return Err(ReviewError {
+                field: "corrected_output".into(),
+                reason: format!(
+                    "the correction breaks {count} rule{} of this operation's JSON Schema; first, at {place}: {}",
+                    if count == 1 { "" } else { "s" },
+                    first.message
+                ),
+                violations,
+            });
+        }
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(review.tags.len());
+    for tag in &review.tags {
+        let known = rules.tags.get(tag);
+        if rules.listed_tags_only {
+            match known {
+                Some(known) if known.listed && !known.retired => {}
+                Some(known) if known.retired => {
+                    return Err(refuse(
+                        "tags",
+                        format!("\"{}\" is retired; pick a tag from the operation's list", known.means),
+                    ))
+                }
+                _ => {
+                    return Err(refuse(
+                        "tags",
+                        format!("\"{tag}\" is not on this operation's tag list, and reviewers may only pick listed tags"),
+                    ))
+                }
+            }
+        }
+        let name = known.map_or(tag, |k| &k.means);
+        if !tags.contains(name) {
+            tags.push(name.clone());
+        }
+    }
+    review.tags = tags;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::store::KnownTag;
+
+    fn rules(schema: Option<&str>, listed_only: bool) -> ReviewRules {
+        let known = |means: &str, listed, retired| KnownTag {
+            means: means.into(),
+            listed,
+            retired,
+        };
+        ReviewRules {
+            output_kind: OutputKind::Json,
+            json_schema: schema.map(str::to_string),
+            listed_tags_only: listed_only,
+            tags: HashMap::from([
+                (
+                    "wrong_amount".to_string(),
+                    known("wrong_amount", true, false),
+                ),
+                ("amt".to_string(), known("wrong_amount", true, false)),
+                ("old_style".to_string(), known("old_style", true, true)),
+                ("typo".to_string(), known("typo", false, false)),
+            ]),
+        }
+    }
+
+    fn review(correction: &str, tags: &[&str]) -> ValidReview {
+        ValidReview {
+            verdict: Verdict::Incorrect,
+            corrected_output: Some(correction.into()),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            note: String::new(),
+            base_revision: 0,
+        }
+    }
+
+    #[test]
+    fn a_correction_that_breaks_the_schema_lists_every_rule() {
+        let schema = r#"{"type":"object","required":["total"],"properties":{"total":{"type":"number"},"currency":{"type":"string"}}}"#;
+        let error = check_review(
+            &mut review(r#"{"total":"12","currency":3}"#, &[]),
+            &rules(Some(schema), false),
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "corrected_output");
+        assert!(error.reason.contains("breaks 2 rules"), "{}", error.reason);
+        let mut paths: Vec<&str> = error.violations.iter().map(|v| v.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(paths, ["/currency", "/total"]);
+        assert!(check_review(
+            &mut review(r#"{"total":12}"#, &[]),
+            &rules(Some(schema), false)
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn tags_are_saved_under_their_current_names() {
+        let mut saved = review("{}", &["amt", "wrong_amount", "typo", "new_kind"]);
+        check_review(&mut saved, &rules(None, false)).unwrap();
+        assert_eq!(saved.tags, ["wrong_amount", "typo", "new_kind"]);
+    }
+
+    #[test]
+    fn listed_tags_only_refuses_unlisted_and_retired_tags() {
+        let listed = rules(None, true);
+        assert!(check_review(&mut review("{}", &["amt"]), &listed).is_ok());
+        for tag in ["typo", "new_kind", "old_style"] {
+            let error = check_review(&mut review("{}", &[tag]), &listed).unwrap_err();
+            assert_eq!(error.field, "tags", "{tag}");
+            assert!(error.reason.contains(tag), "{}", error.reason);
+        }
+    }
+}

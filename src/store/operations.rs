@@ -1,0 +1,588 @@
+//! Operation settings: the definition leads keep (read and applied whole, with a line per
+//! change and its audit entry in the same transaction), the failure-tag taxonomy with the
+//! names that now mean another tag, the rules a review save reads, and the operations list.
+//!
+//! Tags: a row per name an operation has ever used. A renamed or merged name stays as a row
+//! whose `alias_of` is the tag it now means; `call_tags` only holds tags that are no alias,
+//! so the feed's tag filter, the counts and exports follow a rename without rewriting reviews.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::accounts::audit_insert;
+use super::{micros_to_time, Dialect, NewAudit, Sql, Store, StoreError, StoreResult, Tx};
+use crate::model::operation::{
+    ApplyOutcome, OperationDefinition, OperationSummary, TagChoice, TagDefinition,
+};
+use crate::model::OutputKind;
+
+/// Columns of an operation's settings, in the order [`definition_from`] reads them.
+const SETTINGS: &str = "id, name, description, output_kind, json_schema, guidelines, \
+     listed_tags_only, accuracy_target, min_reviews, configured_at";
+
+type SettingsRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    bool,
+    Option<f64>,
+    i64,
+    Option<i64>,
+);
+
+/// One tag row: id, name, description, listed, retired, and the name it is an alias of.
+type TagRow = (i64, String, String, bool, bool, Option<String>);
+
+const TAGS_OF: &str = "SELECT t.id, t.name, t.description, t.listed, t.retired, a.name
+     FROM tags t LEFT JOIN tags a ON a.id = t.alias_of
+     WHERE t.operation_id = $1 ORDER BY t.name";
+
+/// What a review save needs to know about the call's operation.
+#[derive(Clone, Debug)]
+pub struct ReviewRules {
+    pub output_kind: OutputKind,
+    /// The JSON Schema as stored (compiled by the caller).
+    pub json_schema: Option<String>,
+    pub listed_tags_only: bool,
+    /// Every name the operation knows: the tag it means now, whether that tag is listed and
+    /// whether it is retired.
+    pub tags: HashMap<String, KnownTag>,
+}
+
+#[derive(Clone, Debug)]
+pub struct KnownTag {
+    pub means: String,
+    pub listed: bool,
+    pub retired: bool,
+}
+
+/// An operation's settings as its pages show them.
+#[derive(Clone, Debug)]
+pub struct OperationRecord {
+    pub definition: OperationDefinition,
+    pub created_at: DateTime<Utc>,
+    pub configured_at: Option<DateTime<Utc>>,
+    /// Tags reviews use that are not on the list.
+    pub unlisted_tags: Vec<String>,
+}
+
+impl Store {
+    /// Every operation with its figures, by name.
+    pub async fn list_operations(&self) -> StoreResult<Vec<OperationSummary>> {
+        let rows: Vec<(i64, String, String, String, Option<i64>, i64, i64)> = self
+            .db
+            .all(&Sql::new(
+                "SELECT o.id, o.name, o.description, o.output_kind, o.configured_at,
+                        CAST(coalesce((SELECT sum(n) FROM call_counts k WHERE k.operation_id = o.id), 0) AS BIGINT),
+                        CAST(coalesce((SELECT sum(n) FROM call_counts k WHERE k.operation_id = o.id AND k.verdict <> 0), 0) AS BIGINT)
+                 FROM operations o ORDER BY o.name",
+            ))
+            .await?;
+        let mut operations = Vec::with_capacity(rows.len());
+        for (id, name, description, kind, configured_at, calls, reviewed) in rows {
+            let last: Option<(i64,)> = self
+                .db
+                .optional(
+                    &Sql::new(
+                        "SELECT created_at FROM calls WHERE operation_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1",
+                    )
+                    .arg(id),
+                )
+                .await?;
+            let top_tags: Vec<(String, i64)> = self
+                .db
+                .all(
+                    &Sql::new(
+                        "SELECT t.name, count(*) FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+                         WHERE t.operation_id = $1 GROUP BY t.name ORDER BY count(*) DESC, t.name LIMIT 10",
+                    )
+                    .arg(id),
+                )
+                .await?;
+            operations.push(OperationSummary {
+                name,
+                description,
+                output_kind: output_kind(&kind)?,
+                calls,
+                reviewed,
+                top_tags,
+                last_call_at: last.map(|(at,)| micros_to_time(at)),
+                configured: configured_at.is_some(),
+            });
+        }
+        Ok(operations)
+    }
+
+    /// One operation's settings, or `None` when there is no such operation.
+    pub async fn operation(&self, name: &str) -> StoreResult<Option<OperationRecord>> {
+        let sql = Sql::new(format!(
+            "SELECT {SETTINGS}, created_at FROM operations WHERE name = $1"
+        ))
+        .arg(name);
+        let Some(row) = self
+            .db
+            .optional::<(
+                i64,
+                String,
+                String,
+                String,
+                Option<String>,
+                String,
+                bool,
+                Option<f64>,
+                i64,
+                Option<i64>,
+                i64,
+            )>(&sql)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let created_at = row.10;
+        let settings: SettingsRow = (
+            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9,
+        );
+        let tags: Vec<TagRow> = self.db.all(&Sql::new(TAGS_OF).arg(row.0)).await?;
+        let in_use: Vec<(String,)> = self
+            .db
+            .all(
+                &Sql::new(
+                    "SELECT DISTINCT t.name FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+                     WHERE t.operation_id = $1 AND NOT t.listed ORDER BY t.name",
+                )
+                .arg(row.0),
+            )
+            .await?;
+        Ok(Some(OperationRecord {
+            definition: definition_from(settings, &tags)?,
+            created_at: micros_to_time(created_at),
+            configured_at: row.9.map(micros_to_time),
+            unlisted_tags: in_use.into_iter().map(|(name,)| name).collect(),
+        }))
+    }
+
+    /// Makes operation `definition.name` as defined (creating it when needed), in one
+    /// transaction with the audit entry `audit` makes of the outcome; nothing is written when
+    /// the operation already is as defined. The definition must have passed its checks.
+    pub async fn apply_operation(
+        &self,
+        definition: &OperationDefinition,
+        audit: impl FnOnce(&ApplyOutcome) -> NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApplyOutcome> {
+        let mut tx = self.db.begin().await?;
+        let created = tx
+            .execute(
+                &Sql::new(
+                    "INSERT INTO operations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                )
+                .arg(&definition.name)
+                .arg(now.timestamp_micros()),
+            )
+            .await?
+            == 1;
+        let mut read = Sql::new(format!("SELECT {SETTINGS} FROM operations WHERE name = $1"))
+            .arg(&definition.name);
+        if tx.dialect() == Dialect::Postgres {
+            // Two applies of the same operation run one after the other.
+            read.push(" FOR UPDATE");
+        }
+        let current: SettingsRow = tx.optional(&read).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!("operation {} vanished", definition.name))
+        })?;
+        let id = current.0;
+        let tags: Vec<TagRow> = tx.all(&Sql::new(TAGS_OF).arg(id)).await?;
+        let before = definition_from(current, &tags)?;
+
+        let mut changes = settings_changes(&before, definition);
+        if !changes.is_empty() {
+            let schema = definition
+                .json_schema
+                .as_ref()
+                .map(serde_json::Value::to_string);
+            tx.execute(
+                &Sql::new(
+                    "UPDATE operations SET description = $2, output_kind = $3, json_schema = $4,
+                            guidelines = $5, listed_tags_only = $6, accuracy_target = $7, min_reviews = $8
+                     WHERE id = $1",
+                )
+                .arg(id)
+                .arg(&definition.description)
+                .arg(definition.output_kind.as_str())
+                .arg(schema)
+                .arg(&definition.guidelines)
+                .arg(definition.listed_tags_only)
+                .arg(definition.accuracy_target)
+                .arg(definition.min_reviews),
+            )
+            .await?;
+        }
+        apply_tags(&mut tx, id, &tags, &definition.tags, &mut changes).await?;
+
+        let outcome = ApplyOutcome { created, changes };
+        if outcome.created || !outcome.changes.is_empty() {
+            tx.execute(
+                &Sql::new("UPDATE operations SET configured_at = $2 WHERE id = $1")
+                    .arg(id)
+                    .arg(now.timestamp_micros()),
+            )
+            .await?;
+            tx.execute(&audit_insert(&audit(&outcome), now)).await?;
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// The rules a review of a call of `operation` must meet.
+    pub async fn review_rules(&self, operation: &str) -> StoreResult<Option<ReviewRules>> {
+        let Some((id, kind, schema, listed_only)) = self
+            .db
+            .optional::<(i64, String, Option<String>, bool)>(
+                &Sql::new(
+                    "SELECT id, output_kind, json_schema, listed_tags_only FROM operations WHERE name = $1",
+                )
+                .arg(operation),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows: Vec<TagRow> = self.db.all(&Sql::new(TAGS_OF).arg(id)).await?;
+        let listed: HashMap<&str, (bool, bool)> = rows
+            .iter()
+            .filter(|row| row.5.is_none())
+            .map(|row| (row.1.as_str(), (row.3, row.4)))
+            .collect();
+        let tags = rows
+            .iter()
+            .map(|(_, name, _, _, _, alias_of)| {
+                let means = alias_of.clone().unwrap_or_else(|| name.clone());
+                let (listed, retired) = listed.get(means.as_str()).copied().unwrap_or_default();
+                (
+                    name.clone(),
+                    KnownTag {
+                        means,
+                        listed,
+                        retired,
+                    },
+                )
+            })
+            .collect();
+        Ok(Some(ReviewRules {
+            output_kind: output_kind(&kind)?,
+            json_schema: schema,
+            listed_tags_only: listed_only,
+            tags,
+        }))
+    }
+
+    /// The tags reviewers are offered: the listed ones that are not retired, then (unless
+    /// reviewers may only pick listed tags) the other names past reviews used, so an
+    /// operation without a list still offers the tags in use.
+    pub async fn tag_choices(
+        &self,
+        operation_id: i64,
+        listed_only: bool,
+    ) -> StoreResult<Vec<TagChoice>> {
+        let rows: Vec<(String, String, bool)> = self
+            .db
+            .all(
+                &Sql::new(
+                    "SELECT name, description, listed FROM tags
+                     WHERE operation_id = $1 AND alias_of IS NULL AND NOT retired AND (listed OR NOT $2)
+                     ORDER BY listed DESC, name",
+                )
+                .arg(operation_id)
+                .arg(listed_only),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, description, listed)| TagChoice {
+                name,
+                description,
+                listed,
+            })
+            .collect())
+    }
+
+    /// For each name `operation_id` knows, the tag it means now (names that are no alias are
+    /// left out): old reviews show their tags by their current names.
+    pub async fn tag_aliases(&self, operation_id: i64) -> StoreResult<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = self
+            .db
+            .all(
+                &Sql::new(
+                    "SELECT t.name, a.name FROM tags t JOIN tags a ON a.id = t.alias_of WHERE t.operation_id = $1",
+                )
+                .arg(operation_id),
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+fn definition_from(row: SettingsRow, tags: &[TagRow]) -> StoreResult<OperationDefinition> {
+    let (_, name, description, kind, schema, guidelines, listed_only, target, min_reviews, _) = row;
+    let json_schema = schema
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("operation {name}: JSON Schema: {e}")))?;
+    let tags = tags
+        .iter()
+        .filter(|(_, _, _, listed, _, alias_of)| *listed && alias_of.is_none())
+        .map(|(_, tag, description, _, retired, _)| TagDefinition {
+            name: tag.clone(),
+            description: description.clone(),
+            retired: *retired,
+            aliases: tags
+                .iter()
+                .filter(|row| row.5.as_deref() == Some(tag.as_str()))
+                .map(|row| row.1.clone())
+                .collect(),
+        })
+        .collect();
+    Ok(OperationDefinition {
+        name,
+        description,
+        output_kind: output_kind(&kind)?,
+        json_schema,
+        guidelines,
+        tags,
+        listed_tags_only: listed_only,
+        accuracy_target: target,
+        min_reviews,
+    })
+}
+
+/// One line per setting (other than tags) that differs.
+fn settings_changes(before: &OperationDefinition, after: &OperationDefinition) -> Vec<String> {
+    let mut changes = Vec::new();
+    if before.description != after.description {
+        changes.push("description changed".to_string());
+    }
+    if before.output_kind != after.output_kind {
+        changes.push(format!(
+            "output kind {} → {}",
+            before.output_kind.as_str(),
+            after.output_kind.as_str()
+        ));
+    }
+    match (&before.json_schema, &after.json_schema) {
+        (None, Some(_)) => changes.push("JSON Schema set".into()),
+        (Some(_), None) => changes.push("JSON Schema removed".into()),
+        (Some(old), Some(new)) if old != new => changes.push("JSON Schema changed".into()),
+        _ => {}
+    }
+    if before.guidelines != after.guidelines {
+        changes.push("guidelines changed".into());
+    }
+    if before.listed_tags_only != after.listed_tags_only {
+        changes.push(if after.listed_tags_only {
+            "reviewers may only pick listed tags".into()
+        } else {
+            "reviewers may use any tag".into()
+        });
+    }
+    if before.accuracy_target != after.accuracy_target {
+        let shown = |t: Option<f64>| t.map_or("none".to_string(), |t| format!("{}%", t * 100.0));
+        changes.push(format!(
+            "accuracy target {} → {}",
+            shown(before.accuracy_target),
+            shown(after.accuracy_target)
+        ));
+    }
+    if before.min_reviews != after.min_reviews {
+        changes.push(format!(
+            "minimum reviews {} → {}",
+            before.min_reviews, after.min_reviews
+        ));
+    }
+    changes
+}
+
+/// Makes the operation's tag rows match `wanted`: adds, describes, retires and unlists tags,
+/// and turns each alias into a name for its tag (merging the reviews of a name that was a tag
+/// of its own).
+async fn apply_tags(
+    tx: &mut Tx,
+    operation_id: i64,
+    rows: &[TagRow],
+    wanted: &[TagDefinition],
+    changes: &mut Vec<String>,
+) -> StoreResult<()> {
+    let mut by_name: HashMap<String, TagRow> = rows
+        .iter()
+        .map(|row| (row.1.clone(), row.clone()))
+        .collect();
+    for tag in wanted {
+        let id = match by_name.get(&tag.name) {
+            None => {
+                let id: i64 = tx
+                    .scalar(
+                        &Sql::new(
+                            "INSERT INTO tags (operation_id, name, description, listed, retired)
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        )
+                        .arg(operation_id)
+                        .arg(&tag.name)
+                        .arg(&tag.description)
+                        .arg(true)
+                        .arg(tag.retired),
+                    )
+                    .await?;
+                changes.push(format!("tag {} added", tag.name));
+                id
+            }
+            Some((id, _, description, listed, retired, alias_of)) => {
+                if let Some(meant) = alias_of {
+                    changes.push(format!(
+                        "tag {} is a tag of its own again (it meant {meant}; reviews merged then stay with {meant})",
+                        tag.name
+                    ));
+                } else if !listed {
+                    changes.push(format!("tag {} listed", tag.name));
+                }
+                if *description != tag.description {
+                    changes.push(format!("tag {} description changed", tag.name));
+                }
+                if *retired != tag.retired {
+                    changes.push(format!(
+                        "tag {} {}",
+                        tag.name,
+                        if tag.retired {
+                            "retired"
+                        } else {
+                            "offered again"
+                        }
+                    ));
+                }
+                if alias_of.is_some()
+                    || !listed
+                    || *description != tag.description
+                    || *retired != tag.retired
+                {
+                    tx.execute(
+                        &Sql::new(
+                            "UPDATE tags SET description = $2, listed = $3, retired = $4, alias_of = NULL WHERE id = $1",
+                        )
+                        .arg(*id)
+                        .arg(&tag.description)
+                        .arg(true)
+                        .arg(tag.retired),
+                    )
+                    .await?;
+                }
+                *id
+            }
+        };
+        by_name.insert(
+            tag.name.clone(),
+            (
+                id,
+                tag.name.clone(),
+                tag.description.clone(),
+                true,
+                tag.retired,
+                None,
+            ),
+        );
+        for alias in &tag.aliases {
+            match by_name.get(alias).cloned() {
+                None => {
+                    tx.execute(
+                        &Sql::new(
+                            "INSERT INTO tags (operation_id, name, alias_of) VALUES ($1, $2, $3)",
+                        )
+                        .arg(operation_id)
+                        .arg(alias)
+                        .arg(id),
+                    )
+                    .await?;
+                    changes.push(format!("{alias} now means {}", tag.name));
+                }
+                Some((_, _, _, _, _, Some(meant))) if meant == tag.name => {}
+                Some((alias_id, _, _, _, _, meant)) => {
+                    let moved = merge_tag(tx, alias_id, id).await?;
+                    changes.push(match meant {
+                        Some(meant) => format!("{alias} now means {} (it meant {meant})", tag.name),
+                        None => format!(
+                            "{alias} merged into {} ({moved} current review{})",
+                            tag.name,
+                            if moved == 1 { "" } else { "s" }
+                        ),
+                    });
+                }
+            }
+            by_name.insert(
+                alias.clone(),
+                (
+                    0,
+                    alias.clone(),
+                    String::new(),
+                    false,
+                    false,
+                    Some(tag.name.clone()),
+                ),
+            );
+        }
+    }
+    // Listed tags the definition leaves out are no longer offered; reviews keep them.
+    for (id, name, _, listed, _, alias_of) in rows {
+        let kept = wanted
+            .iter()
+            .any(|t| &t.name == name || t.aliases.contains(name));
+        if *listed && alias_of.is_none() && !kept {
+            tx.execute(
+                &Sql::new("UPDATE tags SET listed = $2 WHERE id = $1")
+                    .arg(*id)
+                    .arg(false),
+            )
+            .await?;
+            changes.push(format!("tag {name} unlisted"));
+        }
+    }
+    Ok(())
+}
+
+/// Makes tag `from` an alias of tag `into`: its current reviews' tags, and the names that
+/// meant it, now mean `into`. Returns how many calls' tags moved.
+async fn merge_tag(tx: &mut Tx, from: i64, into: i64) -> StoreResult<u64> {
+    tx.execute(
+        &Sql::new(
+            "INSERT INTO call_tags (tag_id, call_seq) SELECT $2, call_seq FROM call_tags WHERE tag_id = $1
+             ON CONFLICT DO NOTHING",
+        )
+        .arg(from)
+        .arg(into),
+    )
+    .await?;
+    let moved = tx
+        .execute(&Sql::new("DELETE FROM call_tags WHERE tag_id = $1").arg(from))
+        .await?;
+    tx.execute(
+        &Sql::new("UPDATE tags SET alias_of = $2 WHERE alias_of = $1")
+            .arg(from)
+            .arg(into),
+    )
+    .await?;
+    tx.execute(
+        &Sql::new(
+            "UPDATE tags SET alias_of = $2, listed = $3, retired = $3, description = '' WHERE id = $1",
+        )
+        .arg(from)
+        .arg(into)
+        .arg(false),
+    )
+    .await?;
+    Ok(moved)
+}
+
+fn output_kind(text: &str) -> StoreResult<OutputKind> {
+    OutputKind::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("operation output kind \"{text}\"")))
+}

@@ -1,0 +1,472 @@
+//! Operation settings through the real router on the backend `REDLINE_TEST_BACKEND` names:
+//! definitions as code (idempotent `PUT`, audited), JSON Schema checks of corrections, the
+//! tag taxonomy (rename, merge, listed tags only) and who may change what.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use common::{answer, item, signed_in_router, TestDb};
+use redline::auth::manage::{self, Actor};
+use redline::model::auth::{Role, Scope};
+use redline::store::{AuditQuery, Store};
+use serde_json::{json, Value};
+
+/// Sends a JSON request; the status and the parsed answer (`Null` when empty).
+async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    let (status, text) = answer(app, request).await;
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{uri} answered {status}: {text}"))
+    };
+    (status, value)
+}
+
+/// Ingests one call per output of `operation`; their ids.
+async fn ingest(app: &Router, operation: &str, outputs: &[&str]) -> Vec<String> {
+    let items: Vec<Value> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, output)| item(operation, i as i64, output))
+        .collect();
+    let (status, body) = call(app, "POST", "/api/v1/calls", Some(json!(items))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().expect("stored").to_string())
+        .collect()
+}
+
+async fn review(app: &Router, id: &str, body: Value) -> (StatusCode, Value) {
+    call(
+        app,
+        "POST",
+        &format!("/api/v1/calls/{id}/reviews"),
+        Some(body),
+    )
+    .await
+}
+
+async fn feed_ids(app: &Router, query: &str) -> Vec<String> {
+    let (status, body) = call(app, "GET", &format!("/api/v1/calls?{query}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut ids: Vec<String> = body["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn audit_actions(store: &Store, action: &str) -> Vec<(String, String)> {
+    let query = AuditQuery {
+        action: Some(action.into()),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    store
+        .list_audit(&query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.target, e.detail))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_definition_put_twice_changes_nothing_the_second_time_and_is_audited_once() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    let definition = json!({
+        "description": "Pulls the amounts out of an invoice",
+        "output_kind": "json",
+        "json_schema": {"type": "object", "required": ["total"]},
+        "guidelines": "# Check\n\n- the total matches the invoice",
+        "tags": [{"name": "wrong_amount", "description": "A figure differs from the invoice"}],
+        "listed_tags_only": true,
+        "accuracy_target": 0.95,
+        "min_reviews": 40
+    });
+    // Defined before any call arrives.
+    let (status, first) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(definition.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["created"], true);
+    assert!(first["changes"].as_array().unwrap().len() >= 5, "{first}");
+    let (status, second) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(definition.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second["created"], false);
+    assert_eq!(second["changes"], json!([]), "{second}");
+    assert_eq!(audit_actions(&db.store, "operation").await.len(), 1);
+
+    // What GET answers can be put back as is, and changes nothing.
+    let (status, got) = call(&app, "GET", "/api/v1/operations/billing_extract", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["name"], "billing_extract");
+    assert_eq!(got["json_schema"], definition["json_schema"]);
+    assert_eq!(got["min_reviews"], 40);
+    let (_, again) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(got.clone()),
+    )
+    .await;
+    assert_eq!(again["changes"], json!([]));
+
+    // A change says what changed, and only that.
+    let mut changed = got.clone();
+    changed["min_reviews"] = json!(50);
+    let (status, answer) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(changed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["changes"], json!(["minimum reviews 40 → 50"]));
+    let entries = audit_actions(&db.store, "operation").await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[0],
+        ("billing_extract".into(), "minimum reviews 40 → 50".into())
+    );
+
+    // Calls ingested later keep the definition; the list shows the operation configured.
+    ingest(&app, "billing_extract", &[r#"{"total": 1}"#]).await;
+    let (_, listed) = call(&app, "GET", "/api/v1/operations", None).await;
+    let ops = listed["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0]["configured"], true);
+    assert_eq!(ops[0]["calls"], 1);
+    assert_eq!(ops[0]["output_kind"], "json");
+
+    // Refusals change nothing.
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(json!({"name": "other"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(json!({"min_reviews": 0})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("min_reviews"))
+    );
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(json!({"colour": "red"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&app, "GET", "/api/v1/operations/nothing_here", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(audit_actions(&db.store, "operation").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_that_are_not_json_schema_or_point_elsewhere_are_refused_with_the_reason() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    let cases = [
+        (
+            json!({"type": "invoice"}),
+            "not a valid draft 2020-12 JSON Schema",
+        ),
+        (
+            json!({"minimum": "five"}),
+            "not a valid draft 2020-12 JSON Schema",
+        ),
+        (
+            json!({"properties": {"a": {"$ref": "https://schemas.example.com/a.json"}}}),
+            "does not fetch",
+        ),
+        (json!("a string"), "a JSON Schema is an object"),
+    ];
+    for (schema, reason) in cases {
+        let body = json!({"output_kind": "json", "json_schema": schema});
+        let (status, answer) = call(&app, "PUT", "/api/v1/operations/extract", Some(body)).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{schema}: {answer}"
+        );
+        assert_eq!(answer["field"], "json_schema");
+        assert!(
+            answer["error"].as_str().unwrap().contains(reason),
+            "{schema}: {answer}"
+        );
+    }
+    // Nothing was created by the refusals.
+    let (status, _) = call(&app, "GET", "/api/v1/operations/extract", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_of_a_json_operation_must_meet_its_schema_and_each_violation_has_its_path() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    let schema = json!({
+        "type": "object",
+        "required": ["total", "currency"],
+        "properties": {
+            "total": {"type": "number", "minimum": 0},
+            "currency": {"enum": ["EUR", "USD"]}
+        }
+    });
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing_extract",
+        Some(json!({"output_kind": "json", "json_schema": schema})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let ids = ingest(
+        &app,
+        "billing_extract",
+        &[r#"{"total": 12, "currency": "EUR"}"#],
+    )
+    .await;
+
+    let (status, refused) = review(
+        &app,
+        &ids[0],
+        json!({
+            "verdict": "incorrect",
+            "corrected_output": r#"{"total": -3, "currency": "GBP"}"#,
+            "base_revision": 0
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["field"], "corrected_output");
+    let mut found: Vec<(String, String)> = refused["violations"]
+        .as_array()
+        .expect("a list of violations")
+        .iter()
+        .map(|v| {
+            (
+                v["path"].as_str().unwrap().into(),
+                v["rule"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "/currency".to_string(),
+                "/properties/currency/enum".to_string()
+            ),
+            (
+                "/total".to_string(),
+                "/properties/total/minimum".to_string()
+            ),
+        ]
+    );
+    // Not JSON at all: refused as before, with where it stops parsing.
+    let (status, refused) = review(
+        &app,
+        &ids[0],
+        json!({
+            "verdict": "incorrect", "corrected_output": "{\"total\": 3,", "base_revision": 0
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not parse"),
+        "{refused}"
+    );
+    // Fixed, it is saved.
+    let (status, saved) = review(&app, &ids[0], json!({
+        "verdict": "incorrect", "corrected_output": r#"{"total": 3, "currency": "USD"}"#, "base_revision": 0
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renamed_and_merged_tags_keep_filters_and_counts_for_reviews_saved_before_and_after() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    let ids = ingest(&app, "ticket_summarize", &["a", "b", "c", "d"]).await;
+    let wrong = |tags: Value| json!({"verdict": "incorrect", "corrected_output": "fixed", "tags": tags, "base_revision": 0});
+    // Three reviewers, three names for one failure.
+    assert_eq!(
+        review(&app, &ids[0], wrong(json!(["amt"]))).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        review(&app, &ids[1], wrong(json!(["amount_wrong", "tone"])))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        review(&app, &ids[2], wrong(json!(["tone"]))).await.0,
+        StatusCode::CREATED
+    );
+
+    // The lead settles on one name: `amt` renamed, `amount_wrong` merged into it.
+    let (status, applied) = call(&app, "PUT", "/api/v1/operations/ticket_summarize", Some(json!({
+        "tags": [
+            {"name": "wrong_amount", "description": "A figure differs", "aliases": ["amt", "amount_wrong"]},
+            {"name": "tone"}
+        ]
+    })))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    let changes: Vec<&str> = applied["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        changes.contains(&"amt merged into wrong_amount (1 current review)"),
+        "{changes:?}"
+    );
+    assert!(changes.contains(&"tag tone listed"), "{changes:?}");
+
+    // A review saved after, with an old name, counts as the new one.
+    assert_eq!(
+        review(&app, &ids[3], wrong(json!(["amt"]))).await.0,
+        StatusCode::CREATED
+    );
+
+    let mut expected = vec![ids[0].clone(), ids[1].clone(), ids[3].clone()];
+    expected.sort();
+    assert_eq!(feed_ids(&app, "tag=wrong_amount").await, expected);
+    // An old name in a saved link still finds them.
+    assert_eq!(feed_ids(&app, "tag=amt").await, expected);
+    assert_eq!(feed_ids(&app, "tag=amount_wrong").await, expected);
+    assert_eq!(feed_ids(&app, "tag=tone").await.len(), 2);
+
+    // Old reviews show the new name; the counts on the operations list follow.
+    let (_, old) = call(&app, "GET", &format!("/api/v1/calls/{}", ids[1]), None).await;
+    assert_eq!(old["review"]["tags"], json!(["wrong_amount", "tone"]));
+    let (_, new) = call(&app, "GET", &format!("/api/v1/calls/{}", ids[3]), None).await;
+    assert_eq!(new["review"]["tags"], json!(["wrong_amount"]));
+    let (_, listed) = call(&app, "GET", "/api/v1/operations", None).await;
+    assert_eq!(
+        listed["operations"][0]["top_tags"],
+        json!([["wrong_amount", 3], ["tone", 2]])
+    );
+    let (_, got) = call(&app, "GET", "/api/v1/operations/ticket_summarize", None).await;
+    assert_eq!(got["tags"][1]["name"], "wrong_amount");
+    assert_eq!(got["tags"][1]["aliases"], json!(["amount_wrong", "amt"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_listed_tags_only_a_tag_off_the_list_or_retired_is_refused() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    let ids = ingest(&app, "support_reply", &["a"]).await;
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/api/v1/operations/support_reply",
+        Some(json!({
+            "listed_tags_only": true,
+            "tags": [{"name": "rude"}, {"name": "too_long", "retired": true}]
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let wrong = |tag: &str| json!({"verdict": "incorrect", "corrected_output": "fixed", "tags": [tag], "base_revision": 0});
+    for tag in ["invented", "too_long"] {
+        let (status, refused) = review(&app, &ids[0], wrong(tag)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{tag}: {refused}");
+        assert_eq!(refused["field"], "tags");
+        assert!(
+            refused["error"].as_str().unwrap().contains(tag),
+            "{refused}"
+        );
+    }
+    let (status, _) = review(&app, &ids[0], wrong("rude")).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_keys_may_define_operations() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    for (name, role) in [
+        ("eng", Role::Engineer),
+        ("boss", Role::Admin),
+        ("root", Role::Admin),
+    ] {
+        manage::add_user(
+            store,
+            &Actor::cli(),
+            name,
+            role,
+            Some("a-long-enough-password".into()),
+        )
+        .await
+        .unwrap();
+    }
+    let refused = manage::create_key(store, &Actor::cli(), "eng", "ci", &[Scope::Configure]).await;
+    assert!(
+        refused.is_err(),
+        "an engineer's key got the configure scope"
+    );
+    let (key, _) = manage::create_key(store, &Actor::cli(), "boss", "ci", &[Scope::Configure])
+        .await
+        .unwrap();
+    let app = common::router(store);
+    let put = |key: &str| {
+        Request::put("/api/v1/operations/x")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    assert_eq!(answer(&app, put(&key)).await.0, StatusCode::CREATED);
+    // Once its owner is no longer an admin, the key no longer configures anything.
+    manage::set_role(store, &Actor::cli(), "boss", Role::Engineer)
+        .await
+        .unwrap();
+    let (status, body) = answer(&app, put(&key)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
