@@ -15,6 +15,7 @@ use crate::pages::feed::FeedPage;
 use crate::pages::keys::KeysPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::operations::{OperationPage, OperationsPage};
 use crate::pages::queue::QueuePage;
 
 /// The document around the app, rendered on the server only.
@@ -80,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calls/:id") view=CallPage ssr=SsrMode::Async/>
                     <Route path=path!("/review") view=QueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/operations") view=OperationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operations/:name") view=OperationPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
@@ -97,10 +100,12 @@ pub fn App() -> impl IntoView {
 fn Account(viewer: Viewer) -> impl IntoView {
     let keys = viewer.can(Capability::ApiKeys);
     let admin = viewer.can(Capability::Admin);
+    let operations = viewer.can(Capability::Operations);
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/calls">"Calls"</a>
             <a href="/review" data-testid="nav-review">"Review queue"</a>
+            {operations.then(|| view! { <a href="/operations" data-testid="nav-operations">"Operations"</a> })}
             {keys.then(|| view! { <a href="/keys" data-testid="nav-keys">"API keys"</a> })}
             {admin.then(|| view! { <a href="/admin" data-testid="nav-admin">"Users"</a> })}
             {admin.then(|| view! { <a href="/admin/audit">"Audit log"</a> })}

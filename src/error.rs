@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     TimedOut(String),
+    /// The change was made against an older state than the stored one (a stale page).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     TooLarge(String),
     /// Understood but refused by a rule (a review's field, a search stopped at its deadline).
@@ -93,6 +96,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::TimedOut(_) => 408,
+            AppError::Conflict(_) => 409,
             AppError::TooLarge(_) => 413,
             AppError::Unprocessable { .. } => 422,
             AppError::TooManyRequests(_) => 429,

@@ -139,6 +139,8 @@ enum Needs {
     Anyone,
     Reviewer,
     KeysRole,
+    /// Leads and admins: operation settings.
+    Configurer,
     Admin,
     Scope(Scope),
 }
@@ -148,6 +150,7 @@ fn person_may(role: Role, needs: Needs) -> bool {
         Needs::Anyone => true,
         Needs::Reviewer => true,
         Needs::KeysRole => matches!(role, Role::Engineer | Role::Admin),
+        Needs::Configurer => matches!(role, Role::Lead | Role::Admin),
         Needs::Admin => role == Role::Admin,
         Needs::Scope(_) => false,
     }
@@ -199,6 +202,8 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/calls", Needs::Reviewer),
         ("/calls/{id}", Needs::Reviewer),
         ("/review", Needs::Reviewer),
+        ("/operations", Needs::Configurer),
+        ("/operations/{name}", Needs::Configurer),
         ("/keys", Needs::KeysRole),
         ("/admin", Needs::Admin),
         ("/admin/audit", Needs::Admin),
@@ -213,6 +218,12 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/draw_call", Needs::Reviewer),
         ("/api/next_call", Needs::Reviewer),
         ("/api/save_review", Needs::Reviewer),
+        ("/api/check_correction", Needs::Reviewer),
+        ("/api/list_operations", Needs::Configurer),
+        ("/api/load_operation", Needs::Configurer),
+        ("/api/create_operation", Needs::Configurer),
+        ("/api/save_operation", Needs::Configurer),
+        ("/api/change_tag", Needs::Configurer),
         ("/api/list_keys", Needs::KeysRole),
         ("/api/create_key", Needs::KeysRole),
         ("/api/revoke_key", Needs::KeysRole),

@@ -28,12 +28,25 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A site folder with placeholder files: these tests talk to the API, not the pages, and run
+/// before the site is built.
+fn stub_site() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-site");
+    for file in ["pkg/redline.js", "pkg/redline.wasm", "pkg/redline.css"] {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create the stub site");
+        std::fs::write(&path, "").expect("write the stub site");
+    }
+    dir
+}
+
 async fn start(db: &TestDb, name: &str) -> Instance {
     let port = free_port();
     let log =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("instance-{name}-{port}.log"));
     let process = Command::new(env!("CARGO_BIN_EXE_redline"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--site-root", &stub_site().display().to_string()])
         .args([
             "--database",
             &db.url,
@@ -157,4 +170,24 @@ async fn two_instances_share_data_and_run_each_job_once() {
         runners, names,
         "both instances took jobs, and only they did"
     );
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_site_and_says_how_to_build_it() {
+    let missing = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-site-here");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--site-root"])
+        .arg(&missing)
+        .args(["--database", "sqlite://never-opened.db"])
+        .output()
+        .expect("run redline serve");
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("no-site-here")
+            && said.contains("./scripts/build.sh")
+            && said.contains("--site-root"),
+        "{said}"
+    );
+    assert!(!std::path::Path::new("never-opened.db").exists());
 }

@@ -363,7 +363,11 @@ async fn renamed_and_merged_tags_keep_filters_and_counts_for_reviews_saved_befor
         .map(|c| c.as_str().unwrap())
         .collect();
     assert!(
-        changes.contains(&"amt merged into wrong_amount (1 current review)"),
+        changes.contains(&"amt renamed to wrong_amount (1 current review moved)"),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"amount_wrong merged into wrong_amount (1 current review)"),
         "{changes:?}"
     );
     assert!(changes.contains(&"tag tone listed"), "{changes:?}");
@@ -469,4 +473,181 @@ async fn only_admins_keys_may_define_operations() {
         .unwrap();
     let (status, body) = answer(&app, put(&key)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+/// Posts the operation page's form to server function `path` as the browser's script does;
+/// the status and the answer's JSON.
+async fn page_post(app: &Router, path: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+    let body = redline::model::encode_query(
+        &fields
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, text) = answer(app, request).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn the_operation_page_saves_settings_and_tag_changes_and_refuses_a_stale_page() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    let ids = ingest(
+        &app,
+        "billing",
+        &[r#"{"amount": "ten"}"#, r#"{"amount": 10}"#],
+    )
+    .await;
+    let loaded = |app: Router| async move {
+        let (status, view) = page_post(&app, "/api/load_operation", &[("name", "billing")]).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        view
+    };
+    let view = loaded(app.clone()).await;
+    assert_eq!(view["version"], 0, "never configured: {view}");
+    assert!(view["schema_report"].is_null());
+
+    let schema = r#"{"type": "object", "properties": {"amount": {"type": "number"}}}"#;
+    let settings = |version: String| {
+        vec![
+            ("name", "billing".to_string()),
+            ("version", version),
+            ("description", "Invoice fields".to_string()),
+            ("output_kind", "json".to_string()),
+            ("json_schema", schema.to_string()),
+            ("guidelines", "Check the **total**.".to_string()),
+            ("accuracy_target", "95".to_string()),
+            ("min_reviews", "40".to_string()),
+            ("listed_tags_only", "on".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = app.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            page_post(&app, "/api/save_operation", &fields).await
+        }
+    };
+    let (status, outcome) = post(settings("0".into())).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let changes = outcome["changes"].to_string();
+    for change in [
+        "JSON Schema set",
+        "output kind text → json",
+        "accuracy target none → 95%",
+        "minimum reviews 30 → 40",
+        "reviewers may only pick listed tags",
+    ] {
+        assert!(changes.contains(change), "{change} in {changes}");
+    }
+
+    // The same form sent again from the page as it was (version 0) is stale: refused, and
+    // the settings stay as the first save left them.
+    let mut stale = settings("0".into());
+    stale[2].1 = "Overwritten".into();
+    let (status, refusal) = post(stale).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    let view = loaded(app.clone()).await;
+    assert_eq!(view["definition"]["description"], "Invoice fields");
+    assert_eq!(view["definition"]["accuracy_target"], 0.95);
+    // The schema report counts the stored output that fails the new schema and links it.
+    assert_eq!(view["schema_report"]["checked"], 2);
+    assert_eq!(view["schema_report"]["failing_outputs"], 1);
+    assert_eq!(
+        view["schema_report"]["examples"][0]["call_id"],
+        ids[0].as_str()
+    );
+
+    // Bad values name their field and change nothing.
+    let version = view["version"].to_string();
+    for (at, value, field) in [
+        (3, "xml", "output_kind"),
+        (4, "{not json", "json_schema"),
+        (6, "150", "accuracy_target"),
+        (7, "many", "min_reviews"),
+    ] {
+        let mut fields = settings(version.clone());
+        fields[at].1 = value.into();
+        let (status, refusal) = post(fields).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {refusal}"
+        );
+        assert!(refusal.to_string().contains(field), "{field}: {refusal}");
+    }
+    assert_eq!(loaded(app.clone()).await["version"].to_string(), version);
+
+    // Tag changes from the page: add, then rename (the old name stays as an alias).
+    let tag = |version: String, action: &'static str, tag: &'static str, value: &'static str| {
+        let app = app.clone();
+        async move {
+            page_post(
+                &app,
+                "/api/change_tag",
+                &[
+                    ("name", "billing"),
+                    ("version", &version),
+                    ("action", action),
+                    ("tag", tag),
+                    ("value", value),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, outcome) = tag(version.clone(), "add", "amt", "Amount wrong").await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let version = loaded(app.clone()).await["version"].to_string();
+    let (status, outcome) = tag(version.clone(), "rename", "amt", "wrong_amount").await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(
+        outcome["changes"],
+        json!(["amt renamed to wrong_amount (0 current reviews moved)"])
+    );
+    let (status, refusal) = tag(version, "retire", "wrong_amount", "").await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the rename made this page stale: {refusal}"
+    );
+    let view = loaded(app.clone()).await;
+    assert_eq!(view["definition"]["tags"][0]["name"], "wrong_amount");
+    assert_eq!(view["definition"]["tags"][0]["aliases"], json!(["amt"]));
+
+    // Each change is audited with who made it.
+    let applied = audit_actions(store, "operation.apply").await;
+    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert!(
+        applied.iter().all(|(target, _)| target == "billing"),
+        "{applied:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reviewer_may_not_change_operation_settings_from_the_page() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    ingest(&app, "billing", &["ten"]).await;
+    let reviewer = common::user_session(store, "rita", Role::Reviewer).await;
+    let request = Request::post("/api/save_operation")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, reviewer)
+        .body(Body::from("name=billing&version=0&description=x&output_kind=text&json_schema=&guidelines=&accuracy_target=&min_reviews=30"))
+        .unwrap();
+    let (status, text) = answer(&common::router(store), request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    let view = store.operation("billing").await.unwrap().unwrap();
+    assert_eq!(view.definition.description, "");
+    assert!(view.configured_at.is_none());
 }

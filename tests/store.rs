@@ -494,7 +494,7 @@ async fn the_queue_draws_each_unreviewed_call_in_the_filter_once_as_they_are_rev
     let mut drawn = Vec::new();
     let mut point = 7_919_i64;
     while let Some(id) = store
-        .draw_unreviewed(&filter(&[("operation", "op_a")]), point, None)
+        .draw_unreviewed(&filter(&[("operation", "op_a")]), point, None, None)
         .await
         .unwrap()
     {
@@ -519,6 +519,7 @@ async fn the_queue_draws_each_unreviewed_call_in_the_filter_once_as_they_are_rev
                 &filter(&[("q", "refund"), ("verdict", "correct")]),
                 point,
                 None,
+                None,
             )
             .await
             .unwrap()
@@ -532,14 +533,14 @@ async fn the_queue_draws_each_unreviewed_call_in_the_filter_once_as_they_are_rev
     }
     assert_eq!(
         store
-            .draw_unreviewed(&filter(&[("operation", "op_a")]), 0, None)
+            .draw_unreviewed(&filter(&[("operation", "op_a")]), 0, None, None)
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .draw_unreviewed(&filter(&[("operation", "no_such_op")]), 0, None)
+            .draw_unreviewed(&filter(&[("operation", "no_such_op")]), 0, None, None)
             .await
             .unwrap(),
         None
@@ -555,17 +556,78 @@ async fn a_skipped_call_comes_back_only_when_nothing_else_is_left() {
     let second = uuid::Uuid::parse_str(&ids[1]).unwrap();
     for point in [0, 1 << 20, 1 << 30, (1 << 31) - 1] {
         let drawn = store
-            .draw_unreviewed(&CallFilter::default(), point, Some(first))
+            .draw_unreviewed(&CallFilter::default(), point, Some(first), None)
             .await
             .unwrap();
         assert_eq!(drawn, Some(second));
     }
     review(store, &ids[1], 0, Verdict::Correct, &[]).await;
     let drawn = store
-        .draw_unreviewed(&CallFilter::default(), 99, Some(first))
+        .draw_unreviewed(&CallFilter::default(), 99, Some(first), None)
         .await
         .unwrap();
     assert_eq!(drawn, Some(first));
+}
+
+#[tokio::test]
+async fn a_reviewer_is_not_served_a_call_again_the_day_they_skipped_it_others_are() {
+    use redline::model::operation::{skips_line, SkipReason};
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let ids = insert(store, &[item("op", 1, "one"), item("op", 2, "two")]).await;
+    let first = uuid::Uuid::parse_str(&ids[0]).unwrap();
+    let second = uuid::Uuid::parse_str(&ids[1]).unwrap();
+    let morning = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let noon = morning + chrono::Duration::hours(4);
+    let tomorrow = morning + chrono::Duration::days(1);
+    store
+        .record_skip(
+            &first,
+            "ana",
+            Some(SkipReason::NeedsDomainKnowledge),
+            morning,
+        )
+        .await
+        .unwrap();
+    // Skipped again the same day (a double click, a reload): counted once.
+    store
+        .record_skip(&first, "ana", Some(SkipReason::Other), noon)
+        .await
+        .unwrap();
+    store
+        .record_skip(&first, "ben", Some(SkipReason::UnclearInput), noon)
+        .await
+        .unwrap();
+    for point in [0, 1 << 20, 1 << 30, (1 << 31) - 1] {
+        let for_ana = store
+            .draw_unreviewed(&CallFilter::default(), point, None, Some(("ana", noon)))
+            .await
+            .unwrap();
+        assert_eq!(for_ana, Some(second), "ana skipped the first call today");
+    }
+    // Once the rest is reviewed, ana's queue is empty, not her skipped call again ...
+    review(store, &ids[1], 0, Verdict::Correct, &[]).await;
+    let all = CallFilter::default();
+    let drawn = |who: &'static str, at| store.draw_unreviewed(&all, 5, None, Some((who, at)));
+    assert_eq!(drawn("ana", noon).await.unwrap(), None);
+    // ... while a colleague who did not skip it is served it, and so is ana the next day.
+    assert_eq!(drawn("cleo", noon).await.unwrap(), Some(first));
+    assert_eq!(drawn("ana", tomorrow).await.unwrap(), Some(first));
+
+    let call = store.get_call(&first).await.unwrap().unwrap();
+    assert_eq!(
+        skips_line(&call.skips).as_deref(),
+        Some("skipped 2×: needs domain knowledge, unclear input")
+    );
+    let summary = store.skip_summary("op").await.unwrap();
+    assert_eq!(summary.skips, 2);
+    assert_eq!(
+        summary.by_reviewer,
+        vec![("ana".to_string(), 1), ("ben".to_string(), 1)]
+    );
+    assert_eq!(summary.sampled, 0);
 }
 
 #[tokio::test]
@@ -608,6 +670,26 @@ async fn next_in_feed_walks_the_filtered_feed_newest_first() {
             .await
             .unwrap(),
         None
+    );
+    // `k` on a call page walks the same feed back up, to the newer call.
+    assert_eq!(store.newer_in_feed(&op, &id(0)).await.unwrap(), Some(id(1)));
+    assert_eq!(store.newer_in_feed(&op, &id(1)).await.unwrap(), Some(id(3)));
+    assert_eq!(store.newer_in_feed(&op, &id(3)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .newer_in_feed(&CallFilter::default(), &id(1))
+            .await
+            .unwrap(),
+        Some(id(2))
+    );
+    assert_eq!(
+        store.newer_in_feed(&unreviewed, &id(0)).await.unwrap(),
+        Some(id(3))
+    );
+    let searched = filter(&[("q", "newest")]);
+    assert_eq!(
+        store.newer_in_feed(&searched, &id(0)).await.unwrap(),
+        Some(id(3))
     );
 }
 

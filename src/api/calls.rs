@@ -65,7 +65,16 @@ pub async fn load_call(id: String) -> Result<Option<CallDetail>, AppError> {
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return Ok(None);
     };
-    Ok(store()?.get_call(&uuid).await?)
+    Ok(store()?.get_call(&uuid).await?.map(with_guidelines))
+}
+
+/// The call with its operation's guidelines rendered and sanitized for the page.
+#[cfg(feature = "ssr")]
+fn with_guidelines(mut call: CallDetail) -> CallDetail {
+    if !call.guidelines.is_empty() {
+        call.guidelines_html = crate::operations::markdown::render(&call.guidelines);
+    }
+    call
 }
 
 /// What the review queue shows for one URL.
@@ -83,7 +92,8 @@ pub enum QueueOutcome {
 
 /// The review queue for a URL query string: the call named by `call=…` when there is one
 /// (the queue's own links, so back and reload return to it), otherwise an unreviewed call
-/// drawn at random within the filter, passing over `skip=…` unless nothing else is left.
+/// drawn at random within the filter. `skip=…` (with an optional `reason=…`) records that the
+/// reviewer passed over that call: it is not drawn for them again that day.
 #[server(endpoint = "draw_call")]
 pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     let caller = reader()?;
@@ -107,7 +117,10 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
             }));
         };
         return Ok(match store.get_call(&uuid).await? {
-            Some(call) => QueueOutcome::Ready { call, drawn: false },
+            Some(call) => QueueOutcome::Ready {
+                call: with_guidelines(call),
+                drawn: false,
+            },
             None => QueueOutcome::BadFilter(FilterError {
                 param: "call".into(),
                 reason: format!("no call has the id {id}"),
@@ -115,10 +128,34 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
         });
     }
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
+    use crate::model::operation::SkipReason;
+    let reason = match param("reason") {
+        None => None,
+        Some(text) => match SkipReason::parse(text) {
+            Some(reason) => Some(reason),
+            None => {
+                return Ok(QueueOutcome::BadFilter(FilterError {
+                    param: "reason".into(),
+                    reason: format!(
+                        "\"{}\" is not a skip reason: use {}",
+                        text.chars().take(40).collect::<String>(),
+                        SkipReason::ALL.map(SkipReason::as_str).join(", ")
+                    ),
+                }))
+            }
+        },
+    };
+    let now = chrono::Utc::now();
+    let person = match &caller {
+        crate::auth::Caller::Person(person) => Some(person.name.as_str()),
+        _ => None,
+    };
     // A skipped call is no longer this reviewer's draw: saved later from the feed, it is not
-    // sampled (skipping hard calls must not make the sample easier).
-    if let (Some(skipped), crate::auth::Caller::Person(person)) = (skip, &caller) {
-        store.forget_draw(&skipped, &person.name).await?;
+    // sampled (skipping hard calls must not make the sample easier). The skip is counted,
+    // and the call is not served to them again today.
+    if let (Some(skipped), Some(name)) = (skip, person) {
+        store.forget_draw(&skipped, name).await?;
+        store.record_skip(&skipped, name, reason, now).await?;
     }
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|error| {
@@ -126,33 +163,51 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
         AppError::Internal
     })?;
     let point = i64::from_le_bytes(bytes);
-    let drawn = store.draw_unreviewed(&query.filter, point, skip).await?;
+    let drawn = store
+        .draw_unreviewed(&query.filter, point, skip, person.map(|name| (name, now)))
+        .await?;
     let Some(id) = drawn else {
         return Ok(QueueOutcome::Empty);
     };
     // The draw is what makes this reviewer's save of the call a sampled one.
-    if let crate::auth::Caller::Person(person) = &caller {
-        store
-            .record_draw(&id, &person.name, chrono::Utc::now())
-            .await?;
+    if let Some(name) = person {
+        store.record_draw(&id, name, now).await?;
     }
     Ok(match store.get_call(&id).await? {
-        Some(call) => QueueOutcome::Ready { call, drawn: true },
+        Some(call) => QueueOutcome::Ready {
+            call: with_guidelines(call),
+            drawn: true,
+        },
         None => QueueOutcome::Empty,
     })
 }
 
-/// The call after `id` in the feed under the filter of `search` (the next older one), for
-/// the call page's next and save-and-next; `None` at the end of the feed.
+/// The calls beside one in a feed: the next older (`j`, "next", save-and-next) and the next
+/// newer (`k`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Neighbours {
+    pub older: Option<String>,
+    pub newer: Option<String>,
+}
+
+/// The calls beside `id` in the feed under the filter of `search`; `None` at either end.
 #[server(endpoint = "next_call")]
-pub async fn next_call(id: String, search: String) -> Result<Option<String>, AppError> {
+pub async fn next_call(id: String, search: String) -> Result<Neighbours, AppError> {
     reader()?;
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
-        return Ok(None);
+        return Ok(Neighbours::default());
     };
     let filter = FeedQuery::from_search(&search)
         .map(|query| query.filter)
         .unwrap_or_default();
-    let next = store()?.next_in_feed(&filter, &uuid).await?;
-    Ok(next.map(|id| id.hyphenated().to_string()))
+    let store = store()?;
+    let (older, newer) = tokio::try_join!(
+        store.next_in_feed(&filter, &uuid),
+        store.newer_in_feed(&filter, &uuid)
+    )?;
+    let text = |id: uuid::Uuid| id.hyphenated().to_string();
+    Ok(Neighbours {
+        older: older.map(text),
+        newer: newer.map(text),
+    })
 }

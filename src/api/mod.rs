@@ -4,4 +4,5 @@ pub mod accounts;
 pub mod calls;
 #[cfg(feature = "ssr")]
 pub(crate) mod guard;
+pub mod operations;
 pub mod reviews;

@@ -37,3 +37,26 @@ pub async fn save_review(
     let store = crate::api::guard::store()?;
     Ok(crate::reviewing::save_review(&store, &caller, &address, uuid, submission).await?)
 }
+
+/// The editor's live check of a correction to a call of `operation` (a `json` operation):
+/// whether it parses and which schema rules it breaks, before the reviewer saves.
+#[server(endpoint = "check_correction")]
+pub async fn check_correction(
+    operation: String,
+    text: String,
+) -> Result<crate::model::operation::CorrectionCheck, AppError> {
+    use crate::model::auth::Capability;
+    use crate::model::review::MAX_CORRECTION_BYTES;
+    crate::api::guard::require(Capability::Review)?;
+    if operation.len() > 64 {
+        return Err(AppError::bad_request("not an operation name"));
+    }
+    if text.len() > MAX_CORRECTION_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "a correction is at most {} MB",
+            MAX_CORRECTION_BYTES / (1024 * 1024)
+        )));
+    }
+    let store = crate::api::guard::store()?;
+    crate::operations::check_correction(&store, &operation, text).await
+}

@@ -29,6 +29,24 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("/api/draw_call", Access::Person(Capability::Review)),
     ("/api/next_call", Access::Person(Capability::Review)),
     ("/api/save_review", Access::Person(Capability::Review)),
+    ("/api/check_correction", Access::Person(Capability::Review)),
+    (
+        "/api/list_operations",
+        Access::Person(Capability::Operations),
+    ),
+    (
+        "/api/load_operation",
+        Access::Person(Capability::Operations),
+    ),
+    (
+        "/api/create_operation",
+        Access::Person(Capability::Operations),
+    ),
+    (
+        "/api/save_operation",
+        Access::Person(Capability::Operations),
+    ),
+    ("/api/change_tag", Access::Person(Capability::Operations)),
     ("/api/list_keys", Access::Person(Capability::ApiKeys)),
     ("/api/create_key", Access::Person(Capability::ApiKeys)),
     ("/api/revoke_key", Access::Person(Capability::ApiKeys)),
@@ -51,6 +69,8 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/calls", Access::Person(Capability::Review)),
     ("/calls/{id}", Access::Person(Capability::Review)),
     ("/review", Access::Person(Capability::Review)),
+    ("/operations", Access::Person(Capability::Operations)),
+    ("/operations/{name}", Access::Person(Capability::Operations)),
     ("/keys", Access::Person(Capability::ApiKeys)),
     ("/admin", Access::Person(Capability::Admin)),
     ("/admin/audit", Access::Person(Capability::Admin)),

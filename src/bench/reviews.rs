@@ -41,7 +41,7 @@ pub(super) async fn measure(
         let mut ids = std::collections::HashSet::new();
         for _ in 0..1_000.min(wanted - seeded) {
             let Some(id) = store
-                .draw_unreviewed(&CallFilter::default(), rng.next_u64() as i64, None)
+                .draw_unreviewed(&CallFilter::default(), rng.next_u64() as i64, None, None)
                 .await?
             else {
                 break;
@@ -97,7 +97,7 @@ pub(super) async fn measure(
     let mut samples_taken = Vec::with_capacity(samples);
     for i in 0..samples {
         let Some(id) = store
-            .draw_unreviewed(&CallFilter::default(), rng.next_u64() as i64, None)
+            .draw_unreviewed(&CallFilter::default(), rng.next_u64() as i64, None, None)
             .await?
         else {
             break;
@@ -153,7 +153,7 @@ pub(super) async fn measure(
         for _ in 0..samples {
             let point = rng.next_u64() as i64;
             let t = Instant::now();
-            store.draw_unreviewed(&filter, point, None).await?;
+            store.draw_unreviewed(&filter, point, None, None).await?;
             taken.push(t.elapsed());
         }
         let (p50, p95, p99) = percentiles(&mut taken);

@@ -62,8 +62,49 @@ pub struct ServeArgs {
     /// arrives it holds no request slot).
     #[arg(long, env = "REDLINE_BODY_TIMEOUT_SECS", default_value_t = 30)]
     body_timeout_secs: u64,
+    /// Folder of the compiled site (pkg/redline.js, .wasm, .css) [default: target/site in
+    /// the working directory, or beside the binary: target/release/../site].
+    #[arg(long, env = "REDLINE_SITE_ROOT")]
+    site_root: Option<std::path::PathBuf>,
     #[command(flatten)]
     db: DbArgs,
+}
+
+/// The files a site folder must hold for pages to load and hydrate.
+const SITE_FILES: [&str; 3] = ["pkg/redline.js", "pkg/redline.wasm", "pkg/redline.css"];
+
+/// The compiled site's folder: the one named, or the first default that holds the site.
+/// Missing files are an error at start, naming what is missing and how to build it.
+fn find_site(named: Option<&std::path::Path>, configured: &str) -> Result<String, AnyError> {
+    use std::path::PathBuf;
+    let holds_site = |dir: &PathBuf| SITE_FILES.iter().all(|f| dir.join(f).is_file());
+    let candidates: Vec<PathBuf> = match named {
+        Some(dir) => vec![dir.to_path_buf()],
+        None => {
+            let mut dirs = vec![PathBuf::from(configured)];
+            if let Some(bin_dir) = std::env::current_exe()
+                .ok()
+                .and_then(|e| e.parent().map(PathBuf::from))
+            {
+                dirs.push(bin_dir.join("../site"));
+                dirs.push(bin_dir.join("site"));
+            }
+            dirs
+        }
+    };
+    if let Some(found) = candidates.iter().find(|dir| holds_site(dir)) {
+        return Ok(found.to_string_lossy().into_owned());
+    }
+    let looked: Vec<String> = candidates
+        .iter()
+        .map(|d| format!("{}", d.display()))
+        .collect();
+    Err(format!(
+        "the compiled site ({}) is not in {}: build it with ./scripts/build.sh, or name its folder with --site-root (REDLINE_SITE_ROOT)",
+        SITE_FILES.join(", "),
+        looked.join(" or ")
+    )
+    .into())
 }
 
 #[derive(clap::Args)]
@@ -93,6 +134,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             "sqlite://redline.db".into()
         }
     });
+    let mut leptos_options = match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder().output_name("redline").build(),
+    };
+    // Before the database: a server without its site would answer pages that never load.
+    let site_root = find_site(args.site_root.as_deref(), &leptos_options.site_root)?;
+    tracing::info!(site = %site_root, "site files found");
+    leptos_options.site_root = site_root.into();
     let store = Store::open_with(&url, &args.db.options()).await?;
     tracing::info!(database = %redact(&url), "database ready");
     if args.demo && store.is_empty().await? {
@@ -100,10 +149,6 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
     }
     first_admin(&store).await?;
 
-    let mut leptos_options = match leptos::config::get_configuration(None) {
-        Ok(conf) => conf.leptos_options,
-        Err(_) => LeptosOptions::builder().output_name("redline").build(),
-    };
     if leptos_options.output_name.is_empty() {
         // A server binary built by plain `cargo build` (not cargo-leptos) knows no output
         // name; the site's files are still called redline.*.

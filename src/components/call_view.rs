@@ -10,7 +10,9 @@ use crate::api::reviews::SaveReview;
 use crate::components::diff::DiffView;
 use crate::components::editor::{EditorPane, EditorState};
 use crate::components::figures;
+use crate::components::long_text::LongText;
 use crate::components::verdict::VerdictBadge;
+use crate::model::operation::{skips_line, SkipReason};
 use crate::model::review::SaveOutcome;
 use crate::model::{input_turns, with_query, CallDetail, ChatTurn, Review};
 
@@ -21,9 +23,15 @@ pub struct Flow {
     pub next_href: String,
     pub next_label: &'static str,
     pub next_title: &'static str,
+    /// Where `k` and the previous link go (the newer call of the feed); `None`: back in the
+    /// browser's history (the queue).
+    pub prev_href: Option<String>,
+    pub prev_label: &'static str,
     /// The feed (or queue) this call was reached from, for the crumbs.
     pub back_href: String,
     pub back_label: &'static str,
+    /// In the queue: the skip link, to which `&reason=…` adds why.
+    pub skip_href: Option<String>,
 }
 
 /// What happens after a save: "Save and next" goes to `next()` (when known), a plain save
@@ -76,20 +84,38 @@ pub fn CallView(
         <div class="call-nav">
             <nav class="crumbs"><a href=flow.back_href.clone() data-testid="back">{flow.back_label}</a>" / "<a href=operation_href>{call.operation.clone()}</a></nav>
             <div class="call-nav-links">
-                <button type="button" class="button ghost" data-key="prev" data-testid="prev"
-                    on:click=move |_| { let _ = window().history().and_then(|h| h.back()); }>
-                    "← Previous"<kbd>"k"</kbd>
-                </button>
+                {match flow.prev_href.clone() {
+                    Some(href) => view! {
+                        <a class="button ghost" href=href data-key="prev" data-testid="prev">
+                            "← "{flow.prev_label}<kbd>"k"</kbd>
+                        </a>
+                    }.into_any(),
+                    None => view! {
+                        <button type="button" class="button ghost" data-key="prev" data-testid="prev"
+                            on:click=move |_| { let _ = window().history().and_then(|h| h.back()); }>
+                            "← "{flow.prev_label}<kbd>"k"</kbd>
+                        </button>
+                    }.into_any(),
+                }}
                 <a class="button" href=flow.next_href.clone() title=flow.next_title data-key="next" data-testid="next">
                     {flow.next_label}" →"<kbd>"j"</kbd>
                 </a>
+                {flow.skip_href.clone().map(|href| view! { <SkipMenu href/> })}
             </div>
         </div>
         <div class="page-head call-head">
             <h1><span class="chip">{call.operation.clone()}</span></h1>
             <VerdictBadge verdict=call.verdict/>
             <span class="subtle mono" data-testid="call-id">{call.id.clone()}</span>
+            {skips_line(&call.skips).map(|line| view! {
+                <span class="chip skips" data-testid="skips" title="Times reviewers passed over this call in the review queue">{line}</span>
+            })}
         </div>
+        <Guidelines
+            operation=call.operation.clone()
+            description=call.operation_description.clone()
+            html=call.guidelines_html.clone()
+        />
         <dl class="facts">
             <div><dt>"Model"</dt><dd>{call.model.clone()}" · "{call.model_version.clone()}</dd></div>
             <div><dt>"Time"</dt><dd>{figures::full_time(&call.created_at)}</dd></div>
@@ -109,10 +135,12 @@ pub fn CallView(
             </section>
             <section class="pane">
                 <h2 class="pane-title">"Output"</h2>
-                <pre class="pane-body text" dir="auto" data-testid="call-output">{call.output.clone()}</pre>
+                <LongText text=call.output.clone() class="pane-body text" testid="call-output"/>
             </section>
             <EditorPane
                 call_id=call.id.clone()
+                operation=call.operation.clone()
+                has_schema=call.has_schema
                 original=call.output.clone()
                 kind=call.output_kind
                 review=call.review.clone()
@@ -130,6 +158,43 @@ pub fn CallView(
             <pre class="text mono">{metadata}</pre>
         </details>
     }
+}
+
+/// Skipping with a reason: links that say why, so leads see what makes calls hard to judge.
+#[component]
+fn SkipMenu(href: String) -> impl IntoView {
+    view! {
+        <details class="skip-menu" data-testid="skip-menu">
+            <summary class="button ghost">"Skip because…"</summary>
+            <ul class="menu">
+                {SkipReason::ALL.into_iter().map(|reason| {
+                    let link = format!("{href}&reason={}", reason.as_str());
+                    view! { <li><a href=link data-reason=reason.as_str()>{reason.label()}</a></li> }
+                }).collect_view()}
+            </ul>
+        </details>
+    }
+}
+
+/// The operation's description and review guidelines, so every reviewer judges by the same
+/// rules; collapsible. `html` was rendered from Markdown and sanitized on the server.
+#[component]
+fn Guidelines(operation: String, description: String, html: String) -> impl IntoView {
+    if description.is_empty() && html.is_empty() {
+        return ().into_any();
+    }
+    let has_rules = !html.is_empty();
+    view! {
+        <details class="guidelines" open=has_rules data-testid="guidelines">
+            <summary>
+                <strong>{if has_rules { "Review guidelines" } else { "About this operation" }}</strong>
+                <span class="subtle">" · "{operation}</span>
+                {(!description.is_empty()).then(|| view! { <span class="guidelines-description" dir="auto">" — "{description}</span> })}
+            </summary>
+            {has_rules.then(|| view! { <div class="guidelines-body prose" inner_html=html></div> })}
+        </details>
+    }
+    .into_any()
 }
 
 /// The revisions, newest first: who, when, the verdict, what changed against the revision

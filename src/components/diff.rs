@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::figures::bytes;
+use crate::components::long_text::{clip, ClippedNote, SHOWN_BYTES};
 use crate::model::diff::{diff, Change, DiffOutcome};
 use crate::model::OutputKind;
 
@@ -26,15 +27,38 @@ pub fn DiffView(old: String, new: String, kind: OutputKind) -> impl IntoView {
             view! { <p class="subtle" data-testid="diff">"No changes to the original output."</p> }
                 .into_any()
         }
-        DiffOutcome::Parts(parts) => view! {
-            <pre class="text diff" dir="auto" data-testid="diff">
-                {parts.into_iter().map(|part| match part.change {
-                    Change::Same => view! { <span>{part.text}</span> }.into_any(),
-                    Change::Added => view! { <ins class="diff-add">{part.text}</ins> }.into_any(),
-                    Change::Removed => view! { <del class="diff-del">{part.text}</del> }.into_any(),
-                }).collect_view()}
-            </pre>
+        DiffOutcome::Parts(parts) => {
+            // A long diff shows its first SHOWN_BYTES until the reader asks for all of it.
+            let total: usize = parts.iter().map(|p| p.text.len()).sum();
+            let all = RwSignal::new(total <= SHOWN_BYTES);
+            let render = move |limit: usize| {
+                let mut left = limit;
+                parts
+                    .iter()
+                    .map_while(|part| {
+                        if left == 0 {
+                            return None;
+                        }
+                        let text = clip(&part.text, left).to_string();
+                        left -= text.len();
+                        if text.is_empty() {
+                            left = 0;
+                        }
+                        Some(match part.change {
+                            Change::Same => view! { <span>{text}</span> }.into_any(),
+                            Change::Added => view! { <ins class="diff-add">{text}</ins> }.into_any(),
+                            Change::Removed => view! { <del class="diff-del">{text}</del> }.into_any(),
+                        })
+                    })
+                    .collect_view()
+            };
+            view! {
+                <pre class="text diff" dir="auto" data-testid="diff">
+                    {move || render(if all.get() { usize::MAX } else { SHOWN_BYTES })}
+                </pre>
+                <ClippedNote total all/>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }

@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::reviews::SaveReview;
+use crate::api::reviews::{check_correction, SaveReview};
 use crate::components::diff::DiffView;
 use crate::components::drafts::{self, Draft};
 use crate::components::figures;
@@ -109,6 +109,10 @@ fn toggle_tag(list: &str, tag: &str) -> String {
 #[component]
 pub fn EditorPane(
     call_id: String,
+    /// The call's operation, for the live check of a `json` correction.
+    operation: String,
+    /// The operation has a JSON Schema that corrections must meet.
+    has_schema: bool,
     original: String,
     kind: OutputKind,
     review: Option<Review>,
@@ -172,6 +176,58 @@ pub fn EditorPane(
             editor.load(editor.saved.get_untracked());
             editor.notice.set(None);
         }
+    };
+
+    // A `json` correction is checked on the server as the reviewer types (once they pause),
+    // so every broken rule shows with its path before they save.
+    let to_check = RwSignal::new(None::<String>);
+    if kind == OutputKind::Json {
+        let generation = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let text = editor.text.get();
+            let incorrect = editor.verdict.get() == Some(Verdict::Incorrect);
+            generation.update_value(|g| *g += 1);
+            let mine = generation.get_value();
+            if !incorrect {
+                to_check.set(None);
+                return;
+            }
+            set_timeout(
+                move || {
+                    if generation.get_value() == mine {
+                        to_check.set(Some(text));
+                    }
+                },
+                std::time::Duration::from_millis(350),
+            );
+        });
+    }
+    let check = LocalResource::new(move || {
+        let text = to_check.get();
+        let operation = operation.clone();
+        async move {
+            match text {
+                Some(text) => check_correction(operation, text).await.ok(),
+                None => None,
+            }
+        }
+    });
+    let live_check = move || {
+        let result = check.get().flatten()?;
+        Some(if let Some(reason) = result.not_json {
+            view! { <p class="live-check bad" data-testid="live-check">"Not valid JSON yet: "{reason}</p> }.into_any()
+        } else if result.count > 0 {
+            view! {
+                <div class="live-check bad" data-testid="live-check">
+                    <p>{format!("Breaks {} rule{} of the operation's JSON Schema:", result.count, if result.count == 1 { "" } else { "s" })}</p>
+                    <Violations violations=result.violations/>
+                </div>
+            }.into_any()
+        } else if has_schema {
+            view! { <p class="live-check ok" data-testid="live-check">"Meets the operation's JSON Schema."</p> }.into_any()
+        } else {
+            view! { <p class="live-check ok" data-testid="live-check">"Valid JSON."</p> }.into_any()
+        })
     };
 
     let initial = editor.saved.get_untracked();
@@ -247,6 +303,7 @@ pub fn EditorPane(
                             prop:value=move || editor.text.get()
                             on:input=move |ev| editor.text.set(event_target_value(&ev))>{initial.text.clone()}</textarea>
                     </label>
+                    {live_check}
                     <div class="diff-toggle">
                         <button class="button ghost" type="button" data-key="diff" data-testid="diff-toggle"
                             aria-pressed=move || show_diff.get().to_string()

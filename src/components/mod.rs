@@ -8,6 +8,7 @@ pub mod failure;
 pub mod figures;
 pub mod filter_bar;
 pub mod grid;
+pub mod long_text;
 pub mod shortcuts;
 pub mod verdict;
 pub mod violations;

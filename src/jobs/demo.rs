@@ -548,16 +548,103 @@ pub fn generate(options: &DemoOptions, index: usize) -> DemoCall {
     DemoCall { item, review }
 }
 
+/// What each demo tag means, as a lead would write it.
+fn tag_description(tag: &str) -> &'static str {
+    match tag {
+        "missed_detail" => "Leaves out a fact the on-call engineer needs (customer, error, impact)",
+        "hallucination" => "States something the input does not say",
+        "too_long" => "Longer than asked for",
+        "wrong_priority" => "Urgency does not match the ticket",
+        "wrong_amount" => "Amount differs from the invoice total",
+        "wrong_currency" => "Currency is not the invoice's ISO 4217 code",
+        "missed_field" => "A required field is missing or null",
+        "format" => "Shape or formatting is off (dates, markup, extra text)",
+        "wrong_label" => "Another intent fits the message better",
+        "ambiguous" => "The message fits several intents; the label is a guess",
+        "tone" => "Too curt, too casual or off-brand",
+        "missed_question" => "Does not answer one of the customer's questions",
+        "policy" => "Promises something our policy does not allow",
+        "mistranslation" => "Meaning changed in translation",
+        "untranslated" => "Parts left in the source language",
+        "wrong_join" => "Joins the wrong tables or keys",
+        "wrong_filter" => "Filters the wrong rows or period",
+        "syntax_error" => "Does not run",
+        "missed_lead" => "A qualified lead was scored as unqualified",
+        "wrong_score" => "Score does not follow the lookup results",
+        _ => "",
+    }
+}
+
+/// The demo's operation definitions: descriptions, tags with their meaning, guidelines for
+/// the two busiest operations, and a JSON Schema for the invoice extraction.
+fn demo_definition(op: &Operation) -> crate::model::operation::OperationDefinition {
+    use crate::model::operation::{OperationDefinition, TagDefinition};
+    let mut definition = OperationDefinition::new(op.name);
+    definition.description = op.description.into();
+    definition.output_kind = op.kind;
+    definition.accuracy_target = Some(0.9);
+    definition.tags = op
+        .tags
+        .iter()
+        .map(|tag| TagDefinition {
+            name: (*tag).into(),
+            description: tag_description(tag).into(),
+            retired: false,
+            aliases: Vec::new(),
+        })
+        .collect();
+    match op.name {
+        "ticket_summarize" => {
+            definition.guidelines = "Judge the summary as the on-call engineer reading it at 3 am.\n\n\
+                - **Correct** when it names the customer, the failing feature and the impact, in at most two sentences.\n\
+                - **Incorrect** when any of those is missing or wrong; correct it in place and tag `missed_detail`.\n\
+                - A summary that adds facts not in the ticket is `hallucination`, even when they are plausible.\n"
+                .into();
+        }
+        "billing_extract" => {
+            definition.guidelines = "Compare every field with the invoice text.\n\n\
+                1. `amount` is the **total due** as a number, without thousands separators.\n\
+                2. `currency` is the ISO 4217 code (`EUR`, not `€`).\n\
+                3. `due_date` is `YYYY-MM-DD`.\n\n\
+                Fix the JSON in the editor: the schema check lists what is still wrong.\n"
+                .into();
+            definition.json_schema = Some(json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": ["vendor", "invoice_number", "amount", "currency", "due_date"],
+                "properties": {
+                    "vendor": {"type": "string", "minLength": 1},
+                    "invoice_number": {"type": "string", "minLength": 1},
+                    "amount": {"type": "number", "exclusiveMinimum": 0},
+                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                    "due_date": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+                },
+                "additionalProperties": false
+            }));
+        }
+        _ => {}
+    }
+    definition
+}
+
 /// Generates and stores `options.calls` calls with their reviews, printing progress.
 pub async fn fill(store: &Store, options: &DemoOptions) -> Result<(), StoreError> {
     let now = Utc::now();
     for op in &OPERATIONS {
+        let definition = demo_definition(op);
         store
-            .define_operation(op.name, op.description, op.kind, now)
+            .apply_operation(
+                &definition,
+                |outcome| crate::store::NewAudit {
+                    actor: "demo".into(),
+                    action: "operation.create".into(),
+                    target: op.name.into(),
+                    detail: outcome.changes.join("; "),
+                    address: None,
+                },
+                now,
+            )
             .await?;
-        for tag in op.tags {
-            store.define_tag(op.name, tag).await?;
-        }
     }
     let started = Instant::now();
     let mut stored = 0usize;

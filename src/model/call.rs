@@ -203,6 +203,9 @@ pub struct CallDetail {
     pub listed_tags_only: bool,
     /// Corrections must meet the operation's JSON Schema.
     pub has_schema: bool,
+    /// How often reviewers skipped this call in the queue, by reason.
+    #[serde(default)]
+    pub skips: Vec<super::operation::SkipCount>,
 }
 
 /// A chat message of a call's input, as the UI shows it.

@@ -207,6 +207,119 @@ fn shown(name: &str) -> String {
     format!("\"{}\"", name.chars().take(60).collect::<String>())
 }
 
+/// One change to an operation's tag list, as the operation page makes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TagAction {
+    /// Lists a tag (new, or one reviews used without it being listed).
+    Add {
+        name: String,
+        description: String,
+    },
+    Describe {
+        name: String,
+        description: String,
+    },
+    /// The old name becomes an alias: reviews that used it show, filter and count as `to`.
+    Rename {
+        name: String,
+        to: String,
+    },
+    /// `name` (and its aliases) becomes a name for `into`, with its reviews.
+    Merge {
+        name: String,
+        into: String,
+    },
+    Retire {
+        name: String,
+    },
+    Restore {
+        name: String,
+    },
+}
+
+impl OperationDefinition {
+    fn listed(&self, name: &str) -> Option<usize> {
+        self.tags.iter().position(|t| t.name == name)
+    }
+
+    /// The listed tag that `name` is, or is an alias of.
+    fn known(&self, name: &str) -> Option<&TagDefinition> {
+        self.tags
+            .iter()
+            .find(|t| t.name == name || t.aliases.iter().any(|a| a == name))
+    }
+
+    /// Makes `action` on the tag list; the caller applies the definition. The error names
+    /// the field `tags`.
+    pub fn change_tag(&mut self, action: TagAction) -> Result<(), DefinitionError> {
+        let listed = |d: &OperationDefinition, name: &str| {
+            d.listed(name)
+                .ok_or_else(|| refuse("tags", format!("{} is not a listed tag", shown(name))))
+        };
+        let free = |d: &OperationDefinition, name: &str| match d.known(name) {
+            Some(tag) if tag.name == name => {
+                Err(refuse("tags", format!("{} is already listed", shown(name))))
+            }
+            Some(tag) => Err(refuse(
+                "tags",
+                format!("{} already means {}", shown(name), shown(&tag.name)),
+            )),
+            None if !is_tag_name(name) => Err(refuse(
+                "tags",
+                format!(
+                    "{} is not a tag name: a lowercase letter, then up to 47 of a-z 0-9 _ -",
+                    shown(name)
+                ),
+            )),
+            None => Ok(()),
+        };
+        match action {
+            TagAction::Add { name, description } => {
+                let name = name.trim().to_string();
+                free(self, &name)?;
+                self.tags.push(TagDefinition {
+                    name,
+                    description: description.trim().to_string(),
+                    retired: false,
+                    aliases: Vec::new(),
+                });
+            }
+            TagAction::Describe { name, description } => {
+                let at = listed(self, &name)?;
+                self.tags[at].description = description.trim().to_string();
+            }
+            TagAction::Rename { name, to } => {
+                let at = listed(self, &name)?;
+                let to = to.trim().to_string();
+                free(self, &to)?;
+                let tag = &mut self.tags[at];
+                tag.aliases.push(std::mem::replace(&mut tag.name, to));
+            }
+            TagAction::Merge { name, into } => {
+                let from = listed(self, &name)?;
+                let into_at = listed(self, &into)?;
+                if from == into_at {
+                    return Err(refuse("tags", "a tag cannot be merged into itself"));
+                }
+                let merged = self.tags.remove(from);
+                let into_at = if into_at > from { into_at - 1 } else { into_at };
+                let target = &mut self.tags[into_at];
+                target.aliases.push(merged.name);
+                target.aliases.extend(merged.aliases);
+            }
+            TagAction::Retire { name } => {
+                let at = listed(self, &name)?;
+                self.tags[at].retired = true;
+            }
+            TagAction::Restore { name } => {
+                let at = listed(self, &name)?;
+                self.tags[at].retired = false;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a definition was refused: the field and a reason a person can act on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinitionError {
@@ -233,6 +346,51 @@ fn refuse(field: &str, reason: impl Into<String>) -> DefinitionError {
 pub struct ApplyOutcome {
     pub created: bool,
     pub changes: Vec<String>,
+}
+
+/// One operation's page: its settings, how its tags are used, its skips, and (for a `json`
+/// operation with a schema) how many recent outputs and corrections fail the schema.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OperationView {
+    pub definition: OperationDefinition,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub configured_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What a change must name to be applied: a change made from a page that is older than
+    /// the settings is refused, not applied over them.
+    pub version: i64,
+    /// Tags current reviews use that are not on the list.
+    pub unlisted_tags: Vec<String>,
+    /// Current reviews per tag name.
+    pub tag_uses: Vec<(String, i64)>,
+    pub skips: SkipSummary,
+    pub schema_report: Option<SchemaReport>,
+}
+
+/// How the newest calls of an operation fare against its JSON Schema.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemaReport {
+    /// Calls checked (the newest ones, at most [`SCHEMA_REPORT_CALLS`]).
+    pub checked: i64,
+    pub failing_outputs: i64,
+    /// Corrections among the checked calls' current reviews.
+    pub corrections: i64,
+    pub failing_corrections: i64,
+    /// The first failures, newest first (at most [`SCHEMA_REPORT_EXAMPLES`]).
+    pub examples: Vec<SchemaFailure>,
+}
+
+/// Most calls a schema report reads.
+pub const SCHEMA_REPORT_CALLS: i64 = 1_000;
+/// Most failures a schema report lists.
+pub const SCHEMA_REPORT_EXAMPLES: usize = 20;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemaFailure {
+    pub call_id: String,
+    /// The correction failed (otherwise the original output).
+    pub correction: bool,
+    /// The first broken rule, or why the text is not JSON.
+    pub problem: String,
 }
 
 /// An operation as the operations page lists it.
@@ -266,6 +424,15 @@ pub struct Violation {
     pub path: String,
     pub rule: String,
     pub message: String,
+}
+
+/// The editor's live check of a `json` correction: why it does not parse, or the schema
+/// rules it breaks (the first [`Violation`]s and how many in all). Empty: it is fine.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionCheck {
+    pub not_json: Option<String>,
+    pub violations: Vec<Violation>,
+    pub count: usize,
 }
 
 /// Why a queue skip happened, as the reviewer chose it.
@@ -307,6 +474,58 @@ impl SkipReason {
             SkipReason::NotEnoughContext => "not enough context",
             SkipReason::Other => "other",
         }
+    }
+}
+
+/// How many times a call (or an operation's calls) was skipped for one reason (`None`: no
+/// reason given).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipCount {
+    pub reason: Option<SkipReason>,
+    pub count: i64,
+}
+
+/// The call page's line about skips: "skipped 2×: needs domain knowledge, unclear input"
+/// (reasons most given first), or `None` when nobody skipped the call.
+pub fn skips_line(skips: &[SkipCount]) -> Option<String> {
+    let total: i64 = skips.iter().map(|s| s.count).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut counts: Vec<&SkipCount> = skips.iter().filter(|s| s.reason.is_some()).collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count));
+    let reasons: Vec<&str> = counts
+        .iter()
+        .filter_map(|s| s.reason.map(SkipReason::label))
+        .collect();
+    Some(if reasons.is_empty() {
+        format!("skipped {total}×")
+    } else {
+        format!("skipped {total}×: {}", reasons.join(", "))
+    })
+}
+
+/// Skips of an operation's calls in the review queue, for leads: by reason, by reviewer, and
+/// the skip rate beside the sampled accuracy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkipSummary {
+    /// Skips in all (a reviewer skipping a call counts once a day).
+    pub skips: i64,
+    /// Calls of the operation given a sampled review (a draw that was not skipped).
+    pub sampled: i64,
+    /// Of those, the ones whose verdict is correct now.
+    pub sampled_correct: i64,
+    pub by_reason: Vec<SkipCount>,
+    /// Reviewer and skip count, most skips first.
+    pub by_reviewer: Vec<(String, i64)>,
+}
+
+impl SkipSummary {
+    /// Skips as a share of the queue's draws that ended in a skip or a sampled review;
+    /// `None` before either happened.
+    pub fn rate(&self) -> Option<f64> {
+        let served = self.skips + self.sampled;
+        (served > 0).then(|| self.skips as f64 / served as f64)
     }
 }
 
@@ -374,5 +593,97 @@ mod tests {
             assert_eq!(SkipReason::parse(reason.as_str()), Some(reason));
         }
         assert_eq!(SkipReason::parse("bored"), None);
+    }
+
+    #[test]
+    fn tag_actions_keep_old_names_as_aliases_and_refuse_clashes() {
+        let mut d = definition(json!({"name": "op", "tags": [
+            {"name": "wrong_amount", "aliases": ["amt"]},
+            {"name": "amount_wrong"},
+            {"name": "tone"}
+        ]}))
+        .unwrap();
+        d.change_tag(TagAction::Merge {
+            name: "amount_wrong".into(),
+            into: "wrong_amount".into(),
+        })
+        .unwrap();
+        d.change_tag(TagAction::Rename {
+            name: "wrong_amount".into(),
+            to: "bad_amount".into(),
+        })
+        .unwrap();
+        d.change_tag(TagAction::Retire {
+            name: "tone".into(),
+        })
+        .unwrap();
+        assert_eq!(d.tags.len(), 2);
+        assert_eq!(d.tags[0].name, "bad_amount");
+        assert_eq!(d.tags[0].aliases, ["amt", "amount_wrong", "wrong_amount"]);
+        assert!(d.tags[1].retired);
+        let refused =
+            |d: &mut OperationDefinition, action| d.change_tag(action).unwrap_err().reason;
+        assert!(refused(
+            &mut d,
+            TagAction::Add {
+                name: "amt".into(),
+                description: String::new()
+            }
+        )
+        .contains("already means \"bad_amount\""));
+        assert!(refused(
+            &mut d,
+            TagAction::Rename {
+                name: "tone".into(),
+                to: "bad_amount".into()
+            }
+        )
+        .contains("already listed"));
+        assert!(refused(
+            &mut d,
+            TagAction::Merge {
+                name: "tone".into(),
+                into: "tone".into()
+            }
+        )
+        .contains("itself"));
+        assert!(refused(
+            &mut d,
+            TagAction::Retire {
+                name: "nope".into()
+            }
+        )
+        .contains("not a listed tag"));
+        assert!(refused(
+            &mut d,
+            TagAction::Add {
+                name: "Bad Tag".into(),
+                description: String::new()
+            }
+        )
+        .contains("not a tag name"));
+    }
+
+    #[test]
+    fn the_skips_line_names_the_reasons_most_given_first() {
+        let count = |reason, count| SkipCount { reason, count };
+        assert_eq!(skips_line(&[]), None);
+        assert_eq!(skips_line(&[count(None, 1)]).as_deref(), Some("skipped 1×"));
+        assert_eq!(
+            skips_line(&[
+                count(Some(SkipReason::UnclearInput), 1),
+                count(None, 1),
+                count(Some(SkipReason::NeedsDomainKnowledge), 2),
+            ])
+            .as_deref(),
+            Some("skipped 4×: needs domain knowledge, unclear input")
+        );
+        let summary = SkipSummary {
+            skips: 1,
+            sampled: 3,
+            ..Default::default()
+        };
+        assert_eq!(summary.rate(), Some(0.25));
+        assert_eq!(SkipSummary::default().rate(), None);
     }
 }

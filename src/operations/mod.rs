@@ -9,7 +9,10 @@ use chrono::Utc;
 
 use crate::auth::manage::Actor;
 use crate::error::AppError;
-use crate::model::operation::{ApplyOutcome, DefinitionError, OperationDefinition};
+use crate::model::operation::{
+    ApplyOutcome, CorrectionCheck, DefinitionError, OperationDefinition, SchemaFailure,
+    SchemaReport, SCHEMA_REPORT_CALLS, SCHEMA_REPORT_EXAMPLES,
+};
 use crate::model::review::{refuse, ReviewError, ValidReview};
 use crate::model::{OutputKind, Verdict};
 use crate::store::{ReviewRules, Store};
@@ -59,6 +62,96 @@ pub async fn apply(
     Ok(store
         .apply_operation(&definition, audit, Utc::now())
         .await?)
+}
+
+/// Checks the newest calls of `operation` (outputs and current corrections) against
+/// `schema`: counts and the first failures, for the operation page. CPU work on the
+/// blocking pool.
+pub async fn schema_report(
+    store: &Store,
+    operation: &str,
+    schema: &serde_json::Value,
+) -> Result<SchemaReport, AppError> {
+    let schema = Schema::compile(schema).map_err(|reason| {
+        tracing::error!(%operation, %reason, "a stored JSON Schema does not compile");
+        AppError::Internal
+    })?;
+    let rows = store
+        .outputs_to_check(operation, SCHEMA_REPORT_CALLS)
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        let mut report = SchemaReport {
+            checked: rows.len() as i64,
+            ..Default::default()
+        };
+        let note = |report: &mut SchemaReport, id: &uuid::Uuid, correction, problem| {
+            if report.examples.len() < SCHEMA_REPORT_EXAMPLES {
+                report.examples.push(SchemaFailure {
+                    call_id: id.hyphenated().to_string(),
+                    correction,
+                    problem,
+                });
+            }
+        };
+        for (id, output, correction) in &rows {
+            if let Some(problem) = schema.first_problem(output) {
+                report.failing_outputs += 1;
+                note(&mut report, id, false, problem);
+            }
+            if let Some(correction) = correction {
+                report.corrections += 1;
+                if let Some(problem) = schema.first_problem(correction) {
+                    report.failing_corrections += 1;
+                    note(&mut report, id, true, problem);
+                }
+            }
+        }
+        report
+    })
+    .await
+    .map_err(|_| AppError::Internal)
+}
+
+/// What the editor's live check says about a correction of a `json` operation: why it is
+/// not JSON, or every rule of the schema it breaks (with the total count).
+pub async fn check_correction(
+    store: &Store,
+    operation: &str,
+    text: String,
+) -> Result<CorrectionCheck, AppError> {
+    let Some(rules) = store.review_rules(operation).await? else {
+        return Ok(CorrectionCheck::default());
+    };
+    if rules.output_kind != OutputKind::Json {
+        return Ok(CorrectionCheck::default());
+    }
+    tokio::task::spawn_blocking(move || {
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(error) => {
+                return CorrectionCheck {
+                    not_json: Some(error.to_string()),
+                    ..Default::default()
+                }
+            }
+        };
+        let Some(schema) = rules
+            .json_schema
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .and_then(|s| Schema::compile(&s).ok())
+        else {
+            return CorrectionCheck::default();
+        };
+        let (violations, count) = schema.violations(&value);
+        CorrectionCheck {
+            not_json: None,
+            violations,
+            count,
+        }
+    })
+    .await
+    .map_err(|_| AppError::Internal)
 }
 
 /// Holds a valid review to its operation's rules: a `json` operation's correction meets the

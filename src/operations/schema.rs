@@ -62,6 +62,23 @@ impl Schema {
         (found, count)
     }
 
+    /// What is wrong with `text` first: why it is not JSON, or the first rule it breaks with
+    /// its path; `None` when it meets the schema.
+    pub fn first_problem(&self, text: &str) -> Option<String> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => self.validator.iter_errors(&value).next().map(|error| {
+                let path = error.instance_path().as_str().to_string();
+                let path = if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path
+                };
+                clip(&format!("at {path}: {error}"), MAX_MESSAGE_CHARS)
+            }),
+            Err(error) => Some(clip(&format!("not JSON: {error}"), MAX_MESSAGE_CHARS)),
+        }
+    }
+
     /// Whether `text` parses as JSON and meets the schema (the count of broken rules: 0).
     pub fn text_fails(&self, text: &str) -> bool {
         match serde_json::from_str::<Value>(text) {

@@ -28,7 +28,7 @@ pub fn CallPage() -> impl IntoView {
         move || (id.get(), filter.get()),
         |(id, filter)| next_call(id, filter),
     );
-    let next_href = move |next: Option<String>| match next {
+    let call_href = move |next: Option<String>| match next {
         Some(next) => with_query(&format!("/calls/{next}"), &filter.get_untracked()),
         None => with_query("/calls", &filter.get_untracked()),
     };
@@ -38,7 +38,7 @@ pub fn CallPage() -> impl IntoView {
         move || {
             next.get_untracked()
                 .and_then(Result::ok)
-                .map(|n| next_href(n))
+                .map(|n| call_href(n.older))
         },
         move || saves.update(|n| *n += 1),
         id,
@@ -47,15 +47,18 @@ pub fn CallPage() -> impl IntoView {
         <div class="page call-page">
             <Transition fallback=|| view! { <p class="subtle">"Loading call…"</p> }>
                 {move || Suspend::new(async move {
-                    let following = next.await.ok().flatten();
+                    let beside = next.await.unwrap_or_default();
                     match call.await {
                         Ok(Some(call)) => {
                             let flow = Flow {
-                                next_label: if following.is_some() { "Next call" } else { "Back to the feed" },
-                                next_title: "The next call of the feed you came from",
-                                next_href: next_href(following),
+                                next_label: if beside.older.is_some() { "Next call" } else { "Back to the feed" },
+                                next_title: "The next (older) call of the feed you came from",
+                                prev_href: Some(call_href(beside.newer.clone())),
+                                prev_label: if beside.newer.is_some() { "Previous" } else { "Back to the feed" },
+                                next_href: call_href(beside.older),
                                 back_href: with_query("/calls", &filter.get_untracked()),
                                 back_label: "Calls",
+                                skip_href: None,
                             };
                             view! { <CallView call save flow advance/> }.into_any()
                         }

@@ -9,4 +9,5 @@ pub mod keys;
 pub mod login;
 pub mod not_found;
 pub mod once;
+pub mod operations;
 pub mod queue;

@@ -94,6 +94,9 @@ pub fn QueuePage() -> impl IntoView {
                                 next_title: "Draw another call. Skip only calls you cannot judge: skipping hard ones biases the sample",
                                 back_href: with_query("/calls", &filter_text),
                                 back_label: "Calls",
+                                prev_href: None,
+                                prev_label: "Previous",
+                                skip_href: Some(queue_href(&filter_text, Some(("skip", &call.id)))),
                             };
                             view! { {head} <CallView call save flow advance/> }.into_any()
                         }

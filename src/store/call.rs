@@ -41,6 +41,7 @@ impl Store {
         let operation_tags = self
             .tag_choices(row.operation_id, row.listed_tags_only)
             .await?;
+        let skips = self.call_skips(row.seq).await?;
         let parse_json = |text: &str, what: &str| {
             serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
         };
@@ -70,6 +71,7 @@ impl Store {
             guidelines_html: String::new(),
             listed_tags_only: row.listed_tags_only,
             has_schema: row.has_schema,
+            skips,
         }))
     }
 

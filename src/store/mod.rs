@@ -21,6 +21,7 @@ mod reindex;
 mod reviews;
 mod search;
 mod sessions;
+mod skips;
 mod sql;
 mod sqlite;
 

@@ -117,6 +117,42 @@ impl Store {
         Ok(operations)
     }
 
+    /// How many calls' current reviews use each tag of `operation`, by the tag's name now.
+    pub async fn tag_uses(&self, operation: &str) -> StoreResult<Vec<(String, i64)>> {
+        self.db
+            .all(
+                &Sql::new(
+                    "SELECT t.name, count(*) FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+                     WHERE t.operation_id = (SELECT id FROM operations WHERE name = $1)
+                     GROUP BY t.name ORDER BY count(*) DESC, t.name",
+                )
+                .arg(operation),
+            )
+            .await
+    }
+
+    /// The newest `limit` calls of `operation`: id, output and the current review's
+    /// correction (if any), for checking them against a schema.
+    pub async fn outputs_to_check(
+        &self,
+        operation: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(uuid::Uuid, String, Option<String>)>> {
+        self.db
+            .all(
+                &Sql::new(
+                    "SELECT c.id, c.output,
+                            (SELECT r.corrected_output FROM reviews r WHERE r.call_seq = c.seq
+                             ORDER BY r.revision DESC LIMIT 1)
+                     FROM calls c WHERE c.operation_id = (SELECT id FROM operations WHERE name = $1)
+                     ORDER BY c.created_at DESC, c.seq DESC LIMIT $2",
+                )
+                .arg(operation)
+                .arg(limit),
+            )
+            .await
+    }
+
     /// One operation's settings, or `None` when there is no such operation.
     pub async fn operation(&self, name: &str) -> StoreResult<Option<OperationRecord>> {
         let sql = Sql::new(format!(
@@ -435,6 +471,7 @@ async fn apply_tags(
                         .arg(tag.retired),
                     )
                     .await?;
+                // Announced below as a rename when an existing tag becomes its alias.
                 changes.push(format!("tag {} added", tag.name));
                 id
             }
@@ -508,13 +545,22 @@ async fn apply_tags(
                 Some((_, _, _, _, _, Some(meant))) if meant == tag.name => {}
                 Some((alias_id, _, _, _, _, meant)) => {
                     let moved = merge_tag(tx, alias_id, id).await?;
+                    let reviews = format!(
+                        "{moved} current review{}",
+                        if moved == 1 { "" } else { "s" }
+                    );
+                    // A tag added by this apply that takes over an existing tag is a rename.
+                    let added = format!("tag {} added", tag.name);
+                    let renamed = meant.is_none() && changes.last() == Some(&added);
+                    if renamed {
+                        changes.pop();
+                    }
                     changes.push(match meant {
                         Some(meant) => format!("{alias} now means {} (it meant {meant})", tag.name),
-                        None => format!(
-                            "{alias} merged into {} ({moved} current review{})",
-                            tag.name,
-                            if moved == 1 { "" } else { "s" }
-                        ),
+                        None if renamed => {
+                            format!("{alias} renamed to {} ({reviews} moved)", tag.name)
+                        }
+                        None => format!("{alias} merged into {} ({reviews})", tag.name),
                     });
                 }
             }

@@ -76,12 +76,14 @@ impl Store {
     /// names one); the reviewed ones are never read. Other filters are checked on the rows met
     /// in key order, so a filter that keeps one unreviewed call in n reads about n rows.
     ///
-    /// `skip` (the call the reviewer just passed over) is drawn only when nothing else is left.
+    /// `skip` (the call just passed over) is drawn only when nothing else is left; calls
+    /// `reviewer` skipped since `since` (today, for the queue) are never drawn for them.
     pub async fn draw_unreviewed(
         &self,
         filter: &CallFilter,
         point: i64,
         skip: Option<Uuid>,
+        skipped_by: Option<(&str, DateTime<Utc>)>,
     ) -> StoreResult<Option<Uuid>> {
         let filter = filter.with_verdict(None);
         let resolved = self.resolve(&filter).await?;
@@ -119,6 +121,15 @@ impl Store {
                 if let Some(id) = skip {
                     sql.push(" AND c.id <> ").bind(id);
                 }
+                if let Some((reviewer, since)) = skipped_by {
+                    sql.push(
+                        " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.call_seq = c.seq AND s.reviewer = ",
+                    )
+                    .bind(reviewer.to_string())
+                    .push(" AND s.skipped_at >= ")
+                    .bind(super::skips::day_start(since))
+                    .push(")");
+                }
                 sql.push(if at_or_after {
                     " AND c.sample_key >= "
                 } else {
@@ -136,6 +147,40 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// The call before `id` in the feed under `filter` (the next newer one), or `None` at
+    /// the top of the feed or for an unknown id. A search narrows it as a condition on the
+    /// calls walked from `id` upwards, bounded like any search.
+    pub async fn newer_in_feed(&self, filter: &CallFilter, id: &Uuid) -> StoreResult<Option<Uuid>> {
+        let Some((created_at, seq)) = self
+            .db
+            .optional::<(i64, i64)>(
+                &Sql::new("SELECT created_at, seq FROM calls WHERE id = $1").arg(*id),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let resolved = self.resolve(filter).await?;
+        let search = search_text(self.dialect(), filter, &resolved);
+        if resolved.matches_nothing() || search.as_deref() == Some("") {
+            return Ok(None);
+        }
+        let mut reader = match &search {
+            Some(_) => Some(self.search_reader().await?),
+            None => None,
+        };
+        let search = search.map(|text| Search::condition(self.dialect(), text));
+        let mut sql = Sql::new("SELECT c.id FROM calls c WHERE (c.created_at, c.seq) > (");
+        sql.bind(created_at).push(", ").bind(seq).push(")");
+        push_conditions(&mut sql, filter, &resolved, true, search.as_ref());
+        sql.push(" ORDER BY c.created_at, c.seq LIMIT 1");
+        let found: Vec<(Uuid,)> = match reader.as_mut() {
+            Some(reader) => reader.all(&sql).await?,
+            None => self.db.all(&sql).await?,
+        };
+        Ok(found.into_iter().next().map(|(id,)| id))
     }
 
     /// The call after `id` in the feed under `filter` (the next older one), or `None` at the
