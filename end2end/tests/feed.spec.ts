@@ -167,7 +167,7 @@ test("a corpus of hostile inputs and outputs renders as text everywhere, never a
     dialogs += 1;
     await dialog.dismiss();
   });
-  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata):not(.revision-diff):not(.queue-filters), main a[href^='javascript']";
+  const injected = "main img, main svg, main script, main iframe, main style, main math, main details:not(.metadata):not(.revision-diff):not(.queue-filters):not(.skip-menu):not(.guidelines), main a[href^='javascript']";
 
   await open(page, `/calls?operation=${operation}`);
   await expect(page.getByTestId("preview")).toHaveCount(payloads.length);

@@ -32,7 +32,7 @@ test("a lead sets a JSON Schema and guidelines; a reviewer follows them, sees ea
   await open(page, `/calls/${id}`);
   const guidelines = page.getByTestId("guidelines");
   await expect(guidelines).toContainText("Invoice amount as JSON");
-  await expect(guidelines.locator("strong")).toHaveText("amount");
+  await expect(guidelines.locator(".guidelines-body strong")).toHaveText("amount");
   await expect(guidelines.locator("script, img")).toHaveCount(0);
   await expect(guidelines.locator('a[href^="javascript"]')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
@@ -65,7 +65,7 @@ test("a renamed tag shows its new name on a review saved before the rename", asy
     headers: authorization(),
     data: { verdict: "incorrect", corrected_output: "Total: 45 EUR", tags: ["amt"], base_revision: 0 },
   });
-  expect(saved.status()).toBe(200);
+  expect(saved.status()).toBe(201);
 
   const lead = await signedInAs(browser, "lead");
   const page = lead.page;

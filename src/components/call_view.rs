@@ -290,7 +290,7 @@ fn Turn(turn: ChatTurn) -> impl IntoView {
     view! {
         <div class=format!("turn turn-{}", turn.role)>
             <div class="turn-role">{turn.role.clone()}</div>
-            {(!turn.content.is_empty()).then(|| view! { <div class="turn-text" dir="auto">{turn.content.clone()}</div> })}
+            {(!turn.content.is_empty()).then(|| view! { <div class="turn-text" dir=crate::components::long_text::direction(&turn.content)>{turn.content.clone()}</div> })}
             {turn.tool_calls.into_iter().map(|(name, arguments)| view! {
                 <div class="tool-call">
                     <div class="tool-name mono">{name}"()"</div>

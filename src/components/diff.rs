@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::figures::bytes;
-use crate::components::long_text::{clip, ClippedNote, SHOWN_BYTES};
+use crate::components::long_text::{clip, letter_direction, ClippedNote, SHOWN_BYTES};
 use crate::model::diff::{diff, Change, DiffOutcome};
 use crate::model::OutputKind;
 
@@ -30,6 +30,11 @@ pub fn DiffView(old: String, new: String, kind: OutputKind) -> impl IntoView {
         DiffOutcome::Parts(parts) => {
             // A long diff shows its first SHOWN_BYTES until the reader asks for all of it.
             let total: usize = parts.iter().map(|p| p.text.len()).sum();
+            let dir = if total > SHOWN_BYTES {
+                parts.first().map_or("ltr", |p| letter_direction(&p.text))
+            } else {
+                "auto"
+            };
             let all = RwSignal::new(total <= SHOWN_BYTES);
             let render = move |limit: usize| {
                 let mut left = limit;
@@ -53,7 +58,7 @@ pub fn DiffView(old: String, new: String, kind: OutputKind) -> impl IntoView {
                     .collect_view()
             };
             view! {
-                <pre class="text diff" dir="auto" data-testid="diff">
+                <pre class="text diff" dir=dir data-testid="diff">
                     {move || render(if all.get() { usize::MAX } else { SHOWN_BYTES })}
                 </pre>
                 <ClippedNote total all/>

@@ -231,6 +231,8 @@ pub fn EditorPane(
     };
 
     let initial = editor.saved.get_untracked();
+    // Fixed for a long text (see `direction`): `auto` would re-scan it on every keystroke.
+    let text_dir = crate::components::long_text::direction(&initial.text);
     let heading = match &review {
         Some(r) => format!("Review #{} · {}", r.revision, r.reviewer),
         None => "Review".to_string(),
@@ -299,7 +301,7 @@ pub fn EditorPane(
                     </fieldset>
                     <label class="field">
                         <span class="field-label">"Corrected output (for an incorrect verdict)"</span>
-                        <textarea name="corrected_output" rows="12" dir="auto" spellcheck="false" data-key="editor" data-testid="editor"
+                        <textarea name="corrected_output" rows="12" dir=text_dir spellcheck="false" data-key="editor" data-testid="editor"
                             prop:value=move || editor.text.get()
                             on:input=move |ev| editor.text.set(event_target_value(&ev))>{initial.text.clone()}</textarea>
                     </label>

@@ -347,11 +347,11 @@ fn SchemaCheck(report: SchemaReport, operation: String) -> impl IntoView {
         <section class="card" data-testid="schema-report">
             <h2>"Schema check"</h2>
             <p>
-                {if clean { "Every one of the " } else { "Of the " }}
-                {n(report.checked)}" newest calls, "
+                "Of the "{n(report.checked)}" newest calls, "
                 <strong data-testid="failing-outputs">{n(report.failing_outputs)}</strong>" outputs and "
                 <strong data-testid="failing-corrections">{n(report.failing_corrections)}</strong>" of "
-                {n(report.corrections)}" corrections fail the schema."
+                {n(report.corrections)}" corrections fail the schema"
+                {if clean { ": every one meets it." } else { "." }}
             </p>
             {(!clean).then(|| view! {
                 <p class="subtle">"The first failures, newest first:"</p>
