@@ -71,50 +71,59 @@ pub struct OperationRecord {
 }
 
 impl Store {
-    /// Every operation with its figures, by name.
+    /// Every operation with its figures, by name: two queries whatever the number of
+    /// operations.
     pub async fn list_operations(&self) -> StoreResult<Vec<OperationSummary>> {
-        let rows: Vec<(i64, String, String, String, Option<i64>, i64, i64)> = self
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            Option<i64>,
+            i64,
+            i64,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = self
             .db
             .all(&Sql::new(
                 "SELECT o.id, o.name, o.description, o.output_kind, o.configured_at,
                         CAST(coalesce((SELECT sum(n) FROM call_counts k WHERE k.operation_id = o.id), 0) AS BIGINT),
-                        CAST(coalesce((SELECT sum(n) FROM call_counts k WHERE k.operation_id = o.id AND k.verdict <> 0), 0) AS BIGINT)
+                        CAST(coalesce((SELECT sum(n) FROM call_counts k WHERE k.operation_id = o.id AND k.verdict <> 0), 0) AS BIGINT),
+                        (SELECT max(c.created_at) FROM calls c WHERE c.operation_id = o.id)
                  FROM operations o ORDER BY o.name",
             ))
             .await?;
-        let mut operations = Vec::with_capacity(rows.len());
-        for (id, name, description, kind, configured_at, calls, reviewed) in rows {
-            let last: Option<(i64,)> = self
-                .db
-                .optional(
-                    &Sql::new(
-                        "SELECT created_at FROM calls WHERE operation_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1",
-                    )
-                    .arg(id),
-                )
-                .await?;
-            let top_tags: Vec<(String, i64)> = self
-                .db
-                .all(
-                    &Sql::new(
-                        "SELECT t.name, count(*) FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
-                         WHERE t.operation_id = $1 GROUP BY t.name ORDER BY count(*) DESC, t.name LIMIT 10",
-                    )
-                    .arg(id),
-                )
-                .await?;
-            operations.push(OperationSummary {
-                name,
-                description,
-                output_kind: output_kind(&kind)?,
-                calls,
-                reviewed,
-                top_tags,
-                last_call_at: last.map(|(at,)| micros_to_time(at)),
-                configured: configured_at.is_some(),
-            });
+        let tag_rows: Vec<(i64, String, i64)> = self
+            .db
+            .all(&Sql::new(
+                "SELECT t.operation_id, t.name, count(*) FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+                 GROUP BY t.operation_id, t.name ORDER BY count(*) DESC, t.name",
+            ))
+            .await?;
+        let mut top_tags: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+        for (operation_id, name, count) in tag_rows {
+            let tags = top_tags.entry(operation_id).or_default();
+            if tags.len() < 10 {
+                tags.push((name, count));
+            }
         }
-        Ok(operations)
+        rows.into_iter()
+            .map(
+                |(id, name, description, kind, configured_at, calls, reviewed, last)| {
+                    Ok(OperationSummary {
+                        name,
+                        description,
+                        output_kind: output_kind(&kind)?,
+                        calls,
+                        reviewed,
+                        top_tags: top_tags.remove(&id).unwrap_or_default(),
+                        last_call_at: last.map(micros_to_time),
+                        configured: configured_at.is_some(),
+                    })
+                },
+            )
+            .collect()
     }
 
     /// How many calls' current reviews use each tag of `operation`, by the tag's name now.
