@@ -501,10 +501,11 @@ async fn the_operation_page_saves_settings_and_tag_changes_and_refuses_a_stale_p
     let db = TestDb::new().await;
     let store = &db.store;
     let app = signed_in_router(store).await;
+    let long = format!("{{\"amount\": \"{}\"}}", "x".repeat(70_000));
     let ids = ingest(
         &app,
         "billing",
-        &[r#"{"amount": "ten"}"#, r#"{"amount": 10}"#],
+        &[&long, r#"{"amount": "ten"}"#, r#"{"amount": 10}"#],
     )
     .await;
     let loaded = |app: Router| async move {
@@ -560,12 +561,14 @@ async fn the_operation_page_saves_settings_and_tag_changes_and_refuses_a_stale_p
     assert_eq!(view["definition"]["description"], "Invoice fields");
     assert_eq!(view["definition"]["accuracy_target"], 0.95);
     // The schema report counts the stored output that fails the new schema and links it.
-    assert_eq!(view["schema_report"]["checked"], 2);
+    assert_eq!(view["schema_report"]["checked"], 3);
     assert_eq!(view["schema_report"]["failing_outputs"], 1);
     assert_eq!(
         view["schema_report"]["examples"][0]["call_id"],
-        ids[0].as_str()
+        ids[1].as_str()
     );
+    // A text too long to check is counted as such, not read.
+    assert_eq!(view["schema_report"]["too_long"], 1);
 
     // Bad values name their field and change nothing.
     let version = view["version"].to_string();
@@ -650,4 +653,62 @@ async fn a_reviewer_may_not_change_operation_settings_from_the_page() {
     let view = store.operation("billing").await.unwrap().unwrap();
     assert_eq!(view.definition.description, "");
     assert!(view.configured_at.is_none());
+}
+
+/// The review queue's server function as the page calls it; the drawn call's id, if any.
+async fn draw(app: &Router, search: &str) -> (Value, Option<String>) {
+    let (status, outcome) = page_post(app, "/api/draw_call", &[("search", search)]).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let id = outcome["Ready"]["call"]["id"].as_str().map(str::to_string);
+    (outcome, id)
+}
+
+#[tokio::test]
+async fn only_a_served_call_passed_over_with_skip_counts_as_skipped_not_one_saved_and_left() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    let ids = ingest(&app, "queue_op", &["one", "two", "three"]).await;
+
+    // "Save and next" passes the saved call over with `after`: no skip.
+    let (_, first) = draw(&app, "operation=queue_op").await;
+    let first = first.expect("a call is drawn");
+    let saved = review(
+        &app,
+        &first,
+        json!({"verdict": "correct", "base_revision": 0}),
+    )
+    .await;
+    assert_eq!(saved.0, StatusCode::CREATED, "{}", saved.1);
+    let (_, second) = draw(&app, &format!("operation=queue_op&after={first}")).await;
+    let second = second.expect("two calls are left");
+    assert_ne!(second, first);
+    assert_eq!(store.skip_summary("queue_op").await.unwrap().skips, 0);
+
+    // A skip of the call served, with a reason, is counted once.
+    let (_, third) = draw(
+        &app,
+        &format!("operation=queue_op&skip={second}&reason=unclear_input"),
+    )
+    .await;
+    let third = third.expect("one call is left besides the skipped one");
+    assert_ne!(third, second);
+    let summary = store.skip_summary("queue_op").await.unwrap();
+    assert_eq!(summary.skips, 1);
+    assert_eq!(summary.by_reviewer, vec![("tester".to_string(), 1)]);
+
+    // A hand-made link naming a call the queue never served this reviewer counts nothing,
+    // and an unknown reason is explained, not recorded.
+    let drawn_ids = [first.clone(), second.clone(), third.clone()];
+    assert!(ids.iter().all(|id| drawn_ids.contains(id)));
+    let unseen = ingest(&app, "other_op", &["never served"]).await;
+    draw(&app, &format!("operation=other_op&skip={}", unseen[0])).await;
+    assert_eq!(store.skip_summary("other_op").await.unwrap().skips, 0);
+    let (outcome, _) = draw(
+        &app,
+        &format!("operation=queue_op&skip={third}&reason=bored"),
+    )
+    .await;
+    assert_eq!(outcome["BadFilter"]["param"], "reason", "{outcome}");
+    assert_eq!(store.skip_summary("queue_op").await.unwrap().skips, 1);
 }

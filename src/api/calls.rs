@@ -128,6 +128,8 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
         });
     }
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
+    // The call just saved ("Save and next"): passed over, but not a skip.
+    let after = param("after").and_then(|id| uuid::Uuid::parse_str(id).ok());
     use crate::model::operation::SkipReason;
     let reason = match param("reason") {
         None => None,
@@ -153,9 +155,16 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     // A skipped call is no longer this reviewer's draw: saved later from the feed, it is not
     // sampled (skipping hard calls must not make the sample easier). The skip is counted,
     // and the call is not served to them again today.
+    // Only a call the queue served this reviewer (in the last day) counts as skipped, so a
+    // hand-made link cannot count skips of calls nobody was served.
     if let (Some(skipped), Some(name)) = (skip, person) {
+        let served = store
+            .was_drawn_for(skipped, name, now - chrono::Duration::days(1))
+            .await?;
         store.forget_draw(&skipped, name).await?;
-        store.record_skip(&skipped, name, reason, now).await?;
+        if served {
+            store.record_skip(&skipped, name, reason, now).await?;
+        }
     }
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|error| {
@@ -164,7 +173,12 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     })?;
     let point = i64::from_le_bytes(bytes);
     let drawn = store
-        .draw_unreviewed(&query.filter, point, skip, person.map(|name| (name, now)))
+        .draw_unreviewed(
+            &query.filter,
+            point,
+            skip.or(after),
+            person.map(|name| (name, now)),
+        )
         .await?;
     let Some(id) = drawn else {
         return Ok(QueueOutcome::Empty);
@@ -201,10 +215,15 @@ pub async fn next_call(id: String, search: String) -> Result<Neighbours, AppErro
         .map(|query| query.filter)
         .unwrap_or_default();
     let store = store()?;
-    let (older, newer) = tokio::try_join!(
-        store.next_in_feed(&filter, &uuid),
-        store.newer_in_feed(&filter, &uuid)
-    )?;
+    // One after the other (a search holds one of the few search slots at a time), and the
+    // newer one is a convenience: when a search runs out of time for it, `k` goes back to
+    // the feed while "next" still works.
+    let older = store.next_in_feed(&filter, &uuid).await?;
+    let newer = match store.newer_in_feed(&filter, &uuid).await {
+        Ok(newer) => newer,
+        Err(error) if error.is_stopped() => None,
+        Err(error) => return Err(error.into()),
+    };
     let text = |id: uuid::Uuid| id.hyphenated().to_string();
     Ok(Neighbours {
         older: older.map(text),

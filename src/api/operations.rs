@@ -27,22 +27,20 @@ mod server {
         record.configured_at.map_or(0, |at| at.timestamp_micros())
     }
 
-    /// The operation's current definition, refusing a change made from a stale page.
+    /// The operation's current definition, for a change made from a page at `version`
+    /// (refused early when already stale; `apply_at` checks again under its lock).
     pub async fn current(
         store: &Store,
         name: &str,
         version: i64,
     ) -> Result<OperationDefinition, AppError> {
-        let record = store
-            .operation(name)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no operation {name}")))?;
+        let missing = || AppError::NotFound(format!("there is no operation {name}"));
+        if !crate::model::is_valid_operation_name(name) {
+            return Err(missing());
+        }
+        let record = store.operation(name).await?.ok_or_else(missing)?;
         if version_of(&record) != version {
-            return Err(AppError::Conflict(
-                "these settings changed after this page was opened (another tab or another lead): \
-                 reload the page to see them, then make your change again"
-                    .into(),
-            ));
+            return Err(crate::operations::stale_page());
         }
         Ok(record.definition)
     }
@@ -161,7 +159,7 @@ pub async fn save_operation(
         AppError::unprocessable("min_reviews", "a whole number of reviews, at least 1")
     })?;
     definition.listed_tags_only = listed_tags_only.is_some();
-    crate::operations::apply(&store, &actor, definition).await
+    crate::operations::apply_at(&store, &actor, definition, Some(version)).await
 }
 
 /// One change to operation `name`'s tag list, made from the page at `version`: `action` is
@@ -212,5 +210,5 @@ pub async fn change_tag(
     };
     let mut definition = server::current(&store, &name, version).await?;
     definition.change_tag(action)?;
-    crate::operations::apply(&store, &actor, definition).await
+    crate::operations::apply_at(&store, &actor, definition, Some(version)).await
 }

@@ -45,10 +45,12 @@ pub fn DiffView(old: String, new: String, kind: OutputKind) -> impl IntoView {
                             return None;
                         }
                         let text = clip(&part.text, left).to_string();
-                        left -= text.len();
-                        if text.is_empty() {
-                            left = 0;
-                        }
+                        // A part cut short ends what is shown.
+                        left = if text.len() < part.text.len() {
+                            0
+                        } else {
+                            left - text.len()
+                        };
                         Some(match part.change {
                             Change::Same => view! { <span>{text}</span> }.into_any(),
                             Change::Added => view! { <ins class="diff-add">{text}</ins> }.into_any(),

@@ -377,10 +377,15 @@ pub struct SchemaReport {
     pub failing_corrections: i64,
     /// The first failures, newest first (at most [`SCHEMA_REPORT_EXAMPLES`]).
     pub examples: Vec<SchemaFailure>,
+    /// Outputs and corrections left unchecked: longer than [`SCHEMA_REPORT_MAX_CHARS`].
+    pub too_long: i64,
 }
 
 /// Most calls a schema report reads.
 pub const SCHEMA_REPORT_CALLS: i64 = 1_000;
+/// Longest text a schema report checks, in characters: a report holds at most
+/// 2 × [`SCHEMA_REPORT_CALLS`] texts of this size in memory (128 M characters).
+pub const SCHEMA_REPORT_MAX_CHARS: i64 = 64 * 1024;
 /// Most failures a schema report lists.
 pub const SCHEMA_REPORT_EXAMPLES: usize = 20;
 

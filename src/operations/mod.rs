@@ -11,7 +11,7 @@ use crate::auth::manage::Actor;
 use crate::error::AppError;
 use crate::model::operation::{
     ApplyOutcome, CorrectionCheck, DefinitionError, OperationDefinition, SchemaFailure,
-    SchemaReport, SCHEMA_REPORT_CALLS, SCHEMA_REPORT_EXAMPLES,
+    SchemaReport, SCHEMA_REPORT_CALLS, SCHEMA_REPORT_EXAMPLES, SCHEMA_REPORT_MAX_CHARS,
 };
 use crate::model::review::{refuse, ReviewError, ValidReview};
 use crate::model::{OutputKind, Verdict};
@@ -32,7 +32,18 @@ impl From<DefinitionError> for AppError {
 pub async fn apply(
     store: &Store,
     actor: &Actor,
+    definition: OperationDefinition,
+) -> Result<ApplyOutcome, AppError> {
+    apply_at(store, actor, definition, None).await
+}
+
+/// As [`apply`], made from a page that showed the settings at `version` (see
+/// [`Store::apply_operation_at`]): refused with a conflict when they changed since.
+pub async fn apply_at(
+    store: &Store,
+    actor: &Actor,
     mut definition: OperationDefinition,
+    version: Option<i64>,
 ) -> Result<ApplyOutcome, AppError> {
     definition.check()?;
     if let Some(schema) = definition.json_schema.clone() {
@@ -59,9 +70,19 @@ pub async fn apply(
         }
         actor.entry(action, &name, detail)
     };
-    Ok(store
-        .apply_operation(&definition, audit, Utc::now())
-        .await?)
+    store
+        .apply_operation_at(&definition, version, audit, Utc::now())
+        .await?
+        .ok_or_else(stale_page)
+}
+
+/// The refusal of a change made from a page older than the settings.
+pub fn stale_page() -> AppError {
+    AppError::Conflict(
+        "these settings changed after this page was opened (another tab or another lead): \
+         reload the page to see them, then make your change again"
+            .into(),
+    )
 }
 
 /// Checks the newest calls of `operation` (outputs and current corrections) against
@@ -77,7 +98,7 @@ pub async fn schema_report(
         AppError::Internal
     })?;
     let rows = store
-        .outputs_to_check(operation, SCHEMA_REPORT_CALLS)
+        .outputs_to_check(operation, SCHEMA_REPORT_CALLS, SCHEMA_REPORT_MAX_CHARS)
         .await?;
     tokio::task::spawn_blocking(move || {
         let mut report = SchemaReport {
@@ -93,17 +114,26 @@ pub async fn schema_report(
                 });
             }
         };
-        for (id, output, correction) in &rows {
-            if let Some(problem) = schema.first_problem(output) {
-                report.failing_outputs += 1;
-                note(&mut report, id, false, problem);
-            }
-            if let Some(correction) = correction {
-                report.corrections += 1;
-                if let Some(problem) = schema.first_problem(correction) {
-                    report.failing_corrections += 1;
-                    note(&mut report, id, true, problem);
+        for row in &rows {
+            match &row.output {
+                Some(output) => {
+                    if let Some(problem) = schema.first_problem(output) {
+                        report.failing_outputs += 1;
+                        note(&mut report, &row.id, false, problem);
+                    }
                 }
+                None => report.too_long += 1,
+            }
+            match &row.correction {
+                Some(Some(correction)) => {
+                    report.corrections += 1;
+                    if let Some(problem) = schema.first_problem(correction) {
+                        report.failing_corrections += 1;
+                        note(&mut report, &row.id, true, problem);
+                    }
+                }
+                Some(None) => report.too_long += 1,
+                None => {}
             }
         }
         report

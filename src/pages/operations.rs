@@ -352,6 +352,7 @@ fn SchemaCheck(report: SchemaReport, operation: String) -> impl IntoView {
                 <strong data-testid="failing-corrections">{n(report.failing_corrections)}</strong>" of "
                 {n(report.corrections)}" corrections fail the schema"
                 {if clean { ": every one meets it." } else { "." }}
+                {(report.too_long > 0).then(|| format!(" {} texts over 64 K characters were not checked.", report.too_long))}
             </p>
             {(!clean).then(|| view! {
                 <p class="subtle">"The first failures, newest first:"</p>

@@ -15,8 +15,8 @@ use crate::components::failure::Failure;
 use crate::components::filter_bar::FilterBar;
 use crate::model::{encode_query, filter_query, with_query, CallFilter, FeedQuery};
 
-/// The queue's URL for a filter (normalised query string), naming a call: `skip` (draw
-/// another) or `call` (show this one).
+/// The queue's URL for a filter (normalised query string), naming a call: `skip` (passed
+/// over: draw another), `after` (just saved: draw another) or `call` (show this one).
 fn queue_href(filter: &str, call: Option<(&str, &str)>) -> String {
     let call = call
         .map(|(param, id)| encode_query(&[(param, id.to_string())]))
@@ -51,9 +51,10 @@ pub fn QueuePage() -> impl IntoView {
         advance,
         move || {
             let current = current();
+            // The call just saved is passed over as reviewed, not skipped.
             Some(queue_href(
                 &filter.get_untracked(),
-                current.as_deref().map(|id| ("skip", id)),
+                current.as_deref().map(|id| ("after", id)),
             ))
         },
         move || saves.update(|n| *n += 1),
@@ -104,7 +105,7 @@ pub fn QueuePage() -> impl IntoView {
                             {head}
                             <section class="panel empty" data-testid="queue-empty">
                                 <h2>"Nothing left to review here"</h2>
-                                <p>"Every call that matches these filters has a verdict. Widen the filters, or look at what was reviewed in the feed."</p>
+                                <p>"Every call that matches these filters has a verdict, or is one you skipped today (others are still served it). Widen the filters, or look at what was reviewed in the feed."</p>
                                 <a class="button" href=with_query("/calls", &filter_text)>"Open the feed"</a>
                             </section>
                         }.into_any(),

@@ -36,7 +36,7 @@ pub use ingest::raw_insert_calls;
 pub use ingest::InsertOutcome;
 pub use jobs::{Job, JobState};
 pub use keys::{KeyOwner, NewKey};
-pub use operations::{KnownTag, OperationRecord, ReviewRules};
+pub use operations::{KnownTag, OperationRecord, ReviewRules, TextsToCheck};
 #[cfg(feature = "bench")]
 pub use postgres::{describe_server, reset_schema};
 pub use reviews::{ReviewInput, SaveOutcome};

@@ -60,6 +60,15 @@ pub struct KnownTag {
     pub retired: bool,
 }
 
+/// One call's texts for a schema report: `None` for a text too long to check;
+/// `correction` is `None` when the current review has none.
+#[derive(Clone, Debug)]
+pub struct TextsToCheck {
+    pub id: uuid::Uuid,
+    pub output: Option<String>,
+    pub correction: Option<Option<String>>,
+}
+
 /// An operation's settings as its pages show them.
 #[derive(Clone, Debug)]
 pub struct OperationRecord {
@@ -141,25 +150,45 @@ impl Store {
     }
 
     /// The newest `limit` calls of `operation`: id, output and the current review's
-    /// correction (if any), for checking them against a schema.
+    /// correction (if any), for checking them against a schema. A text longer than
+    /// `max_chars` is not read (`None`; its length is), so a report holds at most
+    /// `2 × limit × max_chars` characters however long the stored texts are.
     pub async fn outputs_to_check(
         &self,
         operation: &str,
         limit: i64,
-    ) -> StoreResult<Vec<(uuid::Uuid, String, Option<String>)>> {
-        self.db
+        max_chars: i64,
+    ) -> StoreResult<Vec<TextsToCheck>> {
+        let rows: Vec<(uuid::Uuid, Option<String>, Option<String>, Option<i64>)> = self
+            .db
             .all(
                 &Sql::new(
-                    "SELECT c.id, c.output,
-                            (SELECT r.corrected_output FROM reviews r WHERE r.call_seq = c.seq
-                             ORDER BY r.revision DESC LIMIT 1)
-                     FROM calls c WHERE c.operation_id = (SELECT id FROM operations WHERE name = $1)
+                    "SELECT c.id, CASE WHEN length(c.output) <= $3 THEN c.output END,
+                            CASE WHEN length(r.corrected_output) <= $4 THEN r.corrected_output END,
+                            length(r.corrected_output)
+                     FROM calls c LEFT JOIN reviews r ON r.call_seq = c.seq
+                          AND r.revision = (SELECT max(revision) FROM reviews x WHERE x.call_seq = c.seq)
+                     WHERE c.operation_id = (SELECT id FROM operations WHERE name = $1)
                      ORDER BY c.created_at DESC, c.seq DESC LIMIT $2",
                 )
                 .arg(operation)
-                .arg(limit),
+                .arg(limit)
+                .arg(max_chars)
+                .arg(max_chars),
             )
-            .await
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, output, correction, correction_chars)| TextsToCheck {
+                id,
+                output,
+                correction: match (correction, correction_chars) {
+                    (Some(text), _) => Some(Some(text)),
+                    (None, Some(_)) => Some(None),
+                    (None, None) => None,
+                },
+            })
+            .collect())
     }
 
     /// One operation's settings, or `None` when there is no such operation.
@@ -219,6 +248,21 @@ impl Store {
         audit: impl FnOnce(&ApplyOutcome) -> NewAudit,
         now: DateTime<Utc>,
     ) -> StoreResult<ApplyOutcome> {
+        self.apply_operation_at(definition, None, audit, now)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("an apply without a version was stale".into()))
+    }
+
+    /// As [`Store::apply_operation`], but only when the settings are still at `version` (when
+    /// they last changed, in microseconds; 0: never) under the transaction's lock: `None`
+    /// (and nothing written) when someone changed them since.
+    pub async fn apply_operation_at(
+        &self,
+        definition: &OperationDefinition,
+        version: Option<i64>,
+        audit: impl FnOnce(&ApplyOutcome) -> NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ApplyOutcome>> {
         let mut tx = self.db.begin().await?;
         let created = tx
             .execute(
@@ -239,6 +283,9 @@ impl Store {
         let current: SettingsRow = tx.optional(&read).await?.ok_or_else(|| {
             StoreError::Corrupt(format!("operation {} vanished", definition.name))
         })?;
+        if version.is_some_and(|v| v != current.9.unwrap_or(0)) {
+            return Ok(None);
+        }
         let id = current.0;
         let tags: Vec<TagRow> = tx.all(&Sql::new(TAGS_OF).arg(id)).await?;
         let before = definition_from(current, &tags)?;
@@ -279,7 +326,7 @@ impl Store {
             tx.execute(&audit_insert(&audit(&outcome), now)).await?;
             tx.commit().await?;
         }
-        Ok(outcome)
+        Ok(Some(outcome))
     }
 
     /// The rules a review of a call of `operation` must meet.
@@ -465,6 +512,9 @@ async fn apply_tags(
         .map(|row| (row.1.clone(), row.clone()))
         .collect();
     for tag in wanted {
+        // Where "tag … added" was written, when this apply adds the tag: an existing tag that
+        // becomes its alias makes the pair a rename.
+        let mut added_at: Option<usize> = None;
         let id = match by_name.get(&tag.name) {
             None => {
                 let id: i64 = tx
@@ -480,7 +530,7 @@ async fn apply_tags(
                         .arg(tag.retired),
                     )
                     .await?;
-                // Announced below as a rename when an existing tag becomes its alias.
+                added_at = Some(changes.len());
                 changes.push(format!("tag {} added", tag.name));
                 id
             }
@@ -559,10 +609,9 @@ async fn apply_tags(
                         if moved == 1 { "" } else { "s" }
                     );
                     // A tag added by this apply that takes over an existing tag is a rename.
-                    let added = format!("tag {} added", tag.name);
-                    let renamed = meant.is_none() && changes.last() == Some(&added);
-                    if renamed {
-                        changes.pop();
+                    let renamed = meant.is_none() && added_at.is_some();
+                    if let (true, Some(at)) = (renamed, added_at.take()) {
+                        changes.remove(at);
                     }
                     changes.push(match meant {
                         Some(meant) => format!("{alias} now means {} (it meant {meant})", tag.name),

@@ -17,7 +17,7 @@ pub fn day_start(now: DateTime<Utc>) -> i64 {
 impl Store {
     /// Records that `reviewer` skipped call `id` at `now` for `reason`. A second skip of the
     /// same call by the same reviewer on the same UTC day is not counted again. An unknown
-    /// id records nothing.
+    /// id, or a call reviewed meanwhile, records nothing.
     pub async fn record_skip(
         &self,
         id: &Uuid,
@@ -29,7 +29,7 @@ impl Store {
             .execute(
                 &Sql::new(
                     "INSERT INTO skips (call_seq, reviewer, reason, skipped_at) \
-                     SELECT c.seq, $1, $2, $3 FROM calls c WHERE c.id = $4 AND NOT EXISTS \
+                     SELECT c.seq, $1, $2, $3 FROM calls c WHERE c.id = $4 AND c.verdict = 0 AND NOT EXISTS \
                      (SELECT 1 FROM skips s WHERE s.call_seq = c.seq AND s.reviewer = $5 \
                       AND s.skipped_at >= $6)",
                 )
