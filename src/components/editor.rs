@@ -179,8 +179,9 @@ pub fn EditorPane(
     };
 
     // A `json` correction is checked on the server as the reviewer types (once they pause),
-    // so every broken rule shows with its path before they save.
-    let to_check = RwSignal::new(None::<String>);
+    // so every broken rule shows with its path before they save. Browser only: a plain
+    // signal set by a task, so the server's render never waits on it.
+    let check = RwSignal::new(None::<crate::model::operation::CorrectionCheck>);
     if kind == OutputKind::Json {
         let generation = StoredValue::new(0u64);
         Effect::new(move |_| {
@@ -189,31 +190,29 @@ pub fn EditorPane(
             generation.update_value(|g| *g += 1);
             let mine = generation.get_value();
             if !incorrect {
-                to_check.set(None);
+                check.set(None);
                 return;
             }
+            let operation = operation.clone();
             set_timeout(
                 move || {
-                    if generation.get_value() == mine {
-                        to_check.set(Some(text));
+                    if generation.get_value() != mine {
+                        return;
                     }
+                    leptos::task::spawn_local(async move {
+                        let result = check_correction(operation, text).await.ok();
+                        // Only the answer for the text still in the editor is shown.
+                        if generation.get_value() == mine {
+                            check.set(result);
+                        }
+                    });
                 },
                 std::time::Duration::from_millis(350),
             );
         });
     }
-    let check = LocalResource::new(move || {
-        let text = to_check.get();
-        let operation = operation.clone();
-        async move {
-            match text {
-                Some(text) => check_correction(operation, text).await.ok(),
-                None => None,
-            }
-        }
-    });
     let live_check = move || {
-        let result = check.get().flatten()?;
+        let result = check.get()?;
         Some(if let Some(reason) = result.not_json {
             view! { <p class="live-check bad" data-testid="live-check">"Not valid JSON yet: "{reason}</p> }.into_any()
         } else if result.count > 0 {

@@ -149,17 +149,18 @@ impl Store {
         Ok(None)
     }
 
+    /// Where call `id` stands in the feed's order: its time and sequence number.
+    async fn feed_position(&self, id: &Uuid) -> StoreResult<Option<(i64, i64)>> {
+        self.db
+            .optional(&Sql::new("SELECT created_at, seq FROM calls WHERE id = $1").arg(*id))
+            .await
+    }
+
     /// The call before `id` in the feed under `filter` (the next newer one), or `None` at
     /// the top of the feed or for an unknown id. A search narrows it as a condition on the
     /// calls walked from `id` upwards, bounded like any search.
     pub async fn newer_in_feed(&self, filter: &CallFilter, id: &Uuid) -> StoreResult<Option<Uuid>> {
-        let Some((created_at, seq)) = self
-            .db
-            .optional::<(i64, i64)>(
-                &Sql::new("SELECT created_at, seq FROM calls WHERE id = $1").arg(*id),
-            )
-            .await?
-        else {
+        let Some((created_at, seq)) = self.feed_position(id).await? else {
             return Ok(None);
         };
         let resolved = self.resolve(filter).await?;
@@ -186,13 +187,7 @@ impl Store {
     /// The call after `id` in the feed under `filter` (the next older one), or `None` at the
     /// end of the feed or for an unknown id.
     pub async fn next_in_feed(&self, filter: &CallFilter, id: &Uuid) -> StoreResult<Option<Uuid>> {
-        let Some((created_at_micros, seq)) = self
-            .db
-            .optional::<(i64, i64)>(
-                &Sql::new("SELECT created_at, seq FROM calls WHERE id = $1").arg(*id),
-            )
-            .await?
-        else {
+        let Some((created_at_micros, seq)) = self.feed_position(id).await? else {
             return Ok(None);
         };
         let page = self
