@@ -349,6 +349,40 @@ async fn the_feed_page_renders_on_the_server_with_text_escaped() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_page_renders_whole_on_the_server_every_time() {
+    // Without JavaScript the server's HTML is the page: it must never stop at the
+    // "Loading call…" placeholder (a resource that only resolves in the browser did, once).
+    let db = TestDb::new().await;
+    let app = app(&db).await;
+    let (_, body) = json_call(
+        &app,
+        "POST",
+        "/api/v1/calls",
+        json!([
+            item("op_page", 0, "an answer"),
+            item("op_page", 1, "another")
+        ]),
+    )
+    .await;
+    let id = body["results"][0]["id"].as_str().unwrap().to_string();
+    for attempt in 0..20 {
+        let (status, bytes) = send(
+            &app,
+            "GET",
+            &format!("/calls/{id}?operation=op_page"),
+            Body::empty(),
+        )
+        .await;
+        let html = String::from_utf8(bytes).unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("data-testid=\"editor-pane\"") && !html.contains("Loading call…"),
+            "attempt {attempt}: the call page stopped at its placeholder"
+        );
+    }
+}
+
 #[tokio::test]
 async fn reviews_through_the_api_append_revisions_and_refuse_stale_or_invalid_saves() {
     let db = TestDb::new().await;
