@@ -6,6 +6,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod stats;
 
 // The server, from the bottom up: the store (all SQL), accounts, operation settings, the
 // review save, the HTTP
