@@ -22,11 +22,6 @@ mod server {
         Ok((guard::actor(&caller, &address), guard::store()?))
     }
 
-    /// The version a page shows: when the settings last changed (0: never).
-    pub fn version_of(record: &crate::store::OperationRecord) -> i64 {
-        record.configured_at.map_or(0, |at| at.timestamp_micros())
-    }
-
     /// The operation's current definition, for a change made from a page at `version`
     /// (refused early when already stale; `apply_at` checks again under its lock).
     pub async fn current(
@@ -39,7 +34,7 @@ mod server {
             return Err(missing());
         }
         let record = store.operation(name).await?.ok_or_else(missing)?;
-        if version_of(&record) != version {
+        if record.version() != version {
             return Err(crate::operations::stale_page());
         }
         Ok(record.definition)
@@ -103,7 +98,7 @@ pub async fn load_operation(name: String) -> Result<Option<OperationView>, AppEr
         _ => None,
     };
     Ok(Some(OperationView {
-        version: server::version_of(&record),
+        version: record.version(),
         definition: record.definition,
         created_at: record.created_at,
         configured_at: record.configured_at,

@@ -168,8 +168,7 @@ pub async fn check_correction(
         let Some(schema) = rules
             .json_schema
             .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .and_then(|s| Schema::compile(&s).ok())
+            .and_then(|s| Schema::compile_stored(s).ok())
         else {
             return CorrectionCheck::default();
         };
@@ -195,15 +194,14 @@ pub fn check_review(review: &mut ValidReview, rules: &ReviewRules) -> Result<(),
         &rules.json_schema,
         &review.corrected_output,
     ) {
-        let schema = serde_json::from_str(schema)
-            .map_err(|e| e.to_string())
-            .and_then(|schema| Schema::compile(&schema))
-            .map_err(|reason| {
-                refuse(
-                    "corrected_output",
-                    format!("this operation's JSON Schema cannot be used ({reason}); ask a lead to fix it"),
-                )
-            })?;
+        let schema = Schema::compile_stored(schema).map_err(|reason| {
+            refuse(
+                "corrected_output",
+                format!(
+                    "this operation's JSON Schema cannot be used ({reason}); ask a lead to fix it"
+                ),
+            )
+        })?;
         // The correction parsed when the review was validated.
         let value: serde_json::Value = serde_json::from_str(correction)
             .map_err(|e| refuse("corrected_output", e.to_string()))?;

@@ -45,6 +45,12 @@ impl Schema {
         Ok(Schema { validator })
     }
 
+    /// Compiles a schema as the store keeps it (JSON text).
+    pub fn compile_stored(schema: &str) -> Result<Schema, String> {
+        let value: Value = serde_json::from_str(schema).map_err(|e| e.to_string())?;
+        Schema::compile(&value)
+    }
+
     /// Every rule `value` breaks (at most [`MAX_VIOLATIONS`]), and how many there were.
     pub fn violations(&self, value: &Value) -> (Vec<Violation>, usize) {
         let mut found = Vec::new();

@@ -79,6 +79,14 @@ pub struct OperationRecord {
     pub unlisted_tags: Vec<String>,
 }
 
+impl OperationRecord {
+    /// The version a change from a page names: when the settings last changed, in
+    /// microseconds (0: never). See [`Store::apply_operation_at`].
+    pub fn version(&self) -> i64 {
+        self.configured_at.map_or(0, |at| at.timestamp_micros())
+    }
+}
+
 impl Store {
     /// Every operation with its figures, by name: two queries whatever the number of
     /// operations.
