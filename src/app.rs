@@ -17,6 +17,7 @@ use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::operations::{OperationPage, OperationsPage};
 use crate::pages::queue::QueuePage;
+use crate::pages::trends::{OperationTrendsPage, TrendsPage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/operations") view=OperationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/operations/:name") view=OperationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/trends") view=TrendsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/trends/:operation") view=OperationTrendsPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
@@ -101,10 +104,12 @@ fn Account(viewer: Viewer) -> impl IntoView {
     let keys = viewer.can(Capability::ApiKeys);
     let admin = viewer.can(Capability::Admin);
     let operations = viewer.can(Capability::Operations);
+    let trends = viewer.can(Capability::Trends);
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/calls">"Calls"</a>
             <a href="/review" data-testid="nav-review">"Review queue"</a>
+            {trends.then(|| view! { <a href="/trends" data-testid="nav-trends">"Trends"</a> })}
             {operations.then(|| view! { <a href="/operations" data-testid="nav-operations">"Operations"</a> })}
             {keys.then(|| view! { <a href="/keys" data-testid="nav-keys">"API keys"</a> })}
             {admin.then(|| view! { <a href="/admin" data-testid="nav-admin">"Users"</a> })}

@@ -27,6 +27,8 @@ pub mod operations;
 pub mod reviewing;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod trends;
 
 /// Browser entry point: attaches the app to the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -141,6 +141,8 @@ enum Needs {
     KeysRole,
     /// Leads and admins: operation settings.
     Configurer,
+    /// Leads, engineers and admins: trends and routing advice.
+    Trends,
     Admin,
     Scope(Scope),
 }
@@ -151,6 +153,7 @@ fn person_may(role: Role, needs: Needs) -> bool {
         Needs::Reviewer => true,
         Needs::KeysRole => matches!(role, Role::Engineer | Role::Admin),
         Needs::Configurer => matches!(role, Role::Lead | Role::Admin),
+        Needs::Trends => matches!(role, Role::Lead | Role::Engineer | Role::Admin),
         Needs::Admin => role == Role::Admin,
         Needs::Scope(_) => false,
     }
@@ -204,6 +207,8 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/review", Needs::Reviewer),
         ("/operations", Needs::Configurer),
         ("/operations/{name}", Needs::Configurer),
+        ("/trends", Needs::Trends),
+        ("/trends/{operation}", Needs::Trends),
         ("/keys", Needs::KeysRole),
         ("/admin", Needs::Admin),
         ("/admin/audit", Needs::Admin),
@@ -224,6 +229,8 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/create_operation", Needs::Configurer),
         ("/api/save_operation", Needs::Configurer),
         ("/api/change_tag", Needs::Configurer),
+        ("/api/load_trends", Needs::Trends),
+        ("/api/load_operation_trends", Needs::Trends),
         ("/api/list_keys", Needs::KeysRole),
         ("/api/create_key", Needs::KeysRole),
         ("/api/revoke_key", Needs::KeysRole),
@@ -257,6 +264,12 @@ async fn every_route_answers_every_role_as_its_access_says() {
         (
             ("PUT", "/api/v1/operations/{name}"),
             Needs::Scope(Scope::Configure),
+        ),
+        (("GET", "/api/v1/accuracy"), Needs::Scope(Scope::Read)),
+        (("GET", "/api/v1/routing"), Needs::Scope(Scope::Read)),
+        (
+            ("GET", "/api/v1/routing/{operation}"),
+            Needs::Scope(Scope::Read),
         ),
     ]
     .into();
@@ -302,7 +315,11 @@ async fn every_route_answers_every_role_as_its_access_says() {
         }
     }
 
-    let concrete = |path: &str| path.replace("{id}", &call_id).replace("{name}", "op");
+    let concrete = |path: &str| {
+        path.replace("{id}", &call_id)
+            .replace("{name}", "op")
+            .replace("{operation}", "op")
+    };
     let mut failures = Vec::new();
     for who in &callers {
         for (pattern, needs) in &pages {

@@ -6,3 +6,4 @@ pub mod calls;
 pub(crate) mod guard;
 pub mod operations;
 pub mod reviews;
+pub mod trends;

@@ -47,6 +47,11 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
         Access::Person(Capability::Operations),
     ),
     ("/api/change_tag", Access::Person(Capability::Operations)),
+    ("/api/load_trends", Access::Person(Capability::Trends)),
+    (
+        "/api/load_operation_trends",
+        Access::Person(Capability::Trends),
+    ),
     ("/api/list_keys", Access::Person(Capability::ApiKeys)),
     ("/api/create_key", Access::Person(Capability::ApiKeys)),
     ("/api/revoke_key", Access::Person(Capability::ApiKeys)),
@@ -71,6 +76,8 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/review", Access::Person(Capability::Review)),
     ("/operations", Access::Person(Capability::Operations)),
     ("/operations/{name}", Access::Person(Capability::Operations)),
+    ("/trends", Access::Person(Capability::Trends)),
+    ("/trends/{operation}", Access::Person(Capability::Trends)),
     ("/keys", Access::Person(Capability::ApiKeys)),
     ("/admin", Access::Person(Capability::Admin)),
     ("/admin/audit", Access::Person(Capability::Admin)),
@@ -112,6 +119,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "PUT",
         "/api/v1/operations/{name}",
         Access::Key(Scope::Configure),
+    ),
+    ("GET", "/api/v1/accuracy", Access::Key(Scope::Read)),
+    ("GET", "/api/v1/routing", Access::Key(Scope::Read)),
+    (
+        "GET",
+        "/api/v1/routing/{operation}",
+        Access::Key(Scope::Read),
     ),
 ];
 

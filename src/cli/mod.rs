@@ -5,6 +5,7 @@
 mod accounts;
 mod jobs;
 mod operations;
+mod rollups;
 mod serve;
 
 use std::future::Future;
@@ -64,6 +65,9 @@ enum Command {
     /// Operation definitions as code: list, show, apply.
     #[command(subcommand)]
     Operation(operations::OperationCommand),
+    /// Recompute the rollups trends and routing read: rebuild.
+    #[command(subcommand)]
+    Rollups(rollups::RollupCommand),
 }
 
 /// Parses the command line, runs the command and says how it ended.
@@ -79,6 +83,7 @@ pub async fn run() -> ExitCode {
         Command::User(command) => accounts::run_user_command(command).await,
         Command::Key(command) => accounts::run_key_command(command).await,
         Command::Operation(command) => operations::run(command).await,
+        Command::Rollups(command) => rollups::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Reusable view pieces and the pure functions that format their figures.
 
 pub mod call_view;
+pub mod chart;
 pub mod diff;
 pub mod drafts;
 pub mod editor;

@@ -11,3 +11,4 @@ pub mod not_found;
 pub mod once;
 pub mod operations;
 pub mod queue;
+pub mod trends;

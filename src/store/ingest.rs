@@ -112,7 +112,7 @@ impl Store {
             &mut tx,
             created
                 .iter()
-                .map(|(_, p)| (p.operation_id, p.model_id, p.created_at)),
+                .map(|(_, p)| (inserted[&p.id], p.operation_id, p.model_id, p.created_at)),
         )
         .await?;
 

@@ -24,6 +24,7 @@ mod sessions;
 mod skips;
 mod sql;
 mod sqlite;
+mod trends;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use accounts::{AuditQuery, NewAudit, UserChange, UserRecord};
+pub use counts::{RebuildReport, RollupRows};
 #[cfg(feature = "bench")]
 pub use ingest::raw_insert_calls;
 pub use ingest::InsertOutcome;
@@ -43,6 +45,7 @@ pub use reviews::{ReviewInput, SaveOutcome};
 pub use sessions::SessionUser;
 pub use sql::Dialect;
 pub(crate) use sql::{Bounded, Db, Sql, Tx};
+pub use trends::{AccuracySettings, CostRow, DayRow, TagDayRow};
 
 /// Failures of the database itself; user mistakes never reach this type.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::accounts::audit_insert;
+use super::counts::recount_tags;
 use super::{micros_to_time, Dialect, NewAudit, Sql, Store, StoreError, StoreResult, Tx};
 use crate::model::operation::{
     ApplyOutcome, OperationDefinition, OperationSummary, TagChoice, TagDefinition,
@@ -676,6 +677,7 @@ async fn merge_tag(tx: &mut Tx, from: i64, into: i64) -> StoreResult<u64> {
     let moved = tx
         .execute(&Sql::new("DELETE FROM call_tags WHERE tag_id = $1").arg(from))
         .await?;
+    recount_tags(tx, &[from, into]).await?;
     tx.execute(
         &Sql::new("UPDATE tags SET alias_of = $2 WHERE alias_of = $1")
             .arg(from)

@@ -1,10 +1,12 @@
 //! Review revisions: append-only, each naming the revision it was based on, with the call's
 //! current verdict, tags and the daily counters updated in the same transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::accounts::audit_insert;
-use super::counts::count_change;
+use super::counts::{count_change, tag_change};
 use super::{Dialect, NewAudit, Sql, Store, StoreResult, Tx, DAY_MICROS};
 pub use crate::model::review::SaveOutcome;
 use crate::model::Verdict;
@@ -76,7 +78,7 @@ impl Store {
 
 async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<SaveOutcome> {
     let mut read = Sql::new(
-        "SELECT seq, operation_id, model_id, created_at, verdict, review_revision FROM calls WHERE id = $1",
+        "SELECT seq, operation_id, model_id, created_at, verdict, sampled, review_revision FROM calls WHERE id = $1",
     )
     .arg(review.call_id);
     if tx.dialect() == Dialect::Postgres {
@@ -85,8 +87,9 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
         // already runs save transactions one at a time.)
         read.push(" FOR UPDATE");
     }
-    let Some((seq, operation_id, model_id, created_at, old_verdict, current)) =
-        tx.optional::<(i64, i64, i64, i64, i64, i64)>(&read).await?
+    let Some((seq, operation_id, model_id, created_at, old_verdict, old_sampled, current)) = tx
+        .optional::<(i64, i64, i64, i64, i64, bool, i64)>(&read)
+        .await?
     else {
         return Ok(SaveOutcome::NotFound);
     };
@@ -98,6 +101,9 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
         });
     }
     let revision = current + 1;
+    // Once a random draw brought the call to a reviewer it stays in the sample, whoever
+    // reviews it next: the draw, not the later label, decides membership.
+    let sampled = old_sampled || review.sampled;
     let tags = serde_json::to_string(&review.tags).unwrap_or_else(|_| "[]".into());
     tx.execute(
         &Sql::new(
@@ -117,22 +123,27 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
     .await?;
     tx.execute(
         &Sql::new(
-            "UPDATE calls SET verdict = $2, review_revision = $3, reviewer = $4 WHERE seq = $1",
+            "UPDATE calls SET verdict = $2, review_revision = $3, reviewer = $4, sampled = $5 WHERE seq = $1",
         )
         .arg(seq)
         .arg(review.verdict.code())
         .arg(revision)
-        .arg(&review.reviewer),
+        .arg(&review.reviewer)
+        .arg(sampled),
     )
     .await?;
 
     let day = created_at.div_euclid(DAY_MICROS);
-    let mut changes = [(old_verdict, -1i64), (review.verdict.code(), 1)];
-    // Counter rows in a fixed order: concurrent saves lock them alike and cannot deadlock.
-    changes.sort();
-    for (verdict, delta) in changes {
-        tx.execute(&count_change(operation_id, model_id, day, verdict, delta))
-            .await?;
+    let old = (old_verdict, old_sampled);
+    let new = (review.verdict.code(), sampled);
+    if old != new {
+        let mut changes = [(old, -1i64), (new, 1)];
+        // Counter rows in a fixed order: concurrent saves lock them alike and cannot deadlock.
+        changes.sort();
+        for (key, delta) in changes {
+            tx.execute(&count_change(operation_id, model_id, day, key, delta))
+                .await?;
+        }
     }
 
     tx.execute(
@@ -140,6 +151,7 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
             .arg(&review.reviewer),
     )
     .await?;
+    let old_tags = current_tag_ids(tx, seq).await?;
     tx.execute(&Sql::new("DELETE FROM call_tags WHERE call_seq = $1").arg(seq))
         .await?;
     let mut tags: Vec<&String> = review.tags.iter().collect();
@@ -166,5 +178,32 @@ async fn save_one(tx: &mut Tx, review: &ReviewInput, now: i64) -> StoreResult<Sa
         )
         .await?;
     }
+    let new_tags = current_tag_ids(tx, seq).await?;
+
+    // The failure-tag counters hold incorrect calls only.
+    let mut tag_deltas: BTreeMap<(bool, i64), i64> = BTreeMap::new();
+    if old_verdict == Verdict::Incorrect.code() {
+        for tag in old_tags {
+            *tag_deltas.entry((old_sampled, tag)).or_default() -= 1;
+        }
+    }
+    if review.verdict == Verdict::Incorrect {
+        for tag in new_tags {
+            *tag_deltas.entry((sampled, tag)).or_default() += 1;
+        }
+    }
+    for (key, delta) in tag_deltas {
+        if delta != 0 {
+            tx.execute(&tag_change(operation_id, model_id, day, key, delta))
+                .await?;
+        }
+    }
     Ok(SaveOutcome::Saved { revision })
+}
+
+async fn current_tag_ids(tx: &mut Tx, seq: i64) -> StoreResult<Vec<i64>> {
+    let ids: Vec<(i64,)> = tx
+        .all(&Sql::new("SELECT tag_id FROM call_tags WHERE call_seq = $1").arg(seq))
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
 }

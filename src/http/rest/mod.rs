@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod operations;
 pub mod reviews;
+pub mod trends;
 
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
@@ -26,6 +27,9 @@ pub fn routes() -> Router<AppState> {
                 .put(operations::put)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_DEFINITION_BYTES)),
         )
+        .route("/api/v1/accuracy", get(trends::accuracy))
+        .route("/api/v1/routing", get(trends::all))
+        .route("/api/v1/routing/{operation}", get(trends::one))
         .route("/api/v1/{*rest}", any(not_found))
         // The ingest handler turns the limit's rejection into a JSON 413 itself.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))
