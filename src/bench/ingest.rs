@@ -38,7 +38,10 @@ pub(super) async fn measure(
             report.line(String::new());
             // 1. The workload, generated before any clock starts.
             let started = Instant::now();
-            let options = DemoOptions::new(args.calls, 11);
+            // A year of traffic over all twelve model versions (the trends need the spread).
+            let mut options = DemoOptions::new(args.calls, 11);
+            options.days = 365;
+            options.versions = crate::jobs::demo::VERSION_COUNT;
             let bodies = generate_bodies(&options);
             let payload: usize = bodies.iter().map(|b| b.len()).sum();
             eprintln!(

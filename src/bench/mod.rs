@@ -103,6 +103,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     // 6. The page a reviewer opens, rendered by the server; then its memory.
     let page_creds = client::bench_credentials(&http_url).await?;
     queries::pages(&addr, &page_creds, args.samples, &mut report).await?;
+    queries::trends(&addr, &page_creds, args.samples, &mut report).await?;
 
     // 7. The worst searches, several at once, while a health check and the plain feed are timed.
     load::searches_under_load(&addr, &page_creds, args.samples.min(100), &mut report).await?;

@@ -85,6 +85,50 @@ pub(super) async fn pages(
     Ok(())
 }
 
+/// The trends pages (whole server render) and the routing API, with the reviews seeded
+/// before: the targets are p95 ≤ 20 ms for the pages and ≤ 10 ms for routing.
+pub(super) async fn trends(
+    addr: &str,
+    creds: &Creds,
+    samples: usize,
+    report: &mut Report,
+) -> Result<(), AnyError> {
+    report.line("### Trends and routing".to_string());
+    report.line(String::new());
+    // The longest range a page allows, ending today, in days: the most points drawn.
+    let to = Utc::now().date_naive();
+    let from = to - chrono::Duration::days(crate::model::trends::MAX_RANGE_DAYS - 1);
+    let longest = format!("/trends/ticket_summarize?bucket=day&from={from}&to={to}");
+    for (path, target) in [
+        ("/trends", 20),
+        ("/trends?sampled=false", 20),
+        ("/trends/ticket_summarize", 20),
+        ("/trends/ticket_summarize?bucket=day", 20),
+        (longest.as_str(), 20),
+        ("/api/v1/routing", 10),
+        ("/api/v1/routing/billing_extract", 10),
+        ("/api/v1/accuracy?operation=ticket_summarize&bucket=day", 20),
+    ] {
+        let mut taken = Vec::new();
+        for _ in 0..samples.min(100) {
+            let t = Instant::now();
+            let (status, body) = request(addr, "GET", &path, None, creds).await?;
+            taken.push(t.elapsed());
+            if status != 200 || body.len() < 200 {
+                return Err(
+                    format!("GET {path} answered {status} with {} bytes", body.len()).into(),
+                );
+            }
+        }
+        let (p50, p95, p99) = percentiles(&mut taken);
+        report.line(format!(
+            "- `GET {path}`: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms (target ≤ {target} ms)"
+        ));
+    }
+    report.line(String::new());
+    Ok(())
+}
+
 pub(super) type QueryMaker = for<'a> fn(
     &'a mut Rng,
     &'a Store,

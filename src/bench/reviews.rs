@@ -11,8 +11,8 @@ use crate::jobs::demo::Rng;
 use crate::model::Verdict;
 use crate::store::Store;
 
-/// Reviews stored before saves and draws are timed.
-pub(super) const REVIEWS: usize = 100_000;
+/// Reviews stored before saves and draws are timed (and before trends are read).
+pub(super) const REVIEWS: usize = 200_000;
 
 /// Stores `REVIEWS` reviews on calls drawn by the queue (untimed, 1,000 per transaction), then
 /// times the save a reviewer makes (validation, the stale-revision check, the append, the
@@ -33,8 +33,8 @@ pub(super) async fn measure(
 
     let mut rng = Rng::new(11);
     let seeding = Instant::now();
-    // One call in ten reviewed (100,000 at a million calls), leaving most for the draws.
-    let wanted = REVIEWS.min(calls / 10);
+    // One call in five reviewed (200,000 at a million calls), leaving most for the draws.
+    let wanted = REVIEWS.min(calls / 5);
     let mut seeded = 0;
     while seeded < wanted {
         let mut batch = Vec::with_capacity(1_000);

@@ -117,6 +117,13 @@ pub fn AccuracyChart(
         .fold(1.0f64, f64::min);
     let floor = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
     let count = x_labels.len();
+    let radius = if count <= 40 {
+        "4"
+    } else if count <= 100 {
+        "3"
+    } else {
+        "2.2"
+    };
     let grid = {
         let mut ticks = Vec::new();
         let mut tick = 1.0f64;
@@ -164,7 +171,7 @@ pub fn AccuracyChart(
                         <a href=p.href.clone() class="chart-point-link" aria-label=aria>
                             <circle
                                 class=if p.hollow { "chart-point hollow" } else { "chart-point" }
-                                cx=fmt(x_of(p.x, count)) cy=fmt(y_of(p.value, floor)) r="4"
+                                cx=fmt(x_of(p.x, count)) cy=fmt(y_of(p.value, floor)) r=radius
                                 data-testid="chart-point"
                                 on:mouseenter=move |_| readout.set(Some(shown.clone()))
                                 on:focus=move |_| readout.set(Some(caption.clone()))
@@ -332,8 +339,15 @@ pub fn ShareBars(label: String, shares: Vec<Option<f64>>, captions: Vec<String>)
 pub fn Sparkline(label: String, points: Vec<Option<(f64, bool)>>) -> impl IntoView {
     let (w, h) = (96.0, 24.0);
     let count = points.len().max(2);
+    // From the nearest 10% under the lowest week to 100%: flat lines at 90% stay readable.
+    let lowest = points
+        .iter()
+        .flatten()
+        .map(|(v, _)| *v)
+        .fold(1.0f64, f64::min);
+    let floor = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
     let x = |i: usize| 3.0 + (w - 6.0) * i as f64 / (count - 1) as f64;
-    let y = |v: f64| 3.0 + (h - 6.0) * (1.0 - v.clamp(0.0, 1.0));
+    let y = |v: f64| 3.0 + (h - 6.0) * (1.0 - ((v - floor) / (1.0 - floor)).clamp(0.0, 1.0));
     let mut segments: Vec<Vec<String>> = vec![Vec::new()];
     for (i, point) in points.iter().enumerate() {
         match point {

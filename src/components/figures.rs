@@ -35,6 +35,8 @@ pub fn cost(usd: Option<f64>) -> String {
     match usd {
         None => "—".into(),
         Some(v) if v == 0.0 => "$0".into(),
+        // A small model's call can cost a few millionths of a dollar: keep two digits of it.
+        Some(v) if v < 0.0001 => format!("${v:.6}"),
         Some(v) if v < 0.01 => format!("${v:.4}"),
         Some(v) if v < 100.0 => format!("${v:.2}"),
         Some(v) => format!("${}", count(v.round() as u64)),
@@ -85,6 +87,7 @@ mod tests {
         assert_eq!(latency(Some(1_450)), "1.4 s");
         assert_eq!(latency(None), "—");
         assert_eq!(cost(Some(0.00021)), "$0.0002");
+        assert_eq!(cost(Some(0.000031)), "$0.000031");
         assert_eq!(cost(Some(1.5)), "$1.50");
         assert_eq!(tokens(Some(1200), Some(9)), "1,200 → 9");
         assert_eq!(one_line("a\n\n  b\tc"), "a b c");

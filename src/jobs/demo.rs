@@ -18,7 +18,11 @@ const DAYS: i64 = 90;
 pub struct DemoOptions {
     pub calls: usize,
     pub seed: u64,
-    /// The newest call's time; the oldest is `DAYS` before.
+    /// Days the calls span, ending at `end` (versions come and go at the same points of it).
+    pub days: i64,
+    /// How many of the model versions serve traffic (at most all of [`VERSIONS`]).
+    pub versions: usize,
+    /// The newest call's time; the oldest is `days` before.
     pub end: DateTime<Utc>,
     /// Share of calls that get a review.
     pub reviewed_share: f64,
@@ -29,6 +33,8 @@ impl DemoOptions {
         DemoOptions {
             calls,
             seed,
+            days: DAYS,
+            versions: DEMO_VERSIONS,
             end: Utc::now(),
             reviewed_share: 0.08,
         }
@@ -91,7 +97,13 @@ struct Version {
     speed_ms: i64,
 }
 
-const VERSIONS: [Version; 7] = [
+/// Versions the demo serves; the benchmark adds the rest of [`VERSIONS`].
+const DEMO_VERSIONS: usize = 7;
+
+/// Every version the generator knows: the demo's seven, then five more for the benchmark.
+pub const VERSION_COUNT: usize = 12;
+
+const VERSIONS: [Version; VERSION_COUNT] = [
     Version {
         model: "gpt-4o",
         version: "2024-08-06",
@@ -145,6 +157,46 @@ const VERSIONS: [Version; 7] = [
         version: "adapter-v2",
         active: (66, 90),
         accuracy_shift: 0.05,
+        price: (0.0002, 0.0002),
+        speed_ms: 250,
+    },
+    Version {
+        model: "gpt-4o-mini",
+        version: "2024-07-18",
+        active: (0, 70),
+        accuracy_shift: -0.06,
+        price: (0.00015, 0.0006),
+        speed_ms: 500,
+    },
+    Version {
+        model: "gpt-4.1",
+        version: "2025-04-14",
+        active: (60, 90),
+        accuracy_shift: 0.05,
+        price: (0.002, 0.008),
+        speed_ms: 850,
+    },
+    Version {
+        model: "claude-haiku",
+        version: "3.5-20241022",
+        active: (10, 80),
+        accuracy_shift: -0.03,
+        price: (0.0008, 0.004),
+        speed_ms: 450,
+    },
+    Version {
+        model: "gemini-flash",
+        version: "2.0-001",
+        active: (20, 90),
+        accuracy_shift: -0.02,
+        price: (0.0001, 0.0004),
+        speed_ms: 400,
+    },
+    Version {
+        model: "llama-3.1-8b-ft",
+        version: "adapter-v3",
+        active: (80, 90),
+        accuracy_shift: 0.07,
         price: (0.0002, 0.0002),
         speed_ms: 250,
     },
@@ -471,9 +523,10 @@ pub fn generate(options: &DemoOptions, index: usize) -> DemoCall {
             .wrapping_mul(1_000_003)
             .wrapping_add(index as u64),
     );
-    let span = Duration::days(DAYS).num_seconds() as f64;
+    let span = Duration::days(options.days.max(1)).num_seconds() as f64;
     let position = (index as f64 + rng.unit()) / options.calls.max(1) as f64;
     let created_at = options.end - Duration::seconds(((1.0 - position) * span) as i64);
+    // Where in the span the call falls, in 90ths: the versions' windows are given so.
     let day = ((position * DAYS as f64) as i64).min(DAYS - 1);
 
     let total_weight: u32 = OPERATIONS.iter().map(|o| o.weight).sum();
@@ -489,7 +542,7 @@ pub fn generate(options: &DemoOptions, index: usize) -> DemoCall {
             }
         })
         .unwrap_or(&OPERATIONS[0]);
-    let active: Vec<&Version> = VERSIONS
+    let active: Vec<&Version> = VERSIONS[..options.versions.clamp(1, VERSION_COUNT)]
         .iter()
         .filter(|v| v.active.0 <= day && day < v.active.1)
         .collect();

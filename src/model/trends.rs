@@ -52,8 +52,10 @@ impl Tally {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
-    #[default]
     Day,
+    /// The default: a day of a modest operation holds a handful of sampled reviews, a week
+    /// enough to say something.
+    #[default]
     Week,
 }
 
@@ -336,8 +338,10 @@ pub fn percent(share: f64) -> String {
 fn usd(value: f64) -> String {
     if value >= 0.01 {
         format!("${value:.2}")
-    } else {
+    } else if value >= 0.0001 {
         format!("${value:.4}")
+    } else {
+        format!("${value:.6}")
     }
 }
 
@@ -491,7 +495,7 @@ impl TrendsQuery {
         if let Some(operation) = &self.operation {
             pairs.push(("operation", operation.clone()));
         }
-        if self.bucket != Bucket::Day {
+        if self.bucket != Bucket::default() {
             pairs.push(("bucket", self.bucket.as_str().to_string()));
         }
         if let Some(from) = self.from {

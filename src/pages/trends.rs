@@ -53,6 +53,10 @@ fn Accuracy(tally: Tally, min_n: u64) -> impl IntoView {
 
 #[component]
 fn ChangeMarker(period: Period) -> impl IntoView {
+    if period.change == Change::TooFewReviews {
+        // The accuracy above already says "too few reviews"; no claim about a change.
+        return ().into_any();
+    }
     let class = match period.change {
         Change::Up => "change up",
         Change::Down => "change down",
@@ -78,6 +82,7 @@ fn ChangeMarker(period: Period) -> impl IntoView {
         ),
     };
     view! { <span class=class title=title data-testid="change">{arrow}{period.change.label()}</span> }
+        .into_any()
 }
 
 fn sampled_href(base: &str, pairs: &[(&str, String)], all_reviews: bool) -> String {
@@ -375,7 +380,7 @@ fn OverviewLine(row: OverviewRow, all_reviews: bool) -> impl IntoView {
 fn RecommendationCell(advice: Recommendation) -> impl IntoView {
     match &advice.version {
         Some(v) => view! {
-            <span title=advice.reason.clone() data-testid="recommended">
+            <span class="rec-cell" title=advice.reason.clone() data-testid="recommended">
                 <span class="strong">{v.version.label()}</span>
                 {(!advice.meets_target).then(|| view! { <span class="badge badge-unreviewed">"no version meets the target"</span> })}
             </span>
@@ -527,8 +532,8 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     };
     let bucket_href = |bucket: Bucket| {
         let mut p = pairs_without("bucket");
-        if bucket == Bucket::Week {
-            p.push(("bucket", "week".into()));
+        if bucket != Bucket::default() {
+            p.push(("bucket", bucket.as_str().into()));
         }
         with_query(&base, &encode_query(&p))
     };

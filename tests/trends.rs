@@ -1,0 +1,323 @@
+//! Trends and routing through the real router on the backend `REDLINE_TEST_BACKEND` names:
+//! the accuracy series for a fixed set of reviews (exact n, k and Wilson bounds), bad
+//! parameters, and the routing advice as reviews arrive.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::{Duration, Utc};
+use common::{answer, base_time, item, signed_in_router, with, TestDb};
+use redline::model::Verdict;
+use redline::store::{ReviewInput, SaveOutcome, Store};
+use serde_json::{json, Value};
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let (status, text) = answer(app, request).await;
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{uri}: {status} {text}"));
+    (status, value)
+}
+
+async fn send_json(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, text) = answer(app, request).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn ingest(app: &Router, items: Vec<Value>) -> Vec<String> {
+    let (status, body) = send_json(app, "POST", "/api/v1/calls", json!(items)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().expect("stored").to_string())
+        .collect()
+}
+
+/// Saves a review of `id` on top of revision `base` straight in the store: `sampled` as the
+/// review queue would have recorded it.
+async fn review(store: &Store, id: &str, base: i64, verdict: Verdict, sampled: bool) {
+    let input = ReviewInput {
+        call_id: uuid::Uuid::parse_str(id).unwrap(),
+        base_revision: base,
+        reviewer: "rita".into(),
+        verdict,
+        corrected_output: (verdict == Verdict::Incorrect).then(|| "fixed".to_string()),
+        tags: if verdict == Verdict::Incorrect {
+            vec!["wrong_amount".into()]
+        } else {
+            Vec::new()
+        },
+        note: String::new(),
+        sampled,
+    };
+    let outcome = store.save_reviews(&[input], Utc::now()).await.unwrap();
+    assert!(
+        matches!(outcome[0], SaveOutcome::Saved { .. }),
+        "{outcome:?}"
+    );
+}
+
+fn version(value: Value, v: &str) -> Value {
+    with(value, "model_version", json!(v))
+}
+
+fn close(actual: &Value, expected: f64) {
+    let actual = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {actual}"));
+    assert!(
+        (actual - expected).abs() < 1e-4,
+        "{actual} is not {expected}"
+    );
+}
+
+/// The points of a series answer for one version, by bucket.
+fn points<'a>(body: &'a Value, model_version: &str) -> Vec<&'a Value> {
+    body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["model_version"] == model_version)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_accuracy_series_counts_current_reviews_by_the_day_of_the_call() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    // 2026-03-10 (a Tuesday): six calls of v1 and two of v2; 2026-03-11: three of v1.
+    let mut items: Vec<Value> = (0..6).map(|m| item("op", m, "out")).collect();
+    items.extend((6..8).map(|m| version(item("op", m, "out"), "v2")));
+    items.extend((0..3).map(|m| item("op", 1440 + m, "out")));
+    let ids = ingest(&app, items).await;
+
+    review(store, &ids[0], 0, Verdict::Correct, true).await;
+    review(store, &ids[1], 0, Verdict::Correct, true).await;
+    review(store, &ids[2], 0, Verdict::Incorrect, true).await;
+    // Drawn at random and judged correct, then judged again from the feed: it stays in the
+    // sample with its new verdict, counted once.
+    review(store, &ids[3], 0, Verdict::Correct, true).await;
+    review(store, &ids[3], 1, Verdict::Incorrect, false).await;
+    // Opened from the feed: only in "all reviews". ids[5] stays unreviewed: in no n.
+    review(store, &ids[4], 0, Verdict::Correct, false).await;
+    review(store, &ids[6], 0, Verdict::Correct, true).await;
+    review(store, &ids[7], 0, Verdict::Incorrect, true).await;
+    for id in &ids[8..] {
+        review(store, id, 0, Verdict::Correct, true).await;
+    }
+
+    let range = "operation=op&from=2026-03-09&to=2026-03-15";
+    let (status, body) = get(&app, &format!("/api/v1/accuracy?{range}&bucket=day")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["reviews"], "sampled");
+    assert_eq!(body["bucket"], "day");
+    let v1 = points(&body, "2024-08-06");
+    assert_eq!(v1.len(), 2, "{body}");
+    assert_eq!(v1[0]["bucket"], "2026-03-10");
+    assert_eq!(
+        (v1[0]["n"].as_u64(), v1[0]["k"].as_u64()),
+        (Some(4), Some(2))
+    );
+    close(&v1[0]["accuracy"], 0.5);
+    close(&v1[0]["low"], 0.1500);
+    close(&v1[0]["high"], 0.8500);
+    assert_eq!(v1[0]["enough_reviews"], false, "the default minimum is 30");
+    assert_eq!(v1[1]["bucket"], "2026-03-11");
+    assert_eq!(
+        (v1[1]["n"].as_u64(), v1[1]["k"].as_u64()),
+        (Some(3), Some(3))
+    );
+    close(&v1[1]["low"], 0.4385);
+    close(&v1[1]["high"], 1.0);
+    let v2 = points(&body, "v2");
+    assert_eq!(
+        (v2[0]["n"].as_u64(), v2[0]["k"].as_u64()),
+        (Some(2), Some(1))
+    );
+    close(&v2[0]["low"], 0.0945);
+    close(&v2[0]["high"], 0.9055);
+
+    // All reviews: the call opened from the feed counts too.
+    let (_, all) = get(
+        &app,
+        &format!("/api/v1/accuracy?{range}&bucket=day&sampled=false"),
+    )
+    .await;
+    assert_eq!(all["reviews"], "all");
+    let v1 = points(&all, "2024-08-06");
+    assert_eq!(
+        (v1[0]["n"].as_u64(), v1[0]["k"].as_u64()),
+        (Some(5), Some(3))
+    );
+    close(&v1[0]["low"], 0.2307);
+    close(&v1[0]["high"], 0.8824);
+
+    // Weeks (the default) start on Monday 2026-03-09; one version only.
+    let (_, weeks) = get(
+        &app,
+        &format!("/api/v1/accuracy?{range}&model_version=gpt-4o@2024-08-06"),
+    )
+    .await;
+    assert_eq!(weeks["bucket"], "week");
+    let series = weeks["series"].as_array().unwrap();
+    assert_eq!(series.len(), 1, "{weeks}");
+    assert_eq!(series[0]["bucket"], "2026-03-09");
+    assert_eq!(
+        (series[0]["n"].as_u64(), series[0]["k"].as_u64()),
+        (Some(7), Some(5))
+    );
+    close(&series[0]["low"], 0.3589);
+    close(&series[0]["high"], 0.9178);
+
+    // Outside the range, or another operation: nothing.
+    let (_, none) = get(
+        &app,
+        "/api/v1/accuracy?operation=other&from=2026-03-09&to=2026-03-15",
+    )
+    .await;
+    assert_eq!(none["series"], json!([]));
+    let (_, before) = get(
+        &app,
+        "/api/v1/accuracy?operation=op&from=2026-02-01&to=2026-03-09",
+    )
+    .await;
+    assert_eq!(before["series"], json!([]));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_refused_naming_the_parameter() {
+    let db = TestDb::new().await;
+    let app = signed_in_router(&db.store).await;
+    for (query, param) in [
+        ("bucket=month", "bucket"),
+        ("from=2026-13-01", "from"),
+        ("to=yesterday", "to"),
+        ("sampled=maybe", "sampled"),
+        ("from=2026-03-10&to=2026-03-01", "from"),
+        ("from=2020-01-01&to=2026-01-01", "from"),
+        ("operation=Not%20A%20Name", "operation"),
+    ] {
+        let (status, body) = get(&app, &format!("/api/v1/accuracy?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["field"], param, "{query}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(param), "{body}");
+    }
+    let (status, body) = get(&app, "/api/v1/routing?sampled=yes").await;
+    assert_eq!(
+        (status, &body["field"]),
+        (StatusCode::BAD_REQUEST, &json!("sampled"))
+    );
+    let (status, _) = get(&app, "/api/v1/routing/no_such_operation").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn routing_recommends_the_cheapest_version_good_enough_and_follows_new_reviews() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    let (status, body) = send_json(
+        &app,
+        "PUT",
+        "/api/v1/operations/billing",
+        json!({"accuracy_target": 0.8, "min_reviews": 20}),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+
+    // Forty recent calls of a dear version and fifty of a cheap one.
+    let recent = (Utc::now() - Duration::days(2)).to_rfc3339();
+    let call = |v: &str, cost: f64, i: usize| {
+        let value = with(
+            item("billing", i as i64, "out"),
+            "created_at",
+            json!(recent),
+        );
+        with(version(value, v), "cost_usd", json!(cost))
+    };
+    let mut items: Vec<Value> = (0..40).map(|i| call("dear", 0.01, i)).collect();
+    items.extend((0..50).map(|i| call("cheap", 0.001, i)));
+    let ids = ingest(&app, items).await;
+    let (dear, cheap) = ids.split_at(40);
+    for id in dear {
+        review(store, id, 0, Verdict::Correct, true).await;
+    }
+    for (i, id) in cheap[..40].iter().enumerate() {
+        let verdict = if i < 2 {
+            Verdict::Incorrect
+        } else {
+            Verdict::Correct
+        };
+        review(store, id, 0, verdict, true).await;
+    }
+
+    // Both reach the target (lower bounds 91.2% and 83.5%): the cheaper one wins.
+    let (status, advice) = get(&app, "/api/v1/routing/billing").await;
+    assert_eq!(status, StatusCode::OK, "{advice}");
+    let recommended = &advice["recommendation"];
+    assert_eq!(
+        recommended["version"]["version"]["version"], "cheap",
+        "{advice}"
+    );
+    assert_eq!(recommended["meets_target"], true);
+    assert_eq!(recommended["runner_up"]["version"]["version"], "dear");
+    assert_eq!(advice["reviews"], "sampled");
+    assert!(advice["rule"]
+        .as_str()
+        .unwrap()
+        .contains("lowest mean cost"));
+    assert!(advice["computed_at"].as_str().is_some());
+    let reason = recommended["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("gpt-4o cheap: 95.0% (83.5–98.6, n=40), meets 80.0% target at $0.0010/call, 10× cheaper than gpt-4o dear"),
+        "{reason}"
+    );
+
+    // Ten more sampled reviews of the cheap version, all incorrect: 38 of 50, lower bound
+    // 62.6%, under the target. The dear version is now the one to use.
+    for id in &cheap[40..] {
+        review(store, id, 0, Verdict::Incorrect, true).await;
+    }
+    let (_, all) = get(&app, "/api/v1/routing").await;
+    let billing = all["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation"] == "billing")
+        .expect("billing is listed")
+        .clone();
+    assert_eq!(billing["accuracy_target"], 0.8);
+    assert_eq!(billing["min_reviews"], 20);
+    let recommended = &billing["recommendation"];
+    assert_eq!(
+        recommended["version"]["version"]["version"], "dear",
+        "{billing}"
+    );
+    assert_eq!(recommended["meets_target"], true);
+    assert_eq!(recommended["significantly_better"], true, "{billing}");
+
+    // A call of long ago plays no part: the rule looks at the last 30 days only.
+    let old = with(
+        version(item("billing", 0, "out"), "ancient"),
+        "created_at",
+        json!((base_time() - Duration::days(400)).to_rfc3339()),
+    );
+    let old_ids = ingest(&app, vec![old]).await;
+    review(store, &old_ids[0], 0, Verdict::Correct, true).await;
+    let (_, again) = get(&app, "/api/v1/routing/billing?sampled=false").await;
+    assert_eq!(again["reviews"], "all");
+    assert_eq!(
+        again["recommendation"]["version"]["version"]["version"],
+        "dear"
+    );
+}
