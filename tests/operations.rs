@@ -15,19 +15,7 @@ use serde_json::{json, Value};
 
 /// Sends a JSON request; the status and the parsed answer (`Null` when empty).
 async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .unwrap();
-    let (status, text) = answer(app, request).await;
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{uri} answered {status}: {text}"))
-    };
-    (status, value)
+    common::json_request(app, method, uri, body).await
 }
 
 /// Ingests one call per output of `operation`; their ids.
@@ -37,14 +25,7 @@ async fn ingest(app: &Router, operation: &str, outputs: &[&str]) -> Vec<String> 
         .enumerate()
         .map(|(i, output)| item(operation, i as i64, output))
         .collect();
-    let (status, body) = call(app, "POST", "/api/v1/calls", Some(json!(items))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().expect("stored").to_string())
-        .collect()
+    common::ingest_items(app, items).await
 }
 
 async fn review(app: &Router, id: &str, body: Value) -> (StatusCode, Value) {

@@ -571,7 +571,7 @@ async fn a_skipped_call_comes_back_only_when_nothing_else_is_left() {
 
 #[tokio::test]
 async fn a_reviewer_is_not_served_a_call_again_the_day_they_skipped_it_others_are() {
-    use redline::model::operation::{skips_line, SkipReason};
+    use redline::model::skips::{skips_line, SkipReason};
     let db = TestDb::new().await;
     let store = &db.store;
     let ids = insert(store, &[item("op", 1, "one"), item("op", 2, "two")]).await;

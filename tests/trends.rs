@@ -4,42 +4,18 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use chrono::{Duration, Utc};
-use common::{answer, base_time, item, signed_in_router, with, TestDb};
+use common::{
+    base_time, ingest_items as ingest, item, json_request, signed_in_router, with, TestDb,
+};
 use redline::model::Verdict;
 use redline::store::{ReviewInput, SaveOutcome, Store};
 use serde_json::{json, Value};
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    let (status, text) = answer(app, request).await;
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{uri}: {status} {text}"));
-    (status, value)
-}
-
-async fn send_json(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let (status, text) = answer(app, request).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn ingest(app: &Router, items: Vec<Value>) -> Vec<String> {
-    let (status, body) = send_json(app, "POST", "/api/v1/calls", json!(items)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().expect("stored").to_string())
-        .collect()
+    json_request(app, "GET", uri, None).await
 }
 
 /// Saves a review of `id` on top of revision `base` straight in the store: `sampled` as the
@@ -226,11 +202,11 @@ async fn routing_recommends_the_cheapest_version_good_enough_and_follows_new_rev
     let db = TestDb::new().await;
     let store = &db.store;
     let app = signed_in_router(store).await;
-    let (status, body) = send_json(
+    let (status, body) = json_request(
         &app,
         "PUT",
         "/api/v1/operations/billing",
-        json!({"accuracy_target": 0.8, "min_reviews": 20}),
+        Some(json!({"accuracy_target": 0.8, "min_reviews": 20})),
     )
     .await;
     assert!(status.is_success(), "{body}");

@@ -130,7 +130,7 @@ pub async fn draw_call(search: String) -> Result<QueueOutcome, AppError> {
     let skip = param("skip").and_then(|id| uuid::Uuid::parse_str(id).ok());
     // The call just saved ("Save and next"): passed over, but not a skip.
     let after = param("after").and_then(|id| uuid::Uuid::parse_str(id).ok());
-    use crate::model::operation::SkipReason;
+    use crate::model::skips::SkipReason;
     let reason = match param("reason") {
         None => None,
         Some(text) => match SkipReason::parse(text) {

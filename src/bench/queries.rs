@@ -60,29 +60,14 @@ pub(super) async fn pages(
 ) -> Result<(), AnyError> {
     report.line("### `/calls` page and server".to_string());
     report.line(String::new());
-    for path in [
+    let paths = [
         "/calls",
         "/calls?operation=billing_extract&verdict=incorrect",
         "/review",
         "/review?operation=billing_extract",
-    ] {
-        let mut taken = Vec::new();
-        for _ in 0..samples.min(100) {
-            let t = Instant::now();
-            let (status, body) = request(addr, "GET", path, None, creds).await?;
-            taken.push(t.elapsed());
-            if status != 200 || body.len() < 1_000 {
-                return Err(
-                    format!("GET {path} answered {status} with {} bytes", body.len()).into(),
-                );
-            }
-        }
-        let (p50, p95, p99) = percentiles(&mut taken);
-        report.line(format!(
-            "- `GET {path}`: p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms (target ≤ 50 ms)"
-        ));
-    }
-    Ok(())
+    ];
+    let timed: Vec<(&str, u32)> = paths.iter().map(|path| (*path, 50)).collect();
+    timed_gets(addr, creds, samples, &timed, 1_000, report).await
 }
 
 /// The trends pages (whole server render) and the routing API, with the reviews seeded
@@ -99,7 +84,7 @@ pub(super) async fn trends(
     let to = Utc::now().date_naive();
     let from = to - chrono::Duration::days(crate::model::trends::MAX_RANGE_DAYS - 1);
     let longest = format!("/trends/ticket_summarize?bucket=day&from={from}&to={to}");
-    for (path, target) in [
+    let timed = [
         ("/trends", 20),
         ("/trends?sampled=false", 20),
         ("/trends/ticket_summarize", 20),
@@ -108,13 +93,27 @@ pub(super) async fn trends(
         ("/api/v1/routing", 10),
         ("/api/v1/routing/billing_extract", 10),
         ("/api/v1/accuracy?operation=ticket_summarize&bucket=day", 20),
-    ] {
+    ];
+    timed_gets(addr, creds, samples, &timed, 200, report).await
+}
+
+/// Each `(path, target ms)` requested up to 100 times one after another; a line per path
+/// with its percentiles. An answer that is not `200` with at least `min_bytes` stops the run.
+async fn timed_gets(
+    addr: &str,
+    creds: &Creds,
+    samples: usize,
+    paths: &[(&str, u32)],
+    min_bytes: usize,
+    report: &mut Report,
+) -> Result<(), AnyError> {
+    for (path, target) in paths {
         let mut taken = Vec::new();
         for _ in 0..samples.min(100) {
             let t = Instant::now();
-            let (status, body) = request(addr, "GET", &path, None, creds).await?;
+            let (status, body) = request(addr, "GET", path, None, creds).await?;
             taken.push(t.elapsed());
-            if status != 200 || body.len() < 200 {
+            if status != 200 || body.len() < min_bytes {
                 return Err(
                     format!("GET {path} answered {status} with {} bytes", body.len()).into(),
                 );

@@ -12,8 +12,8 @@ use crate::components::editor::{EditorPane, EditorState};
 use crate::components::figures;
 use crate::components::long_text::LongText;
 use crate::components::verdict::VerdictBadge;
-use crate::model::operation::{skips_line, SkipReason};
 use crate::model::review::SaveOutcome;
+use crate::model::skips::{skips_line, SkipReason};
 use crate::model::{input_turns, with_query, CallDetail, ChatTurn, Review};
 
 /// How the page moves on from a call.

@@ -205,7 +205,7 @@ pub struct CallDetail {
     pub has_schema: bool,
     /// How often reviewers skipped this call in the queue, by reason.
     #[serde(default)]
-    pub skips: Vec<super::operation::SkipCount>,
+    pub skips: Vec<super::skips::SkipCount>,
 }
 
 /// A chat message of a call's input, as the UI shows it.

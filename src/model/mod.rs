@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod operation;
 pub mod review;
 pub mod search;
+pub mod skips;
 pub mod trends;
 
 pub use call::*;

@@ -24,6 +24,7 @@ mod sessions;
 mod skips;
 mod sql;
 mod sqlite;
+mod tags;
 mod trends;
 
 use std::path::PathBuf;

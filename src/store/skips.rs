@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Sql, Store, StoreResult};
-use crate::model::operation::{SkipCount, SkipReason, SkipSummary};
+use crate::model::skips::{SkipCount, SkipReason, SkipSummary};
 
 /// The start of the UTC day of `now`, in microseconds: a skip keeps a call from its reviewer
 /// until then plus a day.

@@ -339,3 +339,40 @@ pub async fn answer(
     let response = send(app, request).await;
     (response.status(), body_text(response).await)
 }
+
+/// Sends a JSON request (no body when `body` is `None`); the status and the parsed answer
+/// (`Null` when the answer is empty). A non-JSON answer fails the test, naming the route.
+pub async fn json_request(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (axum::http::StatusCode, Value) {
+    use axum::body::Body;
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("a request");
+    let (status, text) = answer(app, request).await;
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {uri} answered {status}: {text}"))
+    };
+    (status, value)
+}
+
+/// Ingests `items` through `POST /api/v1/calls`, which must store every one; their ids.
+pub async fn ingest_items(app: &axum::Router, items: Vec<Value>) -> Vec<String> {
+    let (status, body) = json_request(app, "POST", "/api/v1/calls", Some(json!(items))).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    body["results"]
+        .as_array()
+        .expect("a results list")
+        .iter()
+        .map(|r| r["id"].as_str().expect("stored").to_string())
+        .collect()
+}
