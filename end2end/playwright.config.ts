@@ -41,7 +41,7 @@ export default defineConfig({
       "export REDLINE_DATABASE_URL=sqlite://target/e2e/e2e.db REDLINE_ADMIN_PASSWORD=e2e-admin-password",
       "./target/release/redline demo --calls 3000 > /dev/null",
       "for role in reviewer lead engineer; do echo e2e-$role-password | ./target/release/redline user add e2e-$role --role $role --password-stdin > /dev/null; done",
-      "./target/release/redline key create --user admin --name e2e --scope ingest,read,review,export > target/e2e/key.txt",
+      "./target/release/redline key create --user admin --name e2e --scope ingest,read,review,export,configure > target/e2e/key.txt",
       `exec ./target/release/redline serve --addr 127.0.0.1:${port}`,
     ].join(" && "),
     url: `http://127.0.0.1:${port}/readyz`,
