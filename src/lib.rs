@@ -12,6 +12,8 @@ pub mod stats;
 // review save, the HTTP
 // layer that serves the app above, and the background jobs.
 #[cfg(feature = "ssr")]
+pub mod alerts;
+#[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(all(feature = "ssr", feature = "bench"))]
 pub mod bench;

@@ -463,5 +463,6 @@ pub async fn operation_trends(
         versions,
         all_versions,
         recommendation,
+        alert: Default::default(),
     }))
 }

@@ -229,6 +229,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/create_operation", Needs::Configurer),
         ("/api/save_operation", Needs::Configurer),
         ("/api/change_tag", Needs::Configurer),
+        ("/api/save_alert", Needs::Configurer),
         ("/api/load_trends", Needs::Trends),
         ("/api/load_operation_trends", Needs::Trends),
         ("/api/list_keys", Needs::KeysRole),

@@ -456,25 +456,9 @@ async fn only_admins_keys_may_define_operations() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
-/// Posts the operation page's form to server function `path` as the browser's script does;
-/// the status and the answer's JSON.
+/// Posts the operation page's form to server function `path` as the browser's script does.
 async fn page_post(app: &Router, path: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-    let body = redline::model::encode_query(
-        &fields
-            .iter()
-            .map(|(k, v)| (*k, v.to_string()))
-            .collect::<Vec<_>>(),
-    );
-    let request = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body))
-        .unwrap();
-    let (status, text) = answer(app, request).await;
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    common::form_post(app, path, fields).await
 }
 
 #[tokio::test]

@@ -90,7 +90,12 @@ pub async fn load_operation(name: String) -> Result<Option<OperationView>, AppEr
     let Some(record) = store.operation(&name).await? else {
         return Ok(None);
     };
-    let (tag_uses, skips) = tokio::try_join!(store.tag_uses(&name), store.skip_summary(&name))?;
+    let (tag_uses, skips, alert, alert_status) = tokio::try_join!(
+        store.tag_uses(&name),
+        store.skip_summary(&name),
+        store.alert_rule(&name),
+        store.alert_status(&name)
+    )?;
     let schema_report = match &record.definition.json_schema {
         Some(schema) if record.definition.output_kind == crate::model::OutputKind::Json => {
             Some(crate::operations::schema_report(&store, &name, schema).await?)
@@ -106,6 +111,8 @@ pub async fn load_operation(name: String) -> Result<Option<OperationView>, AppEr
         tag_uses,
         skips,
         schema_report,
+        alert: alert.unwrap_or_default(),
+        alert_status: alert_status.unwrap_or_default(),
     }))
 }
 
@@ -206,4 +213,58 @@ pub async fn change_tag(
     let mut definition = server::current(&store, &name, version).await?;
     definition.change_tag(action)?;
     crate::operations::apply_at(&store, &actor, definition, Some(version)).await
+}
+
+/// Sets operation `name`'s accuracy alert: on or off, the window of days, the webhook and
+/// its shape. Audited with the webhook's host only (its path often holds a secret).
+#[server(endpoint = "save_alert")]
+pub async fn save_alert(
+    name: String,
+    enabled: Option<String>,
+    window_days: String,
+    webhook_url: String,
+    format: String,
+) -> Result<String, AppError> {
+    use crate::model::alerts::{AlertRule, WebhookFormat, MAX_URL_BYTES};
+    let (actor, store) = server::configurer()?;
+    if webhook_url.len() > MAX_URL_BYTES + 64 || window_days.len() > 16 {
+        return Err(AppError::unprocessable(
+            "webhook_url",
+            format!("at most {MAX_URL_BYTES} characters"),
+        ));
+    }
+    let missing = || AppError::NotFound(format!("there is no operation {name}"));
+    if !crate::model::is_valid_operation_name(&name) {
+        return Err(missing());
+    }
+    let mut rule = AlertRule {
+        enabled: enabled.is_some(),
+        window_days: window_days
+            .trim()
+            .parse()
+            .map_err(|_| AppError::unprocessable("window_days", "a whole number of days"))?,
+        webhook_url,
+        format: WebhookFormat::parse(&format)
+            .ok_or_else(|| AppError::unprocessable("format", "json or slack"))?,
+    };
+    rule.check()
+        .map_err(|e| AppError::unprocessable(e.field, e.reason))?;
+    let host = url::Url::parse(&rule.webhook_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "none".into());
+    let summary = format!(
+        "{}, last {} days, {} webhook to {host}",
+        if rule.enabled { "on" } else { "off" },
+        rule.window_days,
+        rule.format.as_str()
+    );
+    let audit = actor.entry("operation.alert", &name, summary.clone());
+    if !store
+        .set_alert_rule(&name, &rule, &audit, chrono::Utc::now())
+        .await?
+    {
+        return Err(missing());
+    }
+    Ok(format!("Alert saved: {summary}."))
 }

@@ -35,7 +35,9 @@ pub async fn load_operation_trends(
     let mut query = crate::model::trends::TrendsQuery::from_search(&search)?;
     query.operation = Some(operation.clone());
     let today = crate::trends::today(chrono::Utc::now());
-    crate::trends::operation_trends(&store, &operation, &query, today)
+    let mut trends = crate::trends::operation_trends(&store, &operation, &query, today)
         .await?
-        .ok_or_else(missing)
+        .ok_or_else(missing)?;
+    trends.alert = store.alert_status(&operation).await?.unwrap_or_default();
+    Ok(trends)
 }

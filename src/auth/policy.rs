@@ -47,6 +47,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
         Access::Person(Capability::Operations),
     ),
     ("/api/change_tag", Access::Person(Capability::Operations)),
+    ("/api/save_alert", Access::Person(Capability::Operations)),
     ("/api/load_trends", Access::Person(Capability::Trends)),
     (
         "/api/load_operation_trends",

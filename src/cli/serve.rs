@@ -33,9 +33,16 @@ pub struct ServeArgs {
     /// How often the background worker looks for due jobs, in milliseconds.
     #[arg(long, env = "REDLINE_JOB_POLL_MS", default_value_t = 1_000)]
     job_poll_ms: u64,
-    /// Run no background worker in this instance (others on the same database still do).
+    /// Run no background worker in this instance (others on the same database still do):
+    /// no jobs and no alert checks.
     #[arg(long)]
     no_worker: bool,
+    /// Hosts (as written in webhook URLs, comma-separated) that alert webhooks may call even
+    /// though they resolve to loopback, private or link-local addresses. By default a
+    /// webhook may only call public addresses, so a lead cannot make the server call its
+    /// own network.
+    #[arg(long, env = "REDLINE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    webhook_allow_hosts: Vec<String>,
     /// Sign-in sessions end after this many idle minutes.
     #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
     session_idle_minutes: u64,
@@ -183,12 +190,24 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         let name = args.instance.clone().unwrap_or_else(|| {
             format!("{}:{}:{}", hostname(), args.addr.port(), std::process::id())
         });
-        tokio::spawn(worker::run(
+        let settings = crate::alerts::AlertSettings {
+            allow_hosts: crate::alerts::webhook::AllowHosts::new(args.webhook_allow_hosts.clone()),
+        };
+        let alerts = tokio::spawn(crate::alerts::run(
+            store.clone(),
+            settings,
+            name.clone(),
+            stopped.clone(),
+        ));
+        let jobs = tokio::spawn(worker::run(
             store.clone(),
             name,
             Duration::from_millis(args.job_poll_ms.max(10)),
             stopped,
-        ))
+        ));
+        async move {
+            let _ = tokio::join!(jobs, alerts);
+        }
     });
     axum::serve(
         listener,

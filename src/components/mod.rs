@@ -1,5 +1,6 @@
 //! Reusable view pieces and the pure functions that format their figures.
 
+pub mod alerts;
 pub mod call_view;
 pub mod chart;
 pub mod diff;

@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser: calls, verdicts, filters and ingest validation.
 
+pub mod alerts;
 pub mod auth;
 pub mod call;
 pub mod diff;

@@ -366,6 +366,9 @@ pub struct OperationView {
     pub tag_uses: Vec<(String, i64)>,
     pub skips: SkipSummary,
     pub schema_report: Option<SchemaReport>,
+    /// The accuracy alert with its webhook (this page is for leads and admins only).
+    pub alert: crate::model::alerts::AlertRule,
+    pub alert_status: crate::model::alerts::AlertStatus,
 }
 
 /// How the newest calls of an operation fare against its JSON Schema.

@@ -7,6 +7,7 @@
 //! row locks (`reviews.rs`, `jobs.rs`) and disk/maintenance statements (here).
 
 mod accounts;
+mod alerts;
 mod call;
 mod conditions;
 mod counts;

@@ -376,3 +376,31 @@ pub async fn ingest_items(app: &axum::Router, items: Vec<Value>) -> Vec<String> 
         .map(|r| r["id"].as_str().expect("stored").to_string())
         .collect()
 }
+
+/// Posts a page's form to server function `path` as the browser's script does (same-origin,
+/// form-encoded); the status and the answer's JSON (or its text as a JSON string).
+pub async fn form_post(
+    app: &axum::Router,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (axum::http::StatusCode, Value) {
+    let body = redline::model::encode_query(
+        &fields
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let request = axum::http::Request::post(path)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header("sec-fetch-site", "same-origin")
+        .body(axum::body::Body::from(body))
+        .expect("a request");
+    let (status, text) = answer(app, request).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}

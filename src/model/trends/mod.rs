@@ -189,6 +189,9 @@ pub struct OperationTrends {
     /// Every version with calls in the range (for the version picker).
     pub all_versions: Vec<Version>,
     pub recommendation: Recommendation,
+    /// The operation's accuracy alert and its history (no webhook URL).
+    #[serde(default)]
+    pub alert: crate::model::alerts::AlertStatus,
 }
 
 /// How a period compares with the one before it.

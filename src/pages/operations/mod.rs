@@ -9,8 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::operations::{
-    list_operations, load_operation, ChangeTag, CreateOperation, SaveOperation,
+    list_operations, load_operation, ChangeTag, CreateOperation, SaveAlert, SaveOperation,
 };
+use crate::components::alerts::{AlertForm, AlertHistory};
 use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::components::grid::Grid;
@@ -137,9 +138,17 @@ pub fn OperationPage() -> impl IntoView {
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let save = ServerAction::<SaveOperation>::new();
     let change = ServerAction::<ChangeTag>::new();
+    let alert = ServerAction::<SaveAlert>::new();
     let view = Resource::new(
-        move || (name.get(), save.version().get(), change.version().get()),
-        |(name, _, _)| load_operation(name),
+        move || {
+            (
+                name.get(),
+                save.version().get(),
+                change.version().get(),
+                alert.version().get(),
+            )
+        },
+        |(name, ..)| load_operation(name),
     );
     view! {
         <div class="page operation-page">
@@ -147,7 +156,7 @@ pub fn OperationPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="subtle">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match view.await {
-                        Ok(Some(op)) => view! { <Operation op save change/> }.into_any(),
+                        Ok(Some(op)) => view! { <Operation op save change alert/> }.into_any(),
                         Ok(None) => view! {
                             <Title text="No such operation"/>
                             <section class="panel empty" data-testid="operation-missing">
@@ -199,6 +208,7 @@ fn Operation(
     op: OperationView,
     save: ServerAction<SaveOperation>,
     change: ServerAction<ChangeTag>,
+    alert: ServerAction<SaveAlert>,
 ) -> impl IntoView {
     let d = op.definition.clone();
     let name = d.name.clone();
@@ -292,6 +302,8 @@ fn Operation(
         </section>
         {op.schema_report.clone().map(|report| view! { <SchemaCheck report operation=name.clone()/> })}
         <Tags op=op.clone() change/>
+        <AlertForm operation=name.clone() rule=op.alert.clone() action=alert/>
+        <AlertHistory status=op.alert_status.clone() target=d.accuracy_target min_reviews=u64::try_from(d.min_reviews).unwrap_or(0)/>
         <Skips skips=op.skips.clone()/>
     }
 }

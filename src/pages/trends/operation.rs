@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::{interval_text, Accuracy, ReviewsSwitch, TrendsHelp};
 use crate::api::trends::load_operation_trends;
+use crate::components::alerts::AlertHistory;
 use crate::components::chart::{AccuracyChart, ChartLine, ChartPoint, ShareBars, VolumeChart};
 use crate::components::failure::Failure;
 use crate::components::figures;
@@ -90,6 +91,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
         versions,
         all_versions,
         recommendation,
+        alert,
     } = trends;
     let all = query.all_reviews;
     let base = format!("/trends/{operation}");
@@ -461,6 +463,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <AlertHistory status=alert target min_reviews/>
         <TrendsHelp/>
     }
 }
