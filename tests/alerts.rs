@@ -82,6 +82,19 @@ async fn calls(app: &axum::Router, n: usize, tag: &str) -> Vec<String> {
     ingest_items(app, items).await
 }
 
+/// Turns the alert of `billing` on from the operation page's form.
+async fn save_alert(app: &axum::Router, days: i64, url: &str, format: &str) -> (StatusCode, Value) {
+    let days = days.to_string();
+    let fields = [
+        ("name", "billing"),
+        ("enabled", "on"),
+        ("window_days", days.as_str()),
+        ("webhook_url", url),
+        ("format", format),
+    ];
+    form_post(app, "/api/save_alert", &fields).await
+}
+
 fn allowing_loopback() -> AlertSettings {
     AlertSettings {
         allow_hosts: AllowHosts::new(["127.0.0.1".to_string()]),
@@ -109,34 +122,12 @@ async fn an_alert_fires_once_beyond_noise_is_posted_retried_and_clears() {
         ("https://", "host"),
         ("", "needs a webhook"),
     ] {
-        let (status, body) = form_post(
-            &app,
-            "/api/save_alert",
-            &[
-                ("name", "billing"),
-                ("enabled", "on"),
-                ("window_days", "7"),
-                ("webhook_url", url),
-                ("format", "json"),
-            ],
-        )
-        .await;
+        let (status, body) = save_alert(&app, 7, url, "json").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
         assert!(body.to_string().contains(why), "{url}: {body}");
     }
     assert!(!store.alert_rule("billing").await.unwrap().unwrap().enabled);
-    let (status, body) = form_post(
-        &app,
-        "/api/save_alert",
-        &[
-            ("name", "billing"),
-            ("enabled", "on"),
-            ("window_days", "7"),
-            ("webhook_url", &hook.url),
-            ("format", "json"),
-        ],
-    )
-    .await;
+    let (status, body) = save_alert(&app, 7, &hook.url, "json").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The audit entry names the host, never the URL's secret path.
     let audit = store
@@ -208,18 +199,7 @@ async fn an_alert_fires_once_beyond_noise_is_posted_retried_and_clears() {
     assert_eq!(hook.bodies.lock().unwrap().len(), 1);
 
     // Slack's shape from now on; 300 correct reviews more: 320/340 (94.1%, 91.1–96.0%) clears.
-    let (status, body) = form_post(
-        &app,
-        "/api/save_alert",
-        &[
-            ("name", "billing"),
-            ("enabled", "on"),
-            ("window_days", "7"),
-            ("webhook_url", &hook.url),
-            ("format", "slack"),
-        ],
-    )
-    .await;
+    let (status, body) = save_alert(&app, 7, &hook.url, "slack").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let better = calls(&app, 300, "better").await;
     review_all(store, &better, Verdict::Correct).await;
@@ -315,18 +295,7 @@ async fn an_alert_that_keeps_failing_is_shown_as_failed_and_the_trends_page_neve
     assert!(status.is_success());
     // A port nothing listens on.
     let url = "http://127.0.0.1:9/hook/T0-secret";
-    let (status, body) = form_post(
-        &app,
-        "/api/save_alert",
-        &[
-            ("name", "billing"),
-            ("enabled", "on"),
-            ("window_days", "3"),
-            ("webhook_url", url),
-            ("format", "json"),
-        ],
-    )
-    .await;
+    let (status, body) = save_alert(&app, 3, url, "json").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let bad = calls(&app, 30, "bad").await;
     review_all(store, &bad, Verdict::Incorrect).await;

@@ -298,29 +298,11 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<DueDelivery>> {
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            i64,
-            i64,
-            i64,
-            f64,
-            i64,
-            String,
-            i64,
-            Option<String>,
-            Option<i64>,
-            String,
-            String,
-        )> = self
+        let rows: Vec<EventRow> = self
             .db
             .all(
                 &Sql::new(format!(
-                    "SELECT {EVENT_COLUMNS}, r.webhook_url, r.format
-                     FROM alert_events e
-                     JOIN operations o ON o.id = e.operation_id
-                     JOIN alert_rules r ON r.operation_id = e.operation_id
+                    "SELECT {EVENT_COLUMNS} FROM alert_events e JOIN operations o ON o.id = e.operation_id
                      WHERE e.delivery = 'pending' AND e.next_attempt_at <= $1
                      ORDER BY e.id LIMIT $2"
                 ))
@@ -328,15 +310,32 @@ impl Store {
                 .arg(limit),
             )
             .await?;
-        rows.into_iter()
-            .map(|(a, b, c, d, e, f, g, h, i, j, k, l, url, format)| {
-                Ok(DueDelivery {
-                    event: event((a, b, c, d, e, f, g, h, i, j, k, l))?,
-                    webhook_url: url,
-                    format: format_of(&format)?,
-                })
-            })
-            .collect()
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Where each operation's webhook points now (a URL changed since the event is used).
+        let hooks: std::collections::HashMap<String, (String, String)> = self
+            .db
+            .all::<(String, String, String)>(&Sql::new(
+                "SELECT o.name, r.webhook_url, r.format FROM alert_rules r
+                 JOIN operations o ON o.id = r.operation_id
+                 WHERE r.operation_id IN (SELECT operation_id FROM alert_events WHERE delivery = 'pending')",
+            ))
+            .await?
+            .into_iter()
+            .map(|(name, url, format)| (name, (url, format)))
+            .collect();
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event = event(row)?;
+            let (url, format) = hooks.get(&event.operation).cloned().unwrap_or_default();
+            due.push(DueDelivery {
+                webhook_url: url,
+                format: format_of(if format.is_empty() { "json" } else { &format })?,
+                event,
+            });
+        }
+        Ok(due)
     }
 
     /// Records one delivery attempt of event `id`: delivered, or failed with `error` and
