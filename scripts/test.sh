@@ -11,6 +11,9 @@ export REDLINE_TEST_POSTGRES_URL="${REDLINE_TEST_POSTGRES_URL:-postgres://postgr
 
 source scripts/bootstrap.sh browser
 
+# A one-off run gains nothing from incremental state, which grows by gigabytes per rebuild.
+export CARGO_INCREMENTAL=0
+
 echo "==> Rust tests on SQLite (unit, store, HTTP, backends, instances)" >&2
 # `bench` includes `ssr` and builds the benchmark harness too, so it cannot rot unseen.
 REDLINE_TEST_BACKEND=sqlite cargo test --features bench

@@ -30,6 +30,9 @@ fn router(store: &Store, config: AuthConfig, limits: Limits) -> Router {
             leptos_options: LeptosOptions::builder().output_name("redline").build(),
             store: store.clone(),
             auth: Auth::new(config),
+            exports: redline::exports::ExportFiles::new(
+                std::env::temp_dir().join("redline-auth-test-exports"),
+            ),
         },
         &limits,
     )

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use super::{AnyError, DbArgs};
 use crate::auth::{ensure_admin, Auth, AuthConfig};
+use crate::exports::ExportFiles;
 use crate::http::router;
 use crate::http::state::AppState;
 use crate::jobs::{demo, worker};
@@ -43,6 +44,11 @@ pub struct ServeArgs {
     /// own network.
     #[arg(long, env = "REDLINE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
     webhook_allow_hosts: Vec<String>,
+    /// Folder the dataset exports are written to and downloaded from [default: beside the
+    /// SQLite file, `<name>-exports/`; `redline-exports/` in the working directory for
+    /// PostgreSQL]. Every instance that serves downloads must see the same folder.
+    #[arg(long, env = "REDLINE_EXPORT_DIR")]
+    export_dir: Option<std::path::PathBuf>,
     /// Sign-in sessions end after this many idle minutes.
     #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
     session_idle_minutes: u64,
@@ -162,9 +168,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         leptos_options.output_name = "redline".into();
     }
     leptos_options.site_addr = args.addr;
+    let export_files = ExportFiles::new(
+        args.export_dir
+            .clone()
+            .unwrap_or_else(|| default_export_dir(&url)),
+    );
+    tracing::info!(folder = %export_files.root().display(), "exports folder");
     let state = AppState {
         leptos_options,
         store: store.clone(),
+        exports: export_files.clone(),
         auth: Auth::new(AuthConfig {
             idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
             absolute: Duration::from_secs(args.session_max_hours.max(1) * 3600),
@@ -202,6 +215,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         let jobs = tokio::spawn(worker::run(
             store.clone(),
             name,
+            export_files,
             Duration::from_millis(args.job_poll_ms.max(10)),
             stopped,
         ));
@@ -223,6 +237,27 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Beside a SQLite file `data/redline.db`: `data/redline-exports`; for PostgreSQL,
+/// `redline-exports` in the working directory.
+fn default_export_dir(url: &str) -> std::path::PathBuf {
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && *path != ":memory:");
+    match file {
+        Some(path) => {
+            let path = std::path::Path::new(path);
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("redline");
+            path.with_file_name(format!("{stem}-exports"))
+        }
+        None => std::path::PathBuf::from("redline-exports"),
+    }
 }
 
 fn hostname() -> String {

@@ -4,6 +4,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::auth::Auth;
+use crate::exports::ExportFiles;
 use crate::store::Store;
 
 #[derive(Clone, Debug, FromRef)]
@@ -11,6 +12,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub auth: Auth,
+    /// Where dataset exports are written and downloaded from.
+    pub exports: ExportFiles,
 }
 
 impl AppState {
@@ -20,6 +23,7 @@ impl AppState {
             leptos_options,
             store,
             auth: Auth::default(),
+            exports: ExportFiles::new(std::env::temp_dir().join("redline-exports")),
         }
     }
 }

@@ -8,22 +8,35 @@ use chrono::Utc;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::store::{Job, Store};
+use crate::exports::run::ExportContext;
+use crate::exports::{run_export, ExportFiles};
+use crate::store::{Job, Store, EXPORT_JOB};
 
 /// Job kinds the worker knows.
 pub const KINDS: &[&str] = &["noop", "optimize"];
 
 /// Claims and runs jobs until `stop` turns true; waits `poll` when the queue is empty or the
-/// database does not answer.
-pub async fn run(store: Store, worker: String, poll: Duration, mut stop: watch::Receiver<bool>) {
+/// database does not answer. Exports are written under `files`.
+pub async fn run(
+    store: Store,
+    worker: String,
+    files: ExportFiles,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     tracing::info!(%worker, "job worker started");
+    let context = ExportContext {
+        store: store.clone(),
+        files,
+        worker: worker.clone(),
+    };
     loop {
         if *stop.borrow() {
             break;
         }
         match store.claim_job(&worker, Utc::now()).await {
             Ok(Some(job)) => {
-                let result = execute(&store, &job).await;
+                let result = execute(&context, &job).await;
                 match &result {
                     Ok(()) => tracing::info!(job = job.id, kind = %job.kind, "job done"),
                     Err(error) => {
@@ -46,7 +59,11 @@ pub async fn run(store: Store, worker: String, poll: Duration, mut stop: watch::
     tracing::info!(%worker, "job worker stopped");
 }
 
-async fn execute(store: &Store, job: &Job) -> Result<(), String> {
+async fn execute(context: &ExportContext, job: &Job) -> Result<(), String> {
+    let store = &context.store;
+    if job.kind == EXPORT_JOB {
+        return run_export(context, job).await;
+    }
     let payload: Value =
         serde_json::from_str(&job.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     match job.kind.as_str() {

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod auth;
 pub mod call;
 pub mod diff;
+pub mod export;
 pub mod filter;
 pub mod ingest;
 pub mod operation;

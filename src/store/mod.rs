@@ -11,6 +11,7 @@ mod alerts;
 mod call;
 mod conditions;
 mod counts;
+mod exports;
 mod feed;
 mod ingest;
 mod jobs;
@@ -35,6 +36,7 @@ use chrono::{DateTime, Utc};
 
 pub use accounts::{AuditQuery, NewAudit, UserChange, UserRecord};
 pub use counts::{RebuildReport, RollupRows};
+pub use exports::{ExportCandidate, ExportRow, EXPORT_JOB};
 #[cfg(feature = "bench")]
 pub use ingest::raw_insert_calls;
 pub use ingest::InsertOutcome;

@@ -1,12 +1,14 @@
 //! The public JSON API under `/api/v1`.
 
 pub mod calls;
+pub mod exports;
 pub mod operations;
 pub mod reviews;
 pub mod trends;
 
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
+use tower_http::compression::CompressionLayer;
 
 use super::state::AppState;
 use crate::auth::Caller;
@@ -30,9 +32,29 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accuracy", get(trends::accuracy))
         .route("/api/v1/routing", get(trends::all))
         .route("/api/v1/routing/{operation}", get(trends::one))
+        .merge(export_routes())
         .route("/api/v1/{*rest}", any(not_found))
         // The ingest handler turns the limit's rejection into a JSON 413 itself.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))
+}
+
+/// Export routes: small bodies, and downloads gzip-compressed for clients that accept it.
+fn export_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/exports", get(exports::list).post(exports::create))
+        .route("/api/v1/exports/preview", post(exports::preview))
+        .route(
+            "/api/v1/exports/{id}",
+            get(exports::get_one).delete(exports::delete),
+        )
+        .route("/api/v1/exports/{id}/cancel", post(exports::cancel))
+        .route(
+            "/api/v1/exports/{id}/download",
+            get(exports::download).layer(CompressionLayer::new()),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            exports::MAX_SPEC_BYTES,
+        ))
 }
 
 async fn not_found() -> AppError {

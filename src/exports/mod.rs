@@ -1,0 +1,22 @@
+//! Dataset exports: reviewed calls become training sets (chat or preference JSONL) or data
+//! files (JSONL, CSV), built by a background job from a spec (`model::export`).
+//!
+//! - `plan`: which calls the spec takes and on which side of the split, before anything is
+//!   written (also the live count the page shows);
+//! - `lines`: one call as one line of each format; `redact`: personal data to placeholders;
+//! - `check`: the format check and token counts of training lines;
+//! - `files`: where files live, written under a temporary name and renamed when complete;
+//! - `manage`: preview, create, cancel and delete, as the API, pages and CLI do;
+//! - `run`: the job that ties them together, with progress, cancel and the manifest.
+
+pub mod check;
+pub mod files;
+pub mod lines;
+pub mod manage;
+pub mod plan;
+pub mod redact;
+pub mod run;
+pub mod split;
+
+pub use files::ExportFiles;
+pub use run::run_export;

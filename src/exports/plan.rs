@@ -1,0 +1,178 @@
+//! Which calls an export takes, and on which side of the split, decided before anything is
+//! written: the candidates are read in keyset order (oldest first, a page at a time, inputs
+//! but no outputs), then de-duplication and the per-operation cap choose among them. What
+//! is kept per call is a few numbers, so a million candidates stay within tens of megabytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::split::{input_key, pick_key, split_of};
+use crate::model::export::{ExportFormat, ExportPlanCounts, ExportSpec, Split};
+use crate::model::Verdict;
+use crate::store::{Store, StoreResult};
+
+/// Candidates read per query.
+const PAGE: i64 = 2_000;
+
+pub const LEFT_NO_CORRECTION: &str = "incorrect without a correction";
+pub const LEFT_CORRECT: &str = "marked correct (not included)";
+pub const LEFT_DUPLICATE: &str = "duplicate input (an older review)";
+pub const LEFT_CAP: &str = "over the per-operation cap";
+pub const LEFT_UNREADABLE: &str = "input is not JSON";
+
+/// One chosen call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chosen {
+    pub seq: i64,
+    pub split: Split,
+}
+
+/// The calls an export writes, oldest first, with the counts shown before it starts.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub chosen: Vec<Chosen>,
+    pub counts: ExportPlanCounts,
+}
+
+struct Candidate {
+    seq: i64,
+    operation: u32,
+    verdict: Verdict,
+    key: u64,
+    pick: u64,
+    /// (review time, created_at, seq): the larger is the newer review.
+    newness: (i64, i64, i64),
+    kept: bool,
+}
+
+/// The verdicts a format reads: training formats need a reviewed answer.
+fn verdicts(spec: &ExportSpec) -> Vec<Verdict> {
+    match spec.format {
+        ExportFormat::ChatJsonl => vec![Verdict::Incorrect, Verdict::Correct],
+        ExportFormat::PreferenceJsonl => vec![Verdict::Incorrect, Verdict::Correct],
+        ExportFormat::Jsonl | ExportFormat::Csv => Vec::new(),
+    }
+}
+
+fn leave(counts: &mut ExportPlanCounts, reason: &str) {
+    *counts.left_out.entry(reason.to_string()).or_default() += 1;
+}
+
+/// Plans an export of the spec over the data as it is now.
+pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
+    let mut counts = ExportPlanCounts::default();
+    let mut operations: Vec<String> = Vec::new();
+    let mut operation_index: HashMap<String, u32> = HashMap::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut by_key: HashMap<u64, usize> = HashMap::new();
+    let wanted = verdicts(spec);
+    let mut after = None;
+    loop {
+        let page = store
+            .export_candidates(&spec.filter, &wanted, after, PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.created_at, last.seq));
+        let full = page.len() as i64 == PAGE;
+        for row in page {
+            if spec.format.is_training() {
+                match row.verdict {
+                    Verdict::Incorrect if !row.has_correction => {
+                        leave(&mut counts, LEFT_NO_CORRECTION);
+                        continue;
+                    }
+                    Verdict::Correct
+                        if !spec.include_correct
+                            || spec.format == ExportFormat::PreferenceJsonl =>
+                    {
+                        leave(&mut counts, LEFT_CORRECT);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let Ok(input) = serde_json::from_str(&row.input) else {
+                leave(&mut counts, LEFT_UNREADABLE);
+                continue;
+            };
+            let key = input_key(&input);
+            let operation = match operation_index.get(&row.operation) {
+                Some(&i) => i,
+                None => {
+                    let i = operations.len() as u32;
+                    operations.push(row.operation.clone());
+                    operation_index.insert(row.operation, i);
+                    i
+                }
+            };
+            let candidate = Candidate {
+                seq: row.seq,
+                operation,
+                verdict: row.verdict,
+                key,
+                pick: pick_key(&row.id),
+                newness: (row.reviewed_at.unwrap_or(0), row.created_at, row.seq),
+                kept: true,
+            };
+            let index = candidates.len();
+            if spec.dedupe {
+                if let Some(&other) = by_key.get(&key) {
+                    let (loser, winner) = if candidates[other].newness < candidate.newness {
+                        (other, index)
+                    } else {
+                        (index, other)
+                    };
+                    candidates.push(candidate);
+                    candidates[loser].kept = false;
+                    by_key.insert(key, winner);
+                    leave(&mut counts, LEFT_DUPLICATE);
+                    continue;
+                }
+                by_key.insert(key, index);
+            }
+            candidates.push(candidate);
+        }
+        if !full {
+            break;
+        }
+    }
+    drop(by_key);
+    if let Some(cap) = spec.max_per_operation {
+        let mut per_operation: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, c) in candidates.iter().enumerate().filter(|(_, c)| c.kept) {
+            per_operation.entry(c.operation).or_default().push(i);
+        }
+        for (_, mut indices) in per_operation {
+            if indices.len() <= cap as usize {
+                continue;
+            }
+            indices.sort_by_key(|&i| (candidates[i].pick, candidates[i].seq));
+            for &i in &indices[cap as usize..] {
+                candidates[i].kept = false;
+                leave(&mut counts, LEFT_CAP);
+            }
+        }
+    }
+    let mut chosen = Vec::new();
+    for c in candidates.iter().filter(|c| c.kept) {
+        let split = split_of(c.key, spec.validation_percent);
+        chosen.push(Chosen { seq: c.seq, split });
+        counts.total += 1;
+        let side = match split {
+            Split::Train => {
+                counts.train += 1;
+                0
+            }
+            Split::Validation => {
+                counts.validation += 1;
+                1
+            }
+        };
+        let name = operations[c.operation as usize].clone();
+        counts.per_operation.entry(name).or_insert([0, 0])[side] += 1;
+        *counts
+            .per_verdict
+            .entry(c.verdict.as_str().to_string())
+            .or_default() += 1;
+    }
+    Ok(Plan { chosen, counts })
+}

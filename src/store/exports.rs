@@ -1,0 +1,513 @@
+//! Dataset exports: the export row and its job (created together with the audit entry), the
+//! two reads an export job makes (the candidates in keyset order, then the chosen calls in
+//! full, a chunk at a time), its progress, cancel requests and the end.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::accounts::audit_insert;
+use super::conditions::push_conditions;
+use super::{id_text, micros_to_time, NewAudit, Sql, Store, StoreError, StoreResult};
+use crate::model::export::{ExportInfo, ExportManifest, ExportSpec, ExportState};
+use crate::model::{CallFilter, Review, Verdict};
+
+/// The job kind that builds an export.
+pub const EXPORT_JOB: &str = "export";
+
+/// A call an export may take, with what choosing among them needs (no full text but the input).
+#[derive(Clone, Debug)]
+pub struct ExportCandidate {
+    pub seq: i64,
+    pub created_at: i64,
+    pub id: String,
+    pub operation: String,
+    pub input: String,
+    pub verdict: Verdict,
+    /// When the current review was saved (de-duplication keeps the newest).
+    pub reviewed_at: Option<i64>,
+    /// The current review carries a non-empty correction.
+    pub has_correction: bool,
+}
+
+/// A call in full with its current review, as an export writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportRow {
+    pub seq: i64,
+    pub id: String,
+    pub operation: String,
+    pub model: String,
+    pub model_version: String,
+    pub input: Value,
+    pub output: String,
+    pub latency_ms: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub metadata: Value,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub verdict: Verdict,
+    pub review: Option<Review>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RowDb {
+    seq: i64,
+    id: uuid::Uuid,
+    operation: String,
+    model: String,
+    model_version: String,
+    input: String,
+    output: String,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    created_at: i64,
+    received_at: i64,
+    metadata: String,
+    source: String,
+    external_id: Option<String>,
+    verdict: i64,
+    revision: Option<i64>,
+    reviewer: Option<String>,
+    corrected_output: Option<String>,
+    tags: Option<String>,
+    note: Option<String>,
+    sampled: Option<bool>,
+    reviewed_at: Option<i64>,
+}
+
+fn corrupt(what: &str, error: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
+}
+
+impl RowDb {
+    fn into_row(self) -> StoreResult<ExportRow> {
+        let review = match (self.revision, self.reviewer, self.reviewed_at) {
+            (Some(revision), Some(reviewer), Some(at)) if revision > 0 => Some(Review {
+                revision,
+                reviewer,
+                verdict: Verdict::from_code(self.verdict),
+                corrected_output: self.corrected_output,
+                tags: match self.tags.as_deref() {
+                    Some(text) => {
+                        serde_json::from_str(text).map_err(|e| corrupt("review tags", e))?
+                    }
+                    None => Vec::new(),
+                },
+                note: self.note.unwrap_or_default(),
+                sampled: self.sampled.unwrap_or(false),
+                created_at: micros_to_time(at),
+            }),
+            _ => None,
+        };
+        Ok(ExportRow {
+            seq: self.seq,
+            id: id_text(&self.id),
+            operation: self.operation,
+            model: self.model,
+            model_version: self.model_version,
+            input: serde_json::from_str(&self.input).map_err(|e| corrupt("input", e))?,
+            output: self.output,
+            latency_ms: self.latency_ms,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cost_usd: self.cost_usd,
+            created_at: micros_to_time(self.created_at),
+            received_at: micros_to_time(self.received_at),
+            metadata: serde_json::from_str(&self.metadata).map_err(|e| corrupt("metadata", e))?,
+            source: self.source,
+            external_id: self.external_id,
+            verdict: Verdict::from_code(self.verdict),
+            review,
+        })
+    }
+}
+
+type InfoRow = (
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    bool,
+    Option<String>,
+    Option<i64>,
+);
+
+const INFO_COLUMNS: &str = "id, spec, state, rows_done, rows_total, created_by, created_at, \
+     started_at, finished_at, error, cancel_requested, manifest, deleted_at";
+
+fn info(row: InfoRow) -> StoreResult<ExportInfo> {
+    let (
+        id,
+        spec,
+        state,
+        rows_done,
+        rows_total,
+        created_by,
+        created_at,
+        started_at,
+        finished_at,
+        error,
+        cancel_requested,
+        manifest,
+        deleted_at,
+    ) = row;
+    let spec: ExportSpec = serde_json::from_str(&spec).map_err(|e| corrupt("export spec", e))?;
+    let manifest: Option<ExportManifest> = match manifest {
+        Some(text) => Some(serde_json::from_str(&text).map_err(|e| corrupt("export manifest", e))?),
+        None => None,
+    };
+    let (files, counts, validation, redactions) = match manifest {
+        Some(m) => (m.files, Some(m.counts), m.validation, m.redactions),
+        None => Default::default(),
+    };
+    Ok(ExportInfo {
+        id,
+        spec,
+        state: ExportState::parse(&state),
+        rows_done: u64::try_from(rows_done).unwrap_or(0),
+        rows_total: u64::try_from(rows_total).unwrap_or(0),
+        created_by,
+        created_at: micros_to_time(created_at),
+        started_at: started_at.map(micros_to_time),
+        finished_at: finished_at.map(micros_to_time),
+        error,
+        cancel_requested,
+        deleted: deleted_at.is_some(),
+        files: if deleted_at.is_some() {
+            Vec::new()
+        } else {
+            files
+        },
+        counts,
+        validation,
+        redactions,
+    })
+}
+
+impl Store {
+    /// Records an export and queues the job that builds it, with its audit entry, at once.
+    pub async fn create_export(
+        &self,
+        spec: &ExportSpec,
+        created_by: &str,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let spec_text = serde_json::to_string(spec).map_err(|e| corrupt("export spec", e))?;
+        let mut tx = self.db.begin().await?;
+        let id: i64 = tx
+            .scalar(
+                &Sql::new(
+                    "INSERT INTO exports (spec, created_by, created_at) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .arg(spec_text)
+                .arg(created_by)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        let job: i64 = tx
+            .scalar(
+                &Sql::new(
+                    "INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .arg(EXPORT_JOB)
+                .arg(serde_json::json!({ "export_id": id }).to_string())
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        tx.execute(
+            &Sql::new("UPDATE exports SET job_id = $1 WHERE id = $2")
+                .arg(job)
+                .arg(id),
+        )
+        .await?;
+        let audit = NewAudit {
+            target: format!("export {id}"),
+            ..audit.clone()
+        };
+        tx.execute(&audit_insert(&audit, now)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Up to `limit` calls matching the filter after `after` (created_at, seq), oldest first.
+    /// `verdicts`: only these (training formats read reviewed calls only).
+    pub async fn export_candidates(
+        &self,
+        filter: &CallFilter,
+        verdicts: &[Verdict],
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportCandidate>> {
+        let resolved = self.resolve(filter).await?;
+        if resolved.matches_nothing() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT c.seq, c.created_at, c.id, o.name, c.input, c.verdict, r.created_at,
+                    CASE WHEN r.corrected_output IS NULL OR trim(r.corrected_output) = '' THEN 0 ELSE 1 END
+             FROM calls c JOIN operations o ON o.id = c.operation_id
+             LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
+             WHERE 1 = 1",
+        );
+        push_conditions(&mut sql, filter, &resolved, true, None);
+        if !verdicts.is_empty() {
+            sql.push(" AND c.verdict IN (");
+            sql.bind_list(verdicts.iter().map(|v| v.code()));
+            sql.push(")");
+        }
+        if let Some((at, seq)) = after {
+            sql.push(" AND (c.created_at, c.seq) > (")
+                .bind(at)
+                .push(", ")
+                .bind(seq)
+                .push(")");
+        }
+        sql.push(" ORDER BY c.created_at, c.seq LIMIT ").bind(limit);
+        type Row = (i64, i64, uuid::Uuid, String, String, i64, Option<i64>, i64);
+        let rows: Vec<Row> = self.db.all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(seq, created_at, id, operation, input, verdict, reviewed_at, corrected)| {
+                    ExportCandidate {
+                        seq,
+                        created_at,
+                        id: id_text(&id),
+                        operation,
+                        input,
+                        verdict: Verdict::from_code(verdict),
+                        reviewed_at,
+                        has_correction: corrected == 1,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// The calls with these seqs in full, oldest first.
+    pub async fn export_rows(&self, seqs: &[i64]) -> StoreResult<Vec<ExportRow>> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT c.seq, c.id, o.name AS operation, m.name AS model, m.version AS model_version,
+                    c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
+                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
+                    r.revision, r.reviewer, r.corrected_output, r.tags, r.note, r.sampled,
+                    r.created_at AS reviewed_at
+             FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
+             LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
+             WHERE c.seq IN (",
+        );
+        sql.bind_list(seqs.iter().copied());
+        sql.push(") ORDER BY c.created_at, c.seq");
+        let rows: Vec<RowDb> = self.db.all(&sql).await?;
+        rows.into_iter().map(RowDb::into_row).collect()
+    }
+
+    /// An export, or `None`.
+    pub async fn export(&self, id: i64) -> StoreResult<Option<ExportInfo>> {
+        let row: Option<InfoRow> = self
+            .db
+            .optional(
+                &Sql::new(format!("SELECT {INFO_COLUMNS} FROM exports WHERE id = $1")).arg(id),
+            )
+            .await?;
+        row.map(info).transpose()
+    }
+
+    /// The newest exports first.
+    pub async fn list_exports(&self, limit: i64) -> StoreResult<Vec<ExportInfo>> {
+        let rows: Vec<InfoRow> = self
+            .db
+            .all(
+                &Sql::new(format!(
+                    "SELECT {INFO_COLUMNS} FROM exports ORDER BY id DESC LIMIT $1"
+                ))
+                .arg(limit),
+            )
+            .await?;
+        rows.into_iter().map(info).collect()
+    }
+
+    /// Marks an export running (again, after a restart) with the rows it will write.
+    pub async fn start_export(
+        &self,
+        id: i64,
+        rows_total: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.db
+            .execute(
+                &Sql::new(
+                    "UPDATE exports SET state = 'running', rows_total = $2, rows_done = 0,
+                       started_at = $3, error = NULL WHERE id = $1",
+                )
+                .arg(id)
+                .arg(i64::try_from(rows_total).unwrap_or(i64::MAX))
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Records progress and keeps the job's lease; answers whether to go on: false when
+    /// someone asked to cancel or another worker holds the job now.
+    pub async fn export_progress(
+        &self,
+        id: i64,
+        job_id: i64,
+        worker: &str,
+        rows_done: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let held = self
+            .db
+            .execute(
+                &Sql::new(
+                    "UPDATE jobs SET claimed_at = $3 WHERE id = $1 AND claimed_by = $2 AND state = 'running'",
+                )
+                .arg(job_id)
+                .arg(worker)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        let cancel: Option<(bool,)> = self
+            .db
+            .write_all(
+                &Sql::new(
+                    "UPDATE exports SET rows_done = $2 WHERE id = $1 RETURNING cancel_requested",
+                )
+                .arg(id)
+                .arg(i64::try_from(rows_done).unwrap_or(i64::MAX)),
+            )
+            .await?
+            .into_iter()
+            .next();
+        Ok(held == 1 && cancel.is_some_and(|(c,)| !c))
+    }
+
+    /// Whether someone asked to cancel the export.
+    pub async fn export_cancel_requested(&self, id: i64) -> StoreResult<bool> {
+        Ok(self
+            .db
+            .optional::<(bool,)>(
+                &Sql::new("SELECT cancel_requested FROM exports WHERE id = $1").arg(id),
+            )
+            .await?
+            .is_some_and(|(c,)| c))
+    }
+
+    /// Records the end of an export: done with its manifest, failed with the reason, or
+    /// cancelled.
+    pub async fn finish_export(
+        &self,
+        id: i64,
+        state: ExportState,
+        error: Option<&str>,
+        manifest: Option<&ExportManifest>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let manifest = match manifest {
+            Some(m) => {
+                // The example list is in the manifest file; the row keeps the summary.
+                let summary = ExportManifest {
+                    examples: Vec::new(),
+                    ..m.clone()
+                };
+                Some(serde_json::to_string(&summary).map_err(|e| corrupt("manifest", e))?)
+            }
+            None => None,
+        };
+        self.db
+            .execute(
+                &Sql::new(
+                    "UPDATE exports SET state = $2, error = $3, manifest = $4, finished_at = $5
+                     WHERE id = $1",
+                )
+                .arg(id)
+                .arg(state.as_str())
+                .arg(error)
+                .arg(manifest)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Asks a queued or running export to stop (a queued one stops at once). False when the
+    /// export is unknown or already finished.
+    pub async fn cancel_export(
+        &self,
+        id: i64,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                &Sql::new(
+                    "UPDATE exports SET cancel_requested = $2,
+                       state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+                       finished_at = CASE WHEN state = 'queued' THEN $3 ELSE finished_at END
+                     WHERE id = $1 AND state IN ('queued', 'running')",
+                )
+                .arg(id)
+                .arg(true)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        if changed == 1 {
+            tx.execute(
+                &Sql::new(
+                    "UPDATE jobs SET state = 'done', finished_at = $2, error = 'cancelled'
+                     WHERE id = (SELECT job_id FROM exports WHERE id = $1) AND state = 'queued'",
+                )
+                .arg(id)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+            tx.execute(&audit_insert(audit, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    /// Marks a finished export deleted (its files are removed by the caller); the audit entry
+    /// keeps its manifest summary.
+    pub async fn delete_export(
+        &self,
+        id: i64,
+        audit: &NewAudit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                &Sql::new(
+                    "UPDATE exports SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL
+                       AND state IN ('done', 'failed', 'cancelled')",
+                )
+                .arg(id)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        if changed == 1 {
+            tx.execute(&audit_insert(audit, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+}
