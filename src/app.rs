@@ -11,6 +11,7 @@ use crate::model::auth::{Capability, Viewer};
 use crate::pages::account::PasswordPage;
 use crate::pages::admin::{AdminPage, AuditPage};
 use crate::pages::call::CallPage;
+use crate::pages::exports::ExportsPage;
 use crate::pages::feed::FeedPage;
 use crate::pages::keys::KeysPage;
 use crate::pages::login::LoginPage;
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/trends") view=TrendsPage ssr=SsrMode::Async/>
                     <Route path=path!("/trends/:operation") view=OperationTrendsPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/password") view=PasswordPage/>
@@ -105,12 +107,14 @@ fn Account(viewer: Viewer) -> impl IntoView {
     let admin = viewer.can(Capability::Admin);
     let operations = viewer.can(Capability::Operations);
     let trends = viewer.can(Capability::Trends);
+    let exports = viewer.can(Capability::Export);
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/calls">"Calls"</a>
             <a href="/review" data-testid="nav-review">"Review queue"</a>
             {trends.then(|| view! { <a href="/trends" data-testid="nav-trends">"Trends"</a> })}
             {operations.then(|| view! { <a href="/operations" data-testid="nav-operations">"Operations"</a> })}
+            {exports.then(|| view! { <a href="/exports" data-testid="nav-exports">"Exports"</a> })}
             {keys.then(|| view! { <a href="/keys" data-testid="nav-keys">"API keys"</a> })}
             {admin.then(|| view! { <a href="/admin" data-testid="nav-admin">"Users"</a> })}
             {admin.then(|| view! { <a href="/admin/audit">"Audit log"</a> })}

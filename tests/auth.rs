@@ -146,6 +146,8 @@ enum Needs {
     Configurer,
     /// Leads, engineers and admins: trends and routing advice.
     Trends,
+    /// Engineers and admins: dataset exports.
+    Exporter,
     Admin,
     Scope(Scope),
 }
@@ -157,6 +159,7 @@ fn person_may(role: Role, needs: Needs) -> bool {
         Needs::KeysRole => matches!(role, Role::Engineer | Role::Admin),
         Needs::Configurer => matches!(role, Role::Lead | Role::Admin),
         Needs::Trends => matches!(role, Role::Lead | Role::Engineer | Role::Admin),
+        Needs::Exporter => matches!(role, Role::Engineer | Role::Admin),
         Needs::Admin => role == Role::Admin,
         Needs::Scope(_) => false,
     }
@@ -166,7 +169,8 @@ fn person_may(role: Role, needs: Needs) -> bool {
 async fn every_route_answers_every_role_as_its_access_says() {
     let db = TestDb::new().await;
     let store = &db.store;
-    let app = app(store);
+    let files = common::export_files("matrix");
+    let app = common::router_with_exports(store, files.clone());
     for role in Role::ALL {
         add_user(store, role.as_str(), role).await;
     }
@@ -213,6 +217,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/trends", Needs::Trends),
         ("/trends/{operation}", Needs::Trends),
         ("/keys", Needs::KeysRole),
+        ("/exports", Needs::Exporter),
         ("/admin", Needs::Admin),
         ("/admin/audit", Needs::Admin),
         ("/account/password", Needs::Reviewer),
@@ -242,6 +247,11 @@ async fn every_route_answers_every_role_as_its_access_says() {
         ("/api/add_user", Needs::Admin),
         ("/api/update_user", Needs::Admin),
         ("/api/list_audit", Needs::Admin),
+        ("/api/load_exports", Needs::Exporter),
+        ("/api/preview_export", Needs::Exporter),
+        ("/api/create_export", Needs::Exporter),
+        ("/api/cancel_export", Needs::Exporter),
+        ("/api/delete_export", Needs::Exporter),
     ]
     .into();
     // The keys and users pages' plain form posts (without JavaScript): like server functions.
@@ -274,6 +284,25 @@ async fn every_route_answers_every_role_as_its_access_says() {
         (
             ("GET", "/api/v1/routing/{operation}"),
             Needs::Scope(Scope::Read),
+        ),
+        (("GET", "/api/v1/exports"), Needs::Scope(Scope::Export)),
+        (("POST", "/api/v1/exports"), Needs::Scope(Scope::Export)),
+        (
+            ("POST", "/api/v1/exports/preview"),
+            Needs::Scope(Scope::Export),
+        ),
+        (("GET", "/api/v1/exports/{id}"), Needs::Scope(Scope::Export)),
+        (
+            ("DELETE", "/api/v1/exports/{id}"),
+            Needs::Scope(Scope::Export),
+        ),
+        (
+            ("POST", "/api/v1/exports/{id}/cancel"),
+            Needs::Scope(Scope::Export),
+        ),
+        (
+            ("GET", "/api/v1/exports/{id}/download"),
+            Needs::Scope(Scope::Export),
         ),
     ]
     .into();
@@ -318,6 +347,44 @@ async fn every_route_answers_every_role_as_its_access_says() {
             );
         }
     }
+
+    // Exports for the export routes: a finished one to read and download, a queued one to
+    // cancel, a cancelled one to delete.
+    let export_key = key_with(store, "admin", &[Scope::Export]).await;
+    let mut export_ids = Vec::new();
+    for _ in 0..3 {
+        let response = send(
+            &app,
+            Request::post("/api/v1/exports")
+                .header(header::AUTHORIZATION, format!("Bearer {export_key}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"format": "jsonl"}"#))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let created: serde_json::Value =
+            serde_json::from_str(&body_text(response).await).expect("an export");
+        export_ids.push(created["id"].as_i64().expect("an id"));
+        if export_ids.len() == 1 {
+            assert_eq!(common::run_jobs(store, &files, "worker").await, 1);
+        }
+    }
+    let (done, queued, cancelled) = (export_ids[0], export_ids[1], export_ids[2]);
+    let response = send(
+        &app,
+        Request::post(format!("/api/v1/exports/{cancelled}/cancel"))
+            .header(header::AUTHORIZATION, format!("Bearer {export_key}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let export_id = |method: &str, pattern: &str| match (method, pattern) {
+        ("DELETE", _) => cancelled,
+        (_, p) if p.ends_with("/cancel") => queued,
+        _ => done,
+    };
 
     let concrete = |path: &str| {
         path.replace("{id}", &call_id)
@@ -378,13 +445,20 @@ async fn every_route_answers_every_role_as_its_access_says() {
             }
         }
         for ((method, pattern), needs) in &api {
+            let uri = if pattern.starts_with("/api/v1/exports/{id}") {
+                pattern.replace("{id}", &export_id(method, pattern).to_string())
+            } else {
+                concrete(pattern)
+            };
             let mut request = Request::builder()
                 .method(*method)
-                .uri(concrete(pattern))
+                .uri(uri)
                 .header(header::CONTENT_TYPE, "application/json");
             request = as_who(request, who);
             let body = match (*method, *pattern) {
                 ("POST", "/api/v1/calls") => "[]",
+                ("POST", "/api/v1/exports" | "/api/v1/exports/preview") => r#"{"format": "jsonl"}"#,
+                ("POST", "/api/v1/exports/{id}/cancel") => "",
                 ("POST", _) => r#"{"verdict": "correct", "base_revision": 0}"#,
                 ("PUT", _) => r#"{"description": "a test operation"}"#,
                 _ => "",

@@ -12,6 +12,9 @@ pub struct FeedView {
     pub query: FeedQuery,
     pub page: FeedPage,
     pub counts: VerdictCounts,
+    /// The viewer may turn this view into a dataset export.
+    #[serde(default)]
+    pub can_export: bool,
 }
 
 /// A URL the feed cannot show is an expected outcome (a mistyped link), not a failure.
@@ -34,7 +37,7 @@ fn reader() -> Result<crate::auth::Caller, AppError> {
 /// The feed for a URL query string (`operation=…&verdict=…&cursor=…`).
 #[server(endpoint = "load_feed")]
 pub async fn load_feed(search: String) -> Result<FeedOutcome, AppError> {
-    reader()?;
+    let caller = reader()?;
     let query = match FeedQuery::from_search(&search) {
         Ok(query) => query,
         Err(error) => return Ok(FeedOutcome::BadFilter(error)),
@@ -48,6 +51,7 @@ pub async fn load_feed(search: String) -> Result<FeedOutcome, AppError> {
         query,
         page,
         counts,
+        can_export: caller.can(crate::model::auth::Capability::Export),
     }))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod exports;
 #[cfg(feature = "ssr")]
 pub(crate) mod guard;
 pub mod operations;

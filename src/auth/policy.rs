@@ -60,6 +60,11 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("/api/add_user", Access::Person(Capability::Admin)),
     ("/api/update_user", Access::Person(Capability::Admin)),
     ("/api/list_audit", Access::Person(Capability::Admin)),
+    ("/api/load_exports", Access::Person(Capability::Export)),
+    ("/api/preview_export", Access::Person(Capability::Export)),
+    ("/api/create_export", Access::Person(Capability::Export)),
+    ("/api/cancel_export", Access::Person(Capability::Export)),
+    ("/api/delete_export", Access::Person(Capability::Export)),
 ];
 
 /// Where a person signed in with a generated password is sent until they choose their own.
@@ -80,6 +85,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/trends", Access::Person(Capability::Trends)),
     ("/trends/{operation}", Access::Person(Capability::Trends)),
     ("/keys", Access::Person(Capability::ApiKeys)),
+    ("/exports", Access::Person(Capability::Export)),
     ("/admin", Access::Person(Capability::Admin)),
     ("/admin/audit", Access::Person(Capability::Admin)),
     (PASSWORD_PAGE, Access::Person(Capability::Review)),
@@ -127,6 +133,30 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "GET",
         "/api/v1/routing/{operation}",
         Access::Key(Scope::Read),
+    ),
+    (
+        "GET",
+        "/exports/{id}/download",
+        Access::Person(Capability::Export),
+    ),
+    ("GET", "/api/v1/exports", Access::Key(Scope::Export)),
+    ("POST", "/api/v1/exports", Access::Key(Scope::Export)),
+    (
+        "POST",
+        "/api/v1/exports/preview",
+        Access::Key(Scope::Export),
+    ),
+    ("GET", "/api/v1/exports/{id}", Access::Key(Scope::Export)),
+    ("DELETE", "/api/v1/exports/{id}", Access::Key(Scope::Export)),
+    (
+        "POST",
+        "/api/v1/exports/{id}/cancel",
+        Access::Key(Scope::Export),
+    ),
+    (
+        "GET",
+        "/api/v1/exports/{id}/download",
+        Access::Key(Scope::Export),
     ),
 ];
 

@@ -38,6 +38,7 @@ pub fn page_routes() -> Vec<AxumRouteListing> {
 pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
     let routes = page_routes();
     let context_store = state.store.clone();
+    let context_files = state.exports.clone();
     let shell_options = state.leptos_options.clone();
     let fallback_options = state.leptos_options.clone();
     let site_root = state.leptos_options.site_root.to_string();
@@ -51,13 +52,19 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .route("/keys/revoke", post(forms::revoke_key))
         .route("/admin/users/add", post(forms::add_user))
         .route("/admin/users/change", post(forms::change_user))
+        .route(
+            "/exports/{id}/download",
+            get(super::downloads::export_part)
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let store = context_store.clone();
-                move || page_context(store.clone())
+                let files = context_files.clone();
+                move || page_context(store.clone(), files.clone())
             },
             move || shell(shell_options.clone()),
         )
@@ -70,7 +77,7 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
             ServeFile::new(format!("{site_root}/favicon.svg")),
         )
         .fallback(leptos_axum::render_app_to_stream_with_context(
-            move || page_context(context_store.clone()),
+            move || page_context(context_store.clone(), context_files.clone()),
             move || shell(fallback_options.clone()),
         ))
         // A panic in a handler becomes a 500 for that request, not a dropped connection.
@@ -110,10 +117,11 @@ pub fn build_router_with(state: AppState, limits: &Limits) -> Router {
         .with_state(state)
 }
 
-/// What pages and server functions find in their context: the store, and this response's
-/// CSP nonce for the scripts the page carries.
-fn page_context(store: crate::store::Store) {
+/// What pages and server functions find in their context: the store, the export folder, and
+/// this response's CSP nonce for the scripts the page carries.
+fn page_context(store: crate::store::Store, files: crate::exports::ExportFiles) {
     provide_context(store);
+    provide_context(files);
     let parts = use_context::<axum::http::request::Parts>();
     if let Some(nonce) = parts
         .as_ref()

@@ -23,7 +23,15 @@ impl AppState {
             leptos_options,
             store,
             auth: Auth::default(),
-            exports: ExportFiles::new(std::env::temp_dir().join("redline-exports")),
+            exports: ExportFiles::new(scratch_export_dir()),
         }
     }
+}
+
+/// A folder of its own for each state made by `AppState::new` (tests, the benchmark), so two
+/// servers in one process never share export files.
+fn scratch_export_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("redline-exports-{}-{n}", std::process::id()))
 }

@@ -59,7 +59,8 @@ pub async fn run(
     tracing::info!(%worker, "job worker stopped");
 }
 
-async fn execute(context: &ExportContext, job: &Job) -> Result<(), String> {
+/// Runs one claimed job (the worker loop, and tests that drive the queue by hand).
+pub async fn execute(context: &ExportContext, job: &Job) -> Result<(), String> {
     let store = &context.store;
     if job.kind == EXPORT_JOB {
         return run_export(context, job).await;

@@ -109,6 +109,8 @@ impl Scope {
     pub fn owner_needs(self) -> Option<Capability> {
         match self {
             Scope::Configure => Some(Capability::Operations),
+            // Exports carry every input and correction: only engineers and admins take them.
+            Scope::Export => Some(Capability::Export),
             _ => None,
         }
     }

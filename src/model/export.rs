@@ -414,6 +414,8 @@ pub struct ExportInfo {
     pub error: Option<String>,
     pub cancel_requested: bool,
     pub deleted: bool,
+    /// A running export's estimate from its pace so far.
+    pub seconds_left: Option<u64>,
     /// The finished export's files (the manifest has the rest).
     pub files: Vec<ExportFile>,
     pub counts: Option<ExportPlanCounts>,

@@ -67,6 +67,7 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
         query,
         page,
         counts,
+        can_export,
     } = view;
     let filter = query.filter.clone();
     let filter_text = encode_query(&filter.to_pairs());
@@ -106,8 +107,17 @@ fn FeedBody(view: FeedView, choices: FilterChoices) -> impl IntoView {
         <FeedHeader filter=filter.clone() choices/>
         <div class="tabs-row">
             <VerdictTabs filter=filter.clone() counts=counts.clone()/>
-            <a class="button primary" href=queue_href data-testid="open-queue"
-                title="Unreviewed calls under these filters, drawn at random">"Review queue →"</a>
+            <div class="tab-actions">
+                {can_export.then(|| {
+                    let href = with_query("/exports", &encode_query(&filter.to_pairs()));
+                    view! {
+                        <a class="button" href=href data-testid="export-view"
+                            title="A training set or data file of the calls under these filters">"Export this view"</a>
+                    }
+                })}
+                <a class="button primary" href=queue_href data-testid="open-queue"
+                    title="Unreviewed calls under these filters, drawn at random">"Review queue →"</a>
+            </div>
         </div>
         {stopped}
         {if has_calls {

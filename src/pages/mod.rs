@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod call;
+pub mod exports;
 pub mod feed;
 pub mod forbidden;
 pub mod keys;

@@ -171,8 +171,17 @@ fn info(row: InfoRow) -> StoreResult<ExportInfo> {
         Some(m) => (m.files, Some(m.counts), m.validation, m.redactions),
         None => Default::default(),
     };
+    let seconds_left = match (ExportState::parse(&state), started_at) {
+        (ExportState::Running, Some(started)) if rows_done > 0 && rows_total > rows_done => {
+            let elapsed = (Utc::now().timestamp_micros() - started).max(0) as f64 / 1e6;
+            let per_row = elapsed / rows_done as f64;
+            Some((per_row * (rows_total - rows_done) as f64).ceil() as u64)
+        }
+        _ => None,
+    };
     Ok(ExportInfo {
         id,
+        seconds_left,
         spec,
         state: ExportState::parse(&state),
         rows_done: u64::try_from(rows_done).unwrap_or(0),
@@ -256,7 +265,7 @@ impl Store {
         }
         let mut sql = Sql::new(
             "SELECT c.seq, c.created_at, c.id, o.name, c.input, c.verdict, r.created_at,
-                    CASE WHEN r.corrected_output IS NULL OR trim(r.corrected_output) = '' THEN 0 ELSE 1 END
+                    (r.corrected_output IS NOT NULL AND trim(r.corrected_output) <> '')
              FROM calls c JOIN operations o ON o.id = c.operation_id
              LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
              WHERE 1 = 1",
@@ -275,7 +284,16 @@ impl Store {
                 .push(")");
         }
         sql.push(" ORDER BY c.created_at, c.seq LIMIT ").bind(limit);
-        type Row = (i64, i64, uuid::Uuid, String, String, i64, Option<i64>, i64);
+        type Row = (
+            i64,
+            i64,
+            uuid::Uuid,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<bool>,
+        );
         let rows: Vec<Row> = self.db.all(&sql).await?;
         Ok(rows
             .into_iter()
@@ -289,7 +307,7 @@ impl Store {
                         input,
                         verdict: Verdict::from_code(verdict),
                         reviewed_at,
-                        has_correction: corrected == 1,
+                        has_correction: corrected == Some(true),
                     }
                 },
             )

@@ -296,6 +296,52 @@ pub fn router(store: &Store) -> axum::Router {
     ))
 }
 
+/// The real router, writing and serving exports from `files`.
+pub fn router_with_exports(store: &Store, files: redline::exports::ExportFiles) -> axum::Router {
+    let mut state = redline::http::state::AppState::new(
+        leptos::config::LeptosOptions::builder()
+            .output_name("redline")
+            .build(),
+        store.clone(),
+    );
+    state.exports = files;
+    redline::http::router::build_router(state)
+}
+
+/// An empty export folder of the test's own (under the system's temporary folder).
+pub fn export_files(name: &str) -> redline::exports::ExportFiles {
+    let dir = std::env::temp_dir().join(format!(
+        "redline-test-exports-{name}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    redline::exports::ExportFiles::new(dir)
+}
+
+/// Runs every due job the way a `redline serve` worker does, as worker `worker`; how many ran.
+pub async fn run_jobs(store: &Store, files: &redline::exports::ExportFiles, worker: &str) -> usize {
+    let context = redline::exports::run::ExportContext {
+        store: store.clone(),
+        files: files.clone(),
+        worker: worker.to_string(),
+    };
+    let mut ran = 0;
+    while let Some(job) = store
+        .claim_job(worker, Utc::now())
+        .await
+        .expect("claim a job")
+    {
+        let result = redline::jobs::worker::execute(&context, &job).await;
+        store
+            .finish_job(job.id, worker, result, Utc::now())
+            .await
+            .expect("finish a job");
+        ran += 1;
+    }
+    ran
+}
+
 /// The router as a signed-in admin holding an all-scope key sees it.
 pub async fn signed_in_router(store: &Store) -> axum::Router {
     let credentials = credentials(store, "tester").await;
