@@ -717,3 +717,67 @@ async fn bad_specs_are_refused_with_the_reason_and_change_nothing() {
     assert_eq!(list["exports"].as_array().unwrap().len(), 0);
     assert_eq!(db.store.claim_job("w", Utc::now()).await.unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_builds_the_same_export_into_a_folder() {
+    let (db, app, files) = setup("cli").await;
+    let store = &db.store;
+    for i in 0..12 {
+        let id = store_call(store, "triage", i, json!(format!("case {i}")), "wrong").await;
+        review(
+            store,
+            &id,
+            Verdict::Incorrect,
+            Some(&format!("right {i}")),
+            i,
+        )
+        .await;
+    }
+    // The same spec through the API, for comparison.
+    let (api_id, _) = build(&app, store, &files, json!({"format": "chat_jsonl", "filter": {"operation": "triage"}, "validation_percent": 25})).await;
+    let output = files.root().join("from-cli");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args([
+            "export",
+            "--format",
+            "chat_jsonl",
+            "--filter",
+            "operation=triage",
+            "--validation-percent",
+            "25",
+            "--output",
+        ])
+        .arg(&output)
+        .args(["--database", &db.url])
+        .output()
+        .expect("run redline export");
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("12 / 12 rows"), "{said}");
+    let listed = String::from_utf8_lossy(&run.stdout);
+    let train_path = listed
+        .lines()
+        .find(|l| l.contains("train.jsonl"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_else(|| panic!("no train file in {listed}"));
+    let from_cli = std::fs::read_to_string(train_path).unwrap();
+    assert_eq!(
+        from_cli,
+        text_of(&app, api_id, "train").await,
+        "the same bytes as the API's"
+    );
+    let exports = store.list_exports(10).await.unwrap();
+    let cli = exports
+        .iter()
+        .find(|e| e.created_by == "cli")
+        .expect("recorded");
+    assert_eq!(cli.state, redline::model::export::ExportState::Done);
+    // Its job is finished, not left for a server to run again.
+    assert_eq!(
+        store
+            .claim_job("w", Utc::now() + Duration::days(2))
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -59,7 +59,11 @@ pub(super) async fn start_server(
             &format!("127.0.0.1:{}", args.port),
             "--database",
             url,
+            "--job-poll-ms",
+            "50",
+            "--export-dir",
         ])
+        .arg(args.dir.join("exports"))
         .env("REDLINE_LOG", "warn")
         .stdout(Stdio::null())
         .kill_on_drop(true)

@@ -5,6 +5,7 @@
 //! `bench/RESULTS.md`. `client` starts the server and talks HTTP to it.
 
 mod client;
+mod exports;
 mod ingest;
 mod load;
 mod queries;
@@ -105,7 +106,10 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     queries::pages(&addr, &page_creds, args.samples, &mut report).await?;
     queries::trends(&addr, &page_creds, args.samples, &mut report).await?;
 
-    // 7. The worst searches, several at once, while a health check and the plain feed are timed.
+    // 7. Exports of the whole database through the job worker.
+    exports::measure(&addr, &page_creds, server.id(), &mut report).await?;
+
+    // 8. The worst searches, several at once, while a health check and the plain feed are timed.
     load::searches_under_load(&addr, &page_creds, args.samples.min(100), &mut report).await?;
 
     report.line("### Server memory and disk".to_string());

@@ -1,8 +1,9 @@
 //! The command line: argument definitions and the commands behind them (`serve`, `demo`,
-//! `user`, `key`, `operation`, `job` and, built with the `bench` feature, `bench`). Commands that work on a
+//! `user`, `key`, `operation`, `export`, `job` and, built with the `bench` feature, `bench`). Commands that work on a
 //! database open it, act and close it through `TargetDatabase::act`.
 
 mod accounts;
+mod export;
 mod jobs;
 mod operations;
 mod rollups;
@@ -53,6 +54,8 @@ enum Command {
     /// Measure ingest throughput, feed latency, page render time, memory and disk use.
     #[cfg(feature = "bench")]
     Bench(crate::bench::BenchArgs),
+    /// Build a dataset export into a folder, with a progress bar.
+    Export(export::ExportArgs),
     /// Queue a background job, or list jobs.
     #[command(subcommand)]
     Job(jobs::JobCommand),
@@ -79,6 +82,7 @@ pub async fn run() -> ExitCode {
         Command::Demo(args) => serve::run_demo(args).await,
         #[cfg(feature = "bench")]
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Export(args) => export::run(args).await,
         Command::Job(command) => jobs::run(command).await,
         Command::User(command) => accounts::run_user_command(command).await,
         Command::Key(command) => accounts::run_key_command(command).await,

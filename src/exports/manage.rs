@@ -89,6 +89,18 @@ pub async fn create(
     created_by: &str,
     actor: &Actor,
 ) -> Result<i64, AppError> {
+    create_due(store, spec, created_by, actor, Utc::now()).await
+}
+
+/// `create`, with the job due at `run_after` (the command line runs its own at once and
+/// leaves the queue a late date, in case it dies).
+pub async fn create_due(
+    store: &Store,
+    spec: &ExportSpec,
+    created_by: &str,
+    actor: &Actor,
+    run_after: chrono::DateTime<Utc>,
+) -> Result<i64, AppError> {
     supported(spec)?;
     let counts = plan(store, spec).await?.counts;
     if counts.total == 0 {
@@ -116,7 +128,7 @@ pub async fn create(
     );
     let audit = actor.entry("export.create", "", detail);
     Ok(store
-        .create_export(spec, created_by, &audit, Utc::now())
+        .create_export(spec, created_by, &audit, Utc::now(), run_after)
         .await?)
 }
 

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::accounts::audit_insert;
 use super::conditions::push_conditions;
-use super::{id_text, micros_to_time, NewAudit, Sql, Store, StoreError, StoreResult};
+use super::jobs::{job_of, JobRow, JOB_COLUMNS};
+use super::{id_text, micros_to_time, Job, NewAudit, Sql, Store, StoreError, StoreResult};
 use crate::model::export::{ExportInfo, ExportManifest, ExportSpec, ExportState};
 use crate::model::{CallFilter, Review, Verdict};
 
@@ -205,13 +206,15 @@ fn info(row: InfoRow) -> StoreResult<ExportInfo> {
 }
 
 impl Store {
-    /// Records an export and queues the job that builds it, with its audit entry, at once.
+    /// Records an export and queues the job that builds it (due at `run_after`), with its
+    /// audit entry, at once.
     pub async fn create_export(
         &self,
         spec: &ExportSpec,
         created_by: &str,
         audit: &NewAudit,
         now: DateTime<Utc>,
+        run_after: DateTime<Utc>,
     ) -> StoreResult<i64> {
         let spec_text = serde_json::to_string(spec).map_err(|e| corrupt("export spec", e))?;
         let mut tx = self.db.begin().await?;
@@ -232,7 +235,7 @@ impl Store {
                 )
                 .arg(EXPORT_JOB)
                 .arg(serde_json::json!({ "export_id": id }).to_string())
-                .arg(now.timestamp_micros()),
+                .arg(run_after.timestamp_micros()),
             )
             .await?;
         tx.execute(
@@ -248,6 +251,30 @@ impl Store {
         tx.execute(&audit_insert(&audit, now)).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Claims the job of export `id` for `worker` whether due or not (the command line runs
+    /// its own export at once); `None` when another worker has it.
+    pub async fn claim_export_job(
+        &self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let rows: Vec<JobRow> = self
+            .db
+            .write_all(
+                &Sql::new(format!(
+                    "UPDATE jobs SET state = 'running', claimed_by = $2, claimed_at = $3, attempts = attempts + 1
+                     WHERE id = (SELECT job_id FROM exports WHERE id = $1) AND state = 'queued'
+                     RETURNING {JOB_COLUMNS}"
+                ))
+                .arg(id)
+                .arg(worker)
+                .arg(now.timestamp_micros()),
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(job_of))
     }
 
     /// Up to `limit` calls matching the filter after `after` (created_at, seq), oldest first.

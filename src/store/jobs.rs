@@ -42,7 +42,7 @@ pub struct Job {
     pub error: Option<String>,
 }
 
-type JobRow = (
+pub(super) type JobRow = (
     i64,
     String,
     String,
@@ -53,9 +53,12 @@ type JobRow = (
     Option<String>,
 );
 
-const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, claimed_by, finished_at, error";
+pub(super) const JOB_COLUMNS: &str =
+    "id, kind, payload, state, attempts, claimed_by, finished_at, error";
 
-fn job((id, kind, payload, state, attempts, claimed_by, finished_at, error): JobRow) -> Job {
+pub(super) fn job_of(
+    (id, kind, payload, state, attempts, claimed_by, finished_at, error): JobRow,
+) -> Job {
     Job {
         id,
         kind,
@@ -112,7 +115,7 @@ impl Store {
         ));
         sql = sql.arg(worker).arg(now).arg(expired);
         let rows: Vec<JobRow> = self.db.write_all(&sql).await?;
-        Ok(rows.into_iter().next().map(job))
+        Ok(rows.into_iter().next().map(job_of))
     }
 
     /// Records the end of a job claimed by `worker`; false when the claim was lost (the lease
@@ -156,7 +159,7 @@ impl Store {
                 .arg(limit),
             )
             .await?;
-        Ok(rows.into_iter().map(job).collect())
+        Ok(rows.into_iter().map(job_of).collect())
     }
 
     /// Refreshes the planner's statistics (the `optimize` job).

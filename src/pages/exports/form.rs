@@ -280,6 +280,7 @@ fn Preview(answer: PreviewAnswer) -> impl IntoView {
                     <td class="num">{count(*validation)}</td>
                 </tr>
             }
+            .into_any()
         })
         .collect_view();
     let left_out = counts
@@ -307,6 +308,7 @@ fn Preview(answer: PreviewAnswer) -> impl IntoView {
                     </div>
                 </div>
             }
+            .into_any()
         })
         .collect_view();
     let has_samples = !redactions.is_empty();
@@ -321,8 +323,8 @@ fn Preview(answer: PreviewAnswer) -> impl IntoView {
                     <thead><tr><th>"Operation"</th><th class="num">"Train"</th><th class="num">"Validation"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
-            })}
-            {has_left_out.then(|| view! { <div class="left-out"><span class="field-label">"Left out"</span><ul>{left_out}</ul></div> })}
+            }.into_any())}
+            {has_left_out.then(|| view! { <div class="left-out"><span class="field-label">"Left out"</span><ul>{left_out}</ul></div> }.into_any())}
             {has_samples.then(|| view! {
                 <div class="redaction-preview">
                     <p><span class="field-label">"Redaction preview"</span>" "{redactions}{format!(" in the first {} examples", answer.previewed)}</p>

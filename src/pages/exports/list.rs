@@ -121,6 +121,8 @@ pub fn ExportTable(
                 });
                 view! { <ul class="files">{links}{manifest}</ul> }.into_any()
             };
+            let can_cancel = !state.is_finished() && !export.cancel_requested;
+            let can_delete = state.is_finished() && !export.deleted;
             let checks = export.validation.as_ref().map(|report| {
                 let tokens = report
                     .tokens
@@ -130,9 +132,20 @@ pub fn ExportTable(
                 let failed = (report.lines_failed > 0).then(|| format!(" · {} lines failed the check", count(report.lines_failed)));
                 let warnings = report.warnings.join("; ");
                 view! { <p class="subtle export-report">{tokens}{failed}{(!warnings.is_empty()).then(|| format!(" · {warnings}"))}</p> }
+                    .into_any()
             });
-            let can_cancel = !state.is_finished() && !export.cancel_requested;
-            let can_delete = state.is_finished() && !export.deleted;
+            let actions = view! {
+                {can_cancel.then(|| view! {
+                    <button class="button ghost" type="button" data-testid="export-cancel"
+                        on:click=move |_| { cancel.dispatch(CancelExport { id }); }>"Cancel"</button>
+                })}
+                {can_delete.then(|| view! {
+                    <button class="button ghost danger" type="button" data-testid="export-delete"
+                        on:click=move |_| { delete.dispatch(DeleteExport { id }); }>"Delete files"</button>
+                })}
+            }
+            .into_any();
+            let progress = view! { <Progress export=export.clone()/> }.into_any();
             view! {
                 <tr data-testid="export-row" data-id=id.to_string()>
                     <td class="num mono">{format!("#{id}")}</td>
@@ -141,24 +154,16 @@ pub fn ExportTable(
                         <p class="subtle">{spec}</p>
                         {checks}
                     </td>
-                    <td><Progress export=export.clone()/></td>
+                    <td>{progress}</td>
                     <td>{files}</td>
                     <td>
                         {export.created_by.clone()}
                         <p class="subtle" title=full_time(&export.created_at)>{short_time(&export.created_at)}</p>
                     </td>
-                    <td class="actions">
-                        {can_cancel.then(|| view! {
-                            <button class="button ghost" type="button" data-testid="export-cancel"
-                                on:click=move |_| { cancel.dispatch(CancelExport { id }); }>"Cancel"</button>
-                        })}
-                        {can_delete.then(|| view! {
-                            <button class="button ghost danger" type="button" data-testid="export-delete"
-                                on:click=move |_| { delete.dispatch(DeleteExport { id }); }>"Delete files"</button>
-                        })}
-                    </td>
+                    <td class="actions">{actions}</td>
                 </tr>
             }
+            .into_any()
         })
         .collect_view();
     view! {
