@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing Redline needs, from the package registries only, and only
-# what is missing. Sourced by run.sh, test.sh and bench.sh. Pass "browser" to also install
-# Chromium and the Playwright test runner.
+# what is missing. Sourced by run.sh, test.sh and bench.sh. Pass "browser" (the tests) to also
+# install Chromium, the Playwright test runner and moto's S3 server (for the S3 export test).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BINARYEN_VERSION="132.0.0"
+MOTO_VERSION="5.2.6"
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')"
 
@@ -41,6 +42,12 @@ if [ "${1:-}" = "browser" ]; then
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update
     $SUDO apt-get install -y chromium
+  fi
+  # The S3 export test runs against moto's S3 server mode, from PyPI, in a venv of its own.
+  if [ ! -x "$ROOT/tools/venv/bin/moto_server" ]; then
+    say "Installing moto's S3 server (PyPI) into tools/venv for the S3 export test"
+    python3 -m venv "$ROOT/tools/venv"
+    "$ROOT/tools/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
   fi
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     say "Installing the Playwright test runner (no browser download)"

@@ -1,7 +1,8 @@
 //! Dataset exports through the real router and the job queue, on the backend
 //! `REDLINE_TEST_BACKEND` names: each format against its golden file, the job's life (queued,
 //! done, downloaded, rebuilt byte for byte, deleted), split, de-duplication, the cap and
-//! redaction, a killed job redone cleanly, cancelling, and bad specs refused.
+//! redaction, a killed job redone cleanly, cancelling, bad specs refused, the command line,
+//! and exports kept in an S3-compatible bucket (a local moto server) served by any instance.
 
 mod common;
 
@@ -16,6 +17,7 @@ use redline::exports::ExportFiles;
 use redline::model::Verdict;
 use redline::store::{AuditQuery, InsertOutcome, ReviewInput, SaveOutcome, Store};
 use serde_json::{json, Value};
+use sha2::Digest;
 
 async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
     common::json_request(app, method, uri, body).await
@@ -780,4 +782,180 @@ async fn the_command_line_builds_the_same_export_into_a_folder() {
             .unwrap(),
         None
     );
+}
+
+/// The bucket the S3 test writes to, in a local moto server.
+const BUCKET: &str = "redline-test";
+
+/// A local S3-compatible server: moto's server mode, which scripts/bootstrap.sh installs from
+/// PyPI into tools/venv (or `REDLINE_TEST_MOTO`). Missing, it fails the test with the way to
+/// install it; it never skips.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    async fn start() -> Moto {
+        let program = std::env::var("REDLINE_TEST_MOTO")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/venv/bin/moto_server")
+            });
+        assert!(
+            program.is_file(),
+            "no moto_server at {}: run `source scripts/bootstrap.sh browser` (it installs moto \
+             from PyPI into tools/venv) or set REDLINE_TEST_MOTO",
+            program.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { child, port };
+        // moto does not check signatures: a plain PUT makes the bucket once it listens.
+        for _ in 0..300 {
+            if let Some(answer) = moto.plain_put(&format!("/{BUCKET}")).await {
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                return moto;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto_server did not answer on port {port} within 30 s");
+    }
+
+    async fn plain_put(&self, path: &str) -> Option<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .ok()?;
+        let request = format!(
+            "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.ok()?;
+        Some(answer)
+    }
+
+    /// One instance's view of the bucket: its own staging folder, the shared prefix.
+    fn files(&self, prefix: &str, instance: &str) -> ExportFiles {
+        let endpoint = format!("http://127.0.0.1:{}", self.port);
+        let staging = export_files(instance).root().to_path_buf();
+        ExportFiles::in_bucket(
+            &format!("s3://{BUCKET}/{prefix}"),
+            staging,
+            &[
+                ("aws_endpoint", endpoint.as_str()),
+                ("aws_allow_http", "true"),
+                ("aws_region", "us-east-1"),
+                ("aws_access_key_id", "testing"),
+                ("aws_secret_access_key", "testing"),
+            ],
+        )
+        .expect("an S3 export store")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_in_a_bucket_are_served_by_any_instance_and_deleted_there() {
+    let moto = Moto::start().await;
+    let db = TestDb::new().await;
+    let store = &db.store;
+    for i in 0..12 {
+        let id = store_call(
+            store,
+            "ticket_summarize",
+            i,
+            json!(format!("ticket {i}: the printer is on fire")),
+            "It is fine.",
+        )
+        .await;
+        review(
+            store,
+            &id,
+            Verdict::Incorrect,
+            Some(&format!("Printer {i} burns.")),
+            i,
+        )
+        .await;
+    }
+    let prefix = format!(
+        "run-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    let one = moto.files(&prefix, "bucket-one");
+    let two = moto.files(&prefix, "bucket-two");
+    let credentials = common::credentials(store, "tester").await;
+    let app_one =
+        common::with_credentials(router_with_exports(store, one.clone()), credentials.clone());
+    let app_two = common::with_credentials(router_with_exports(store, two.clone()), credentials);
+
+    let spec = json!({"format": "chat_jsonl", "validation_percent": 25});
+    let (id, export) = build(&app_one, store, &one, spec).await;
+    assert!(
+        !one.root().join(format!("export-{id}")).exists(),
+        "the staged files are cleared once uploaded"
+    );
+
+    // The other instance, which wrote nothing, serves the same bytes.
+    let train = text_of(&app_two, id, "train").await;
+    let validation = text_of(&app_two, id, "validation").await;
+    assert_eq!(train.lines().count() + validation.lines().count(), 12);
+    for (part, text) in [(0, &train), (1, &validation)] {
+        assert_eq!(
+            export["files"][part]["sha256"].as_str().unwrap(),
+            sha2::Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+    }
+    let (status, headers, _) = download(&app_two, id, "train").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains(&format!("redline-export-{id}-chat_jsonl-train.jsonl")));
+    let manifest: Value = serde_json::from_str(&text_of(&app_two, id, "manifest").await).unwrap();
+    assert_eq!(manifest["export_id"], id);
+
+    // Built again, byte for byte; then deleted through the other instance: gone from the bucket.
+    let (again, second) = build(
+        &app_two,
+        store,
+        &two,
+        json!({"format": "chat_jsonl", "validation_percent": 25}),
+    )
+    .await;
+    assert_eq!(second["files"][0]["sha256"], export["files"][0]["sha256"]);
+    let (status, _) = call(&app_two, "DELETE", &format!("/api/v1/exports/{id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let format = redline::model::export::ExportFormat::ChatJsonl;
+    for part in ["train", "validation", "manifest"] {
+        assert!(
+            one.open(id, part, format).await.unwrap().is_none(),
+            "{part} is gone"
+        );
+    }
+    assert_eq!(
+        download(&app_one, id, "train").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(one.open(again, "train", format).await.unwrap().is_some());
 }

@@ -20,7 +20,7 @@ test("an engineer turns a feed filter into an export, watches it finish and down
       headers: authorization(),
       data: { verdict: "incorrect", corrected_output: `Order A-${i} ships today.`, base_revision: 0 },
     });
-    expect(saved.status()).toBe(200);
+    expect(saved.status()).toBe(201);
   }
 
   const engineer = await signedInAs(browser, "engineer");

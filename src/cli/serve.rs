@@ -49,6 +49,12 @@ pub struct ServeArgs {
     /// PostgreSQL]. Every instance that serves downloads must see the same folder.
     #[arg(long, env = "REDLINE_EXPORT_DIR")]
     export_dir: Option<std::path::PathBuf>,
+    /// Keep dataset exports in an S3-compatible bucket, `s3://bucket/prefix`, so that any
+    /// instance serves any download (the export folder then only stages files before the
+    /// upload). Credentials, region and endpoint come from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT (AWS_ALLOW_HTTP=true for plain http).
+    #[arg(long, env = "REDLINE_EXPORT_STORE")]
+    export_store: Option<String>,
     /// Sign-in sessions end after this many idle minutes.
     #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
     session_idle_minutes: u64,
@@ -168,12 +174,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         leptos_options.output_name = "redline".into();
     }
     leptos_options.site_addr = args.addr;
-    let export_files = ExportFiles::new(
-        args.export_dir
-            .clone()
-            .unwrap_or_else(|| default_export_dir(&url)),
-    );
-    tracing::info!(folder = %export_files.root().display(), "exports folder");
+    let export_folder = args
+        .export_dir
+        .clone()
+        .unwrap_or_else(|| default_export_dir(&url));
+    let export_files = match &args.export_store {
+        Some(bucket) => ExportFiles::in_bucket(bucket, export_folder, &[])?,
+        None => ExportFiles::new(export_folder),
+    };
+    tracing::info!(store = %export_files.describe(), "exports kept in");
     let state = AppState {
         leptos_options,
         store: store.clone(),

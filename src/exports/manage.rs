@@ -181,7 +181,7 @@ pub async fn delete(
         summary.to_string(),
     );
     if store.delete_export(id, &audit, Utc::now()).await? {
-        files.remove(id).map_err(|error| {
+        files.remove(id).await.map_err(|error| {
             tracing::error!(export = id, %error, "cannot remove an export's files");
             AppError::Internal
         })?;

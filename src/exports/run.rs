@@ -55,7 +55,8 @@ pub async fn run_export(ctx: &ExportContext, job: &Job) -> Result<(), String> {
     // Whatever an earlier attempt left (a killed job) goes first.
     ctx.files
         .remove(id)
-        .map_err(|e| format!("cannot clear the export's folder: {e}"))?;
+        .await
+        .map_err(|e| format!("cannot clear the export's earlier files: {e}"))?;
     let outcome = if export.cancel_requested {
         Ok(Ended::Cancelled)
     } else {
@@ -69,14 +70,14 @@ pub async fn run_export(ctx: &ExportContext, job: &Job) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string()),
         Ok(Ended::Cancelled) => {
-            let _ = ctx.files.remove(id);
+            let _ = ctx.files.remove(id).await;
             store
                 .finish_export(id, ExportState::Cancelled, None, None, now)
                 .await
                 .map_err(|e| e.to_string())
         }
         Err(reason) => {
-            let _ = ctx.files.remove(id);
+            let _ = ctx.files.remove(id).await;
             if let Err(error) = store
                 .finish_export(id, ExportState::Failed, Some(&reason), None, now)
                 .await
@@ -264,6 +265,10 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
     file.write(&text).map_err(io)?;
     file.finish(download_name(id, "manifest", spec.format))
         .map_err(io)?;
+    ctx.files
+        .publish(id, spec.format)
+        .await
+        .map_err(|e| format!("cannot store the export's files: {e}"))?;
     Ok(Ended::Done(Box::new(manifest)))
 }
 
@@ -271,14 +276,4 @@ fn line_bytes(value: &Value) -> Vec<u8> {
     let mut bytes = value.to_string().into_bytes();
     bytes.push(b'\n');
     bytes
-}
-
-/// What a finished part of an export is, for a download: its path and download name.
-pub fn finished_part(
-    files: &ExportFiles,
-    export: &ExportInfo,
-    part: &str,
-) -> Option<(std::path::PathBuf, String)> {
-    let path = files.complete(export.id, part, export.spec.format)?;
-    Some((path, download_name(export.id, part, export.spec.format)))
 }

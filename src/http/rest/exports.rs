@@ -18,8 +18,8 @@ use super::key_with;
 use crate::auth::manage::Actor;
 use crate::auth::{Caller, ClientAddress};
 use crate::error::AppError;
+use crate::exports::files::{download_name, StoredPart};
 use crate::exports::manage;
-use crate::exports::run::finished_part;
 use crate::exports::ExportFiles;
 use crate::model::auth::Scope;
 use crate::model::export::{ExportInfo, ExportRequest, ExportSpec, ExportState};
@@ -224,7 +224,14 @@ pub async fn serve_part(
             export.state.as_str()
         )));
     }
-    let Some((path, name)) = finished_part(files, export, part) else {
+    let stored = files
+        .open(export.id, part, export.spec.format)
+        .await
+        .map_err(|error| {
+            tracing::error!(export = export.id, %error, "cannot open an export's file");
+            AppError::Internal
+        })?;
+    let Some(stored) = stored else {
         return Err(AppError::NotFound(format!(
             "export {} has no {part} file{}",
             export.id,
@@ -235,24 +242,34 @@ pub async fn serve_part(
             }
         )));
     };
+    let name = download_name(export.id, part, export.spec.format);
     let content_type = if part == "manifest" {
         "application/json"
     } else {
         export.spec.format.content_type()
     };
-    let mime = HeaderValue::from_static(content_type);
-    let response = ServeFile::new(&path)
-        .oneshot(request)
-        .await
-        .map_err(|_| AppError::Internal)?;
-    let (mut parts, body) = response.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, mime);
+    let mut response = match stored {
+        StoredPart::File(path) => ServeFile::new(&path)
+            .oneshot(request)
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map(Body::new),
+        StoredPart::Object { size, body } => {
+            let mut response = Response::new(Body::from_stream(body));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            response
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        parts.headers.insert(header::CONTENT_DISPOSITION, value);
+        headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    parts.headers.insert(
+    headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(Response::from_parts(parts, Body::new(body)))
+    Ok(response)
 }

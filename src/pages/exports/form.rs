@@ -6,9 +6,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde_json::{json, Map, Value};
 
+use crate::api::calls::load_filter_choices;
 use crate::api::exports::{preview_export, CreateExport, PreviewAnswer};
 use crate::components::figures::count;
 use crate::model::export::{ExportFormat, MAX_VALIDATION_PERCENT};
+use crate::model::{FilterChoices, Verdict};
 
 const FILTER_KEYS: [(&str, &str); 8] = [
     ("operation", "Operation"),
@@ -28,6 +30,25 @@ fn format_help(format: ExportFormat) -> &'static str {
         ExportFormat::Jsonl => "Every call the filter matches, with every field and its current review.",
         ExportFormat::Csv => "The same as JSONL, flattened into columns (RFC 4180, UTF-8).",
     }
+}
+
+/// The values a filter field suggests (the feed's choices); none for the dates.
+fn suggestions(key: &str, choices: &FilterChoices) -> Vec<String> {
+    let mut values: Vec<String> = match key {
+        "operation" => choices.operations.clone(),
+        "verdict" => Verdict::ALL
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
+        "model" => choices.models.iter().map(|m| m.model.clone()).collect(),
+        "model_version" => choices.models.iter().map(|m| m.version.clone()).collect(),
+        "tag" => choices.tags.clone(),
+        "reviewer" => choices.reviewers.clone(),
+        _ => Vec::new(),
+    };
+    values.sort();
+    values.dedup();
+    values
 }
 
 /// A number field's value: the number, or the text as typed (the server names the mistake).
@@ -114,6 +135,8 @@ pub fn NewExport(create: ServerAction<CreateExport>) -> impl IntoView {
                     type=kind
                     name=key
                     maxlength="128"
+                    list=format!("export-choices-{key}")
+                    autocomplete="off"
                     data-testid=format!("export-filter-{key}")
                     prop:value=move || value.get()
                     on:change=move |ev| value.set(event_target_value(&ev))
@@ -122,12 +145,30 @@ pub fn NewExport(create: ServerAction<CreateExport>) -> impl IntoView {
         }
     };
 
+    let choices = Resource::new(|| (), |_| load_filter_choices());
+    let datalists = move || {
+        Suspend::new(async move {
+            let choices = choices.await.unwrap_or_default();
+            FILTER_KEYS
+                .iter()
+                .map(|(key, _)| {
+                    let options = suggestions(key, &choices)
+                        .into_iter()
+                        .map(|value| view! { <option value=value></option> })
+                        .collect_view();
+                    view! { <datalist id=format!("export-choices-{key}")>{options}</datalist> }
+                        .into_any()
+                })
+                .collect_view()
+        })
+    };
     let filter_view = view! {
         <fieldset class="export-filter">
             <legend class="field-label">"Calls (the feed's filter)"</legend>
             <div class="field-grid">
                 {filter.iter().map(|(key, label, value)| text_field(key, label, *value).into_any()).collect_view()}
             </div>
+            <Transition fallback=|| ()>{datalists}</Transition>
         </fieldset>
     }
     .into_any();
@@ -174,7 +215,7 @@ pub fn NewExport(create: ServerAction<CreateExport>) -> impl IntoView {
     }
     .into_any();
     let choices_view = view! {
-        <div class="field-grid">
+        <div class="field-grid wide-fields">
             <label class="field" class:hidden=move || !is_training()>
                 <span class="field-label">"Lines failing the format check"</span>
                 <select prop:value=move || failing.get() on:change=move |ev| failing.set(event_target_value(&ev))>
