@@ -57,6 +57,59 @@ fn leave(counts: &mut ExportPlanCounts, reason: &str) {
     *counts.left_out.entry(reason.to_string()).or_default() += 1;
 }
 
+/// Why a training format leaves a reviewed call out, if it does.
+fn not_teachable(
+    spec: &ExportSpec,
+    verdict: Verdict,
+    has_correction: bool,
+) -> Option<&'static str> {
+    if !spec.format.is_training() {
+        return None;
+    }
+    match verdict {
+        Verdict::Incorrect if !has_correction => Some(LEFT_NO_CORRECTION),
+        Verdict::Correct
+            if !spec.include_correct || spec.format == ExportFormat::PreferenceJsonl =>
+        {
+            Some(LEFT_CORRECT)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the spec gives at least one example, read until the first one is found (creating
+/// an export answers at once; the job plans it in full). `Err` carries what was left out and
+/// why when none is.
+pub async fn has_example(
+    store: &Store,
+    spec: &ExportSpec,
+) -> StoreResult<Result<(), BTreeMap<String, u64>>> {
+    let mut counts = ExportPlanCounts::default();
+    let wanted = verdicts(spec);
+    let mut after = None;
+    loop {
+        let page = store
+            .export_candidates(&spec.filter, &wanted, after, PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.created_at, last.seq));
+        let full = page.len() as i64 == PAGE;
+        for row in page {
+            if let Some(reason) = not_teachable(spec, row.verdict, row.has_correction) {
+                leave(&mut counts, reason);
+            } else if serde_json::from_str::<serde_json::Value>(&row.input).is_err() {
+                leave(&mut counts, LEFT_UNREADABLE);
+            } else {
+                return Ok(Ok(()));
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(Err(counts.left_out))
+}
+
 /// Plans an export of the spec over the data as it is now.
 pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
     let mut counts = ExportPlanCounts::default();
@@ -74,21 +127,9 @@ pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
         after = Some((last.created_at, last.seq));
         let full = page.len() as i64 == PAGE;
         for row in page {
-            if spec.format.is_training() {
-                match row.verdict {
-                    Verdict::Incorrect if !row.has_correction => {
-                        leave(&mut counts, LEFT_NO_CORRECTION);
-                        continue;
-                    }
-                    Verdict::Correct
-                        if !spec.include_correct
-                            || spec.format == ExportFormat::PreferenceJsonl =>
-                    {
-                        leave(&mut counts, LEFT_CORRECT);
-                        continue;
-                    }
-                    _ => {}
-                }
+            if let Some(reason) = not_teachable(spec, row.verdict, row.has_correction) {
+                leave(&mut counts, reason);
+                continue;
             }
             let Ok(input) = serde_json::from_str(&row.input) else {
                 leave(&mut counts, LEFT_UNREADABLE);
