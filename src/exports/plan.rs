@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::split::{input_key, pick_key, split_of};
 use crate::model::export::{ExportFormat, ExportPlanCounts, ExportSpec, Split};
 use crate::model::Verdict;
-use crate::store::{Store, StoreResult};
+use crate::store::{ExportCandidate, Store, StoreResult};
 
 /// Candidates read per query.
 const PAGE: i64 = 2_000;
@@ -57,6 +57,44 @@ fn leave(counts: &mut ExportPlanCounts, reason: &str) {
     *counts.left_out.entry(reason.to_string()).or_default() += 1;
 }
 
+/// The candidates of a spec, a page at a time, in keyset order (oldest first).
+struct Pages<'a> {
+    store: &'a Store,
+    spec: &'a ExportSpec,
+    wanted: Vec<Verdict>,
+    after: Option<(i64, i64)>,
+    finished: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(store: &'a Store, spec: &'a ExportSpec) -> Pages<'a> {
+        Pages {
+            store,
+            spec,
+            wanted: verdicts(spec),
+            after: None,
+            finished: false,
+        }
+    }
+
+    async fn next(&mut self) -> StoreResult<Option<Vec<ExportCandidate>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .export_candidates(&self.spec.filter, &self.wanted, self.after, PAGE)
+            .await?;
+        let Some(last) = page.last() else {
+            self.finished = true;
+            return Ok(None);
+        };
+        self.after = Some((last.created_at, last.seq));
+        self.finished = (page.len() as i64) < PAGE;
+        Ok(Some(page))
+    }
+}
+
 /// Why a training format leaves a reviewed call out, if it does.
 fn not_teachable(
     spec: &ExportSpec,
@@ -85,15 +123,8 @@ pub async fn has_example(
     spec: &ExportSpec,
 ) -> StoreResult<Result<(), BTreeMap<String, u64>>> {
     let mut counts = ExportPlanCounts::default();
-    let wanted = verdicts(spec);
-    let mut after = None;
-    loop {
-        let page = store
-            .export_candidates(&spec.filter, &wanted, after, PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.created_at, last.seq));
-        let full = page.len() as i64 == PAGE;
+    let mut pages = Pages::new(store, spec);
+    while let Some(page) = pages.next().await? {
         for row in page {
             if let Some(reason) = not_teachable(spec, row.verdict, row.has_correction) {
                 leave(&mut counts, reason);
@@ -102,9 +133,6 @@ pub async fn has_example(
             } else {
                 return Ok(Ok(()));
             }
-        }
-        if !full {
-            break;
         }
     }
     Ok(Err(counts.left_out))
@@ -117,15 +145,8 @@ pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
     let mut operation_index: HashMap<String, u32> = HashMap::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut by_key: HashMap<u64, usize> = HashMap::new();
-    let wanted = verdicts(spec);
-    let mut after = None;
-    loop {
-        let page = store
-            .export_candidates(&spec.filter, &wanted, after, PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.created_at, last.seq));
-        let full = page.len() as i64 == PAGE;
+    let mut pages = Pages::new(store, spec);
+    while let Some(page) = pages.next().await? {
         for row in page {
             if let Some(reason) = not_teachable(spec, row.verdict, row.has_correction) {
                 leave(&mut counts, reason);
@@ -171,9 +192,6 @@ pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
                 by_key.insert(key, index);
             }
             candidates.push(candidate);
-        }
-        if !full {
-            break;
         }
     }
     drop(by_key);
