@@ -290,12 +290,15 @@ impl Store {
         if resolved.matches_nothing() {
             return Ok(Vec::new());
         }
+        // The page's keys first, from `calls` alone: with the joins in the same statement,
+        // SQLite's planner started from `operations` and sorted every matching call for each
+        // page (1.7 s a page at 1M calls). Alone, it walks an index in order and stops.
         let mut sql = Sql::new(
             "SELECT c.seq, c.created_at, c.id, o.name, c.input, c.verdict, r.created_at,
                     (r.corrected_output IS NOT NULL AND trim(r.corrected_output) <> '')
-             FROM calls c JOIN operations o ON o.id = c.operation_id
+             FROM calls c CROSS JOIN operations o
              LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
-             WHERE 1 = 1",
+             WHERE o.id = c.operation_id AND c.seq IN (SELECT c.seq FROM calls c WHERE 1 = 1",
         );
         push_conditions(&mut sql, filter, &resolved, true, None);
         if !verdicts.is_empty() {
@@ -310,7 +313,9 @@ impl Store {
                 .bind(seq)
                 .push(")");
         }
-        sql.push(" ORDER BY c.created_at, c.seq LIMIT ").bind(limit);
+        sql.push(" ORDER BY c.created_at, c.seq LIMIT ")
+            .bind(limit)
+            .push(") ORDER BY c.created_at, c.seq");
         type Row = (
             i64,
             i64,
