@@ -959,3 +959,40 @@ async fn exports_in_a_bucket_are_served_by_any_instance_and_deleted_there() {
     );
     assert!(one.open(again, "train", format).await.unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_stopped_at_its_deadline_counts_what_it_read_and_says_how_far() {
+    let (db, _app, _files) = setup("deadline").await;
+    let store = &db.store;
+    // One more call than a page of candidates, in batches as a service sends them.
+    let calls = 2_001;
+    for start in (0..calls).step_by(1_000) {
+        let batch: Vec<_> = (start..(start + 1_000).min(calls))
+            .map(|i| {
+                new_call(&json!({
+                    "operation": "ticket_summarize",
+                    "model": "gpt-4o",
+                    "model_version": "2024-08-06",
+                    "input": format!("ticket {i}"),
+                    "output": "a summary",
+                    "created_at": at(i as i64).to_rfc3339(),
+                }))
+            })
+            .collect();
+        store.insert_calls(&batch, at(10_000)).await.expect("stored");
+    }
+    let spec: redline::model::export::ExportRequest =
+        serde_json::from_value(json!({"format": "jsonl"})).expect("a request");
+    let spec = spec.into_spec().expect("a spec");
+
+    let whole = redline::exports::plan::plan(store, &spec).await.expect("a plan");
+    assert_eq!(whole.counts.total, calls as u64);
+    assert_eq!(whole.counted_through, None);
+
+    // A deadline already past: one page is read, then the plan stops and says where.
+    let cut = redline::exports::plan::plan_until(store, &spec, Some(std::time::Instant::now()))
+        .await
+        .expect("a plan");
+    assert_eq!(cut.counts.total, 2_000);
+    assert_eq!(cut.counted_through, Some(at(1_999).timestamp_micros()));
+}

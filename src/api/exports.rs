@@ -20,6 +20,8 @@ pub struct PreviewAnswer {
     /// (call id, original input, redacted input)
     pub samples: Vec<(String, String, String)>,
     pub previewed: u64,
+    /// When counting stopped at the time limit: the last call counted (`YYYY-MM-DD HH:MM UTC`).
+    pub counted_through: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -63,6 +65,9 @@ pub async fn preview_export(spec: String) -> Result<PreviewAnswer, AppError> {
             .map(|s| (s.call_id, s.original, s.redacted))
             .collect(),
         previewed: preview.previewed,
+        counted_through: preview
+            .counted_through
+            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
     })
 }
 

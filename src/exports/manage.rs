@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::lines::redact;
-use super::plan::{has_example, plan};
+use super::plan::{has_example, plan_until};
 use super::redact::Redactor;
 use super::ExportFiles;
 use crate::auth::manage::Actor;
@@ -36,7 +36,14 @@ pub struct ExportPreview {
     pub samples: Vec<RedactionSample>,
     /// Calls looked at for the redaction preview.
     pub previewed: u64,
+    /// Set when counting stopped at the preview's time limit: the time of the last call
+    /// counted (oldest first); the counts are then "at least". Absent: complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_through: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// How long a preview counts before it answers with what it has.
+const PREVIEW_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Refuses what this build does not export yet.
 fn supported(spec: &ExportSpec) -> Result<(), AppError> {
@@ -52,8 +59,12 @@ fn supported(spec: &ExportSpec) -> Result<(), AppError> {
 /// Counts what an export of `spec` would hold now and, when it redacts, shows a few examples.
 pub async fn preview(store: &Store, spec: &ExportSpec) -> Result<ExportPreview, AppError> {
     supported(spec)?;
-    let plan = plan(store, spec).await?;
+    let deadline = std::time::Instant::now() + PREVIEW_BUDGET;
+    let plan = plan_until(store, spec, Some(deadline)).await?;
     let mut preview = ExportPreview {
+        counted_through: plan
+            .counted_through
+            .map(crate::store::micros_to_time),
         counts: plan.counts,
         ..ExportPreview::default()
     };

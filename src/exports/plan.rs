@@ -31,6 +31,9 @@ pub struct Chosen {
 pub struct Plan {
     pub chosen: Vec<Chosen>,
     pub counts: ExportPlanCounts,
+    /// Set when the plan stopped at its deadline: the `created_at` (microseconds) of the last
+    /// call it read, oldest first. `None`: every candidate was read.
+    pub counted_through: Option<i64>,
 }
 
 struct Candidate {
@@ -140,12 +143,24 @@ pub async fn has_example(
 
 /// Plans an export of the spec over the data as it is now.
 pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
+    plan_until(store, spec, None).await
+}
+
+/// Plans as [`plan`] does, but stops reading candidates at `deadline` (a live preview cannot
+/// wait for a million inputs): the counts are then those of the calls read so far, which only
+/// grow with the rest, and `counted_through` says how far it got.
+pub async fn plan_until(
+    store: &Store,
+    spec: &ExportSpec,
+    deadline: Option<std::time::Instant>,
+) -> StoreResult<Plan> {
     let mut counts = ExportPlanCounts::default();
     let mut operations: Vec<String> = Vec::new();
     let mut operation_index: HashMap<String, u32> = HashMap::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut by_key: HashMap<u64, usize> = HashMap::new();
     let mut pages = Pages::new(store, spec);
+    let mut counted_through = None;
     while let Some(page) = pages.next().await? {
         for row in page {
             if let Some(reason) = not_teachable(spec, row.verdict, row.has_correction) {
@@ -193,6 +208,10 @@ pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
             }
             candidates.push(candidate);
         }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) && !pages.finished {
+            counted_through = pages.after.map(|(at, _)| at);
+            break;
+        }
     }
     drop(by_key);
     if let Some(cap) = spec.max_per_operation {
@@ -233,5 +252,9 @@ pub async fn plan(store: &Store, spec: &ExportSpec) -> StoreResult<Plan> {
             .entry(c.verdict.as_str().to_string())
             .or_default() += 1;
     }
-    Ok(Plan { chosen, counts })
+    Ok(Plan {
+        chosen,
+        counts,
+        counted_through,
+    })
 }

@@ -310,6 +310,7 @@ pub fn NewExport(create: ServerAction<CreateExport>) -> impl IntoView {
 #[component]
 fn Preview(answer: PreviewAnswer) -> impl IntoView {
     let counts = answer.counts;
+    let partial = answer.counted_through;
     let rows = counts
         .per_operation
         .iter()
@@ -356,9 +357,15 @@ fn Preview(answer: PreviewAnswer) -> impl IntoView {
     view! {
         <div class="export-preview" data-testid="export-preview">
             <p class="export-total">
+                {partial.is_some().then_some("At least ")}
                 <strong data-testid="export-total">{count(counts.total)}</strong>" examples · "
                 {count(counts.train)}" train · "{count(counts.validation)}" validation"
             </p>
+            {partial.map(|through| view! {
+                <p class="subtle" data-testid="export-partial">{format!(
+                    "Counted the calls up to {through} before the preview's time ran out; the export reads them all."
+                )}</p>
+            }.into_any())}
             {(counts.total > 0).then(|| view! {
                 <table class="compact">
                     <thead><tr><th>"Operation"</th><th class="num">"Train"</th><th class="num">"Validation"</th></tr></thead>
