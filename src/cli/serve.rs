@@ -141,6 +141,15 @@ pub struct DemoArgs {
     /// Seed of the generator: the same seed gives the same calls.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Days the calls span, ending now (the benchmark's trends use 365).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
+    days: i64,
+    /// Model versions serving traffic over those days, at most 12 (the benchmark uses 12).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=12))]
+    versions: u64,
+    /// Share of calls that get a review (the benchmark reviews 0.2).
+    #[arg(long, default_value_t = 0.08)]
+    reviewed_share: f64,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -278,8 +287,15 @@ fn hostname() -> String {
 }
 
 pub async fn run_demo(args: DemoArgs) -> Result<(), AnyError> {
+    if !(0.0..=1.0).contains(&args.reviewed_share) {
+        return Err("--reviewed-share is a share of calls, from 0 to 1".into());
+    }
     let store = Store::open_with(&args.database, &args.db.options()).await?;
-    demo::fill(&store, &demo::DemoOptions::new(args.calls, args.seed)).await?;
+    let mut options = demo::DemoOptions::new(args.calls, args.seed);
+    options.days = args.days;
+    options.versions = args.versions as usize;
+    options.reviewed_share = args.reviewed_share;
+    demo::fill(&store, &options).await?;
     first_admin(&store).await?;
     store.close().await;
     println!(
