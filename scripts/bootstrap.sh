@@ -7,6 +7,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BINARYEN_VERSION="132.0.0"
 MOTO_VERSION="5.2.6"
+# The OpenTelemetry Python clients of the OTLP ingest test; bump OTEL_CLIENTS_VERSION with them.
+OTEL_CLIENTS_VERSION="1"
+OTEL_CLIENTS="opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2
+  opentelemetry-instrumentation-openai-v2==2.4b0 opentelemetry-util-genai==0.4b0
+  openinference-instrumentation-openai==0.1.66 opentelemetry-instrumentation-openai==0.62.4
+  openai==3.63.0 httpx==0.29.0"
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')"
 
@@ -48,6 +54,16 @@ if [ "${1:-}" = "browser" ]; then
     say "Installing moto's S3 server (PyPI) into tools/venv for the S3 export test"
     python3 -m venv "$ROOT/tools/venv"
     "$ROOT/tools/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+  fi
+  # The OTLP ingest test runs the real openai client with three real instrumentations and the
+  # SDK's OTLP/HTTP exporter (tests/otlp_clients.rs). The pins install together: the official
+  # instrumentation fails to import with newer opentelemetry-util-genai releases.
+  if [ ! -f "$ROOT/tools/otel-venv/.installed-$OTEL_CLIENTS_VERSION" ]; then
+    say "Installing the OpenTelemetry Python clients (PyPI) into tools/otel-venv for the OTLP test"
+    rm -rf "$ROOT/tools/otel-venv"
+    python3 -m venv "$ROOT/tools/otel-venv"
+    "$ROOT/tools/otel-venv/bin/pip" install --quiet --disable-pip-version-check $OTEL_CLIENTS >&2
+    touch "$ROOT/tools/otel-venv/.installed-$OTEL_CLIENTS_VERSION"
   fi
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     say "Installing the Playwright test runner (no browser download)"

@@ -28,6 +28,8 @@ pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod operations;
 #[cfg(feature = "ssr")]
+pub mod otlp;
+#[cfg(feature = "ssr")]
 pub mod reviewing;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -265,6 +265,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
     let api: BTreeMap<(&str, &str), Needs> = [
         (("GET", "/api/v1/calls"), Needs::Scope(Scope::Read)),
         (("POST", "/api/v1/calls"), Needs::Scope(Scope::Ingest)),
+        (("POST", "/v1/traces"), Needs::Scope(Scope::Ingest)),
         (("GET", "/api/v1/calls/{id}"), Needs::Scope(Scope::Read)),
         (
             ("POST", "/api/v1/calls/{id}/reviews"),
@@ -340,7 +341,7 @@ async fn every_route_answers_every_role_as_its_access_says() {
                 "form route {path} has no expected access in this test"
             );
         }
-        if path.starts_with("/api/v1") {
+        if path.starts_with("/api/v1") || path.starts_with("/v1/") {
             assert!(
                 api.contains_key(&(*method, *path)),
                 "API route {method} {path} has no expected access in this test"
@@ -457,6 +458,8 @@ async fn every_route_answers_every_role_as_its_access_says() {
             request = as_who(request, who);
             let body = match (*method, *pattern) {
                 ("POST", "/api/v1/calls") => "[]",
+                // An empty OTLP/JSON export request.
+                ("POST", "/v1/traces") => "{}",
                 ("POST", "/api/v1/exports" | "/api/v1/exports/preview") => r#"{"format": "jsonl"}"#,
                 ("POST", "/api/v1/exports/{id}/cancel") => "",
                 ("POST", _) => r#"{"verdict": "correct", "base_revision": 0}"#,

@@ -114,6 +114,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/calls", Access::Key(Scope::Read)),
     ("POST", "/api/v1/calls", Access::Key(Scope::Ingest)),
+    ("POST", "/v1/traces", Access::Key(Scope::Ingest)),
     ("GET", "/api/v1/calls/{id}", Access::Key(Scope::Read)),
     (
         "POST",
@@ -262,7 +263,7 @@ pub fn access(method: &Method, path: &str) -> Access {
     {
         return *access;
     }
-    if path.starts_with("/api/v1/") || path == "/api/v1" {
+    if path.starts_with("/api/v1/") || path == "/api/v1" || path == "/v1/traces" {
         // Unknown API routes answer 404 to a key of any scope, 401 without one.
         return Access::Key(Scope::Read);
     }

@@ -69,7 +69,9 @@ pub async fn authorize(
     }
     let method = request.method().clone();
     let access = policy::access(&method, &path);
-    let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
+    // OTLP exporters post to /v1/traces with an API key, as the REST API is called.
+    let is_api =
+        path == "/api/v1" || path.starts_with("/api/v1/") || path == crate::otlp::TRACES_PATH;
 
     // Static files are public and never look at the caller: no session lookup per asset.
     let identified = if policy::is_static(&path) {

@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod exports;
 pub mod operations;
+pub mod otlp;
 pub mod reviews;
 pub mod trends;
 
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/routing/{operation}", get(trends::one))
         .merge(export_routes())
         .route("/api/v1/{*rest}", any(not_found))
+        // OpenTelemetry exporters post here (OTLP/HTTP's fixed path beside the endpoint).
+        .route(crate::otlp::TRACES_PATH, post(otlp::traces))
         // The ingest handler turns the limit's rejection into a JSON 413 itself.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES))
 }
