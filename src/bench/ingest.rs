@@ -88,7 +88,7 @@ pub(super) async fn measure(
             let addr = format!("127.0.0.1:{}", args.port);
             let t = Instant::now();
             let creds = bench_credentials(&http_url).await?;
-            let sent = send_batches(&addr, bodies, args.connections, &creds).await;
+            let sent = send_batches(&addr, bodies, args.connections, &creds, Wire::Calls).await;
             let http_time = t.elapsed();
             let created = match sent {
                 Ok(created) => created,
@@ -98,12 +98,27 @@ pub(super) async fn measure(
                 }
             };
             let http_rate = args.calls as f64 / http_time.as_secs_f64();
+
+            // 4. The same calls as OpenTelemetry GenAI spans through `POST /v1/traces`, on a
+            // server and database of their own.
+            let otlp_rate = match otlp_rate(args, &options).await {
+                Ok(rate) => rate,
+                Err(error) => {
+                    let _ = server.kill().await;
+                    return Err(error);
+                }
+            };
             report.line("### Ingest".to_string());
             report.line(String::new());
             report.line("| path | calls/s | target |".to_string());
             report.line("| --- | ---: | --- |".to_string());
             report.line(format!(
             "| `POST /api/v1/calls` (HTTP, validation, dedup, counters) | {http_rate:.0} | ≥ 50,000 |"
+        ));
+            report.line(format!(
+            "| `POST /v1/traces` (OTLP protobuf, {} GenAI spans a request; same calls) | {otlp_rate:.0} | ≥ 80% of the line above ({:.0}% here) |",
+            super::otlp::SPANS_PER_REQUEST,
+            100.0 * otlp_rate / http_rate
         ));
             report.line(format!(
             "| `Store::insert_calls` (no HTTP, no JSON; validation untimed; dedup, counters) | {direct_rate:.0} | — |"
@@ -166,12 +181,60 @@ pub(super) fn generate_bodies(options: &DemoOptions) -> Vec<Bytes> {
     bodies.into_iter().flatten().collect()
 }
 
-/// Sends every body over `connections` keep-alive connections; returns the created count.
+/// Calls per second through `POST /v1/traces`: the workload as GenAI spans, generated before
+/// the clock starts, sent to a server of its own on a fresh database (dropped after).
+async fn otlp_rate(args: &BenchArgs, options: &DemoOptions) -> Result<f64, AnyError> {
+    let requests = super::otlp::generate_requests(options);
+    let bytes: usize = requests.iter().map(|r| r.len()).sum();
+    eprintln!(
+        "generated {} OTLP requests ({:.0} MB of protobuf)",
+        requests.len(),
+        bytes as f64 / 1e6
+    );
+    let mut own = args.clone();
+    own.port = args.port + 1;
+    let url = db_url(&own, "otlp").await?;
+    let mut server = start_server(&own, &url).await?;
+    let creds = bench_credentials(&url).await?;
+    let t = Instant::now();
+    let sent = send_batches(
+        &format!("127.0.0.1:{}", own.port),
+        requests,
+        args.connections,
+        &creds,
+        Wire::Traces,
+    )
+    .await;
+    let elapsed = t.elapsed();
+    let _ = server.kill().await;
+    sent?;
+    let store = Store::open(&url).await?;
+    let stored = store.call_count().await? as usize;
+    store.close().await;
+    drop_db(&own, "otlp").await?;
+    if stored != options.calls {
+        return Err(format!("OTLP ingest stored {stored} calls of {}", options.calls).into());
+    }
+    Ok(stored as f64 / elapsed.as_secs_f64())
+}
+
+/// Which ingest endpoint a body goes to.
+#[derive(Clone, Copy)]
+pub(super) enum Wire {
+    /// `POST /api/v1/calls`, JSON.
+    Calls,
+    /// `POST /v1/traces`, OTLP protobuf.
+    Traces,
+}
+
+/// Sends every body over `connections` keep-alive connections; returns the created count
+/// (of JSON batches; OTLP answers do not count what they stored).
 pub(super) async fn send_batches(
     addr: &str,
     bodies: Vec<Bytes>,
     connections: usize,
     creds: &Creds,
+    wire: Wire,
 ) -> Result<usize, AnyError> {
     let queue = std::sync::Arc::new(tokio::sync::Mutex::new(bodies.into_iter().enumerate()));
     let mut tasks = Vec::new();
@@ -185,9 +248,13 @@ pub(super) async fn send_batches(
             loop {
                 let next = queue.lock().await.next();
                 let Some((i, body)) = next else { break };
-                let req = hyper::Request::post("/api/v1/calls")
+                let (path, content_type) = match wire {
+                    Wire::Calls => ("/api/v1/calls", "application/json"),
+                    Wire::Traces => ("/v1/traces", "application/x-protobuf"),
+                };
+                let req = hyper::Request::post(path)
                     .header("host", &addr)
-                    .header("content-type", "application/json")
+                    .header("content-type", content_type)
                     .header("authorization", &authorization)
                     .body(Full::new(body))?;
                 let res = sender.send_request(req).await?;
@@ -200,8 +267,10 @@ pub(super) async fn send_batches(
                     )
                     .into());
                 }
-                let answer: Value = serde_json::from_slice(&bytes)?;
-                created += answer["created"].as_u64().unwrap_or(0) as usize;
+                if let Wire::Calls = wire {
+                    let answer: Value = serde_json::from_slice(&bytes)?;
+                    created += answer["created"].as_u64().unwrap_or(0) as usize;
+                }
                 if i % 100 == 99 {
                     eprintln!("http: batch {}", i + 1);
                 }

@@ -8,6 +8,7 @@ mod client;
 mod exports;
 mod ingest;
 mod load;
+mod otlp;
 mod queries;
 mod reviews;
 
