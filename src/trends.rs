@@ -12,7 +12,9 @@ use crate::model::trends::{
     Period, Point, Recommendation, TagLine, Tally, TrendsQuery, Version, VersionFigures,
     VersionRow, Volume, ROUTING_DAYS, SPARKLINE_WEEKS,
 };
-use crate::store::{AccuracySettings, CostRow, DayRow, Store, StoreResult, DAY_MICROS};
+use crate::store::{
+    AccuracySettings, CostRow, DayRow, Grouping, Store, StoreResult, DAY_MICROS,
+};
 
 /// Today's UTC day number.
 pub fn today(now: DateTime<Utc>) -> i64 {
@@ -98,13 +100,24 @@ pub async fn overview(store: &Store, today: i64, all_reviews: bool) -> StoreResu
     let end = today + 1;
     let first_week = Bucket::Week.start(today) - 7 * (SPARKLINE_WEEKS - 1);
     let from = first_week.min(end - 60).min(end - 37);
-    let days = store.accuracy_days(None, from, end).await?;
+    // Every version together per day for the periods and the sparkline; per version over
+    // the routing window for the advice: a few rows per operation and day in all.
+    let days = store
+        .accuracy_rollup(None, from, end, Grouping::Day)
+        .await?;
+    let versions = store
+        .accuracy_rollup(None, end - ROUTING_DAYS, end, Grouping::Version)
+        .await?;
     let costs = store.version_costs(None, end - ROUTING_DAYS, end).await?;
     let settings = store.accuracy_settings().await?;
     let rows = settings
         .into_iter()
         .map(|s| {
             let mine: Vec<&DayRow> = days.iter().filter(|d| d.operation == s.operation).collect();
+            let my_versions: Vec<&DayRow> = versions
+                .iter()
+                .filter(|d| d.operation == s.operation)
+                .collect();
             let my_costs: Vec<&CostRow> = costs
                 .iter()
                 .filter(|c| c.operation == s.operation)
@@ -125,7 +138,7 @@ pub async fn overview(store: &Store, today: i64, all_reviews: bool) -> StoreResu
                 last7,
                 last30: period(&mine, today, 30, s.min_reviews, all_reviews),
                 weekly,
-                recommendation: routing_of(&s, &mine, &my_costs, today, all_reviews),
+                recommendation: routing_of(&s, &my_versions, &my_costs, all_reviews),
                 dropped,
                 baseline,
                 operation: s.operation,
@@ -141,20 +154,15 @@ pub async fn overview(store: &Store, today: i64, all_reviews: bool) -> StoreResu
     })
 }
 
-/// The routing rule over the last [`ROUTING_DAYS`] days of `days` (one operation's rows).
+/// The routing rule over one operation's rows of the routing window, one per version
+/// ([`Grouping::Version`] over the last [`ROUTING_DAYS`] days).
 fn routing_of(
     settings: &AccuracySettings,
-    days: &[&DayRow],
+    versions: &[&DayRow],
     costs: &[&CostRow],
-    today: i64,
     all_reviews: bool,
 ) -> Recommendation {
-    let recent: Vec<&DayRow> = days
-        .iter()
-        .copied()
-        .filter(|d| d.day > today - ROUTING_DAYS && d.day <= today)
-        .collect();
-    let figures: Vec<VersionFigures> = version_figures(&recent, costs, all_reviews)
+    let figures: Vec<VersionFigures> = version_figures(versions, costs, all_reviews)
         .into_iter()
         .map(|(f, _)| f)
         .collect();
@@ -186,7 +194,7 @@ pub async fn routing(
         }
     }
     let days = store
-        .accuracy_days(operation, end - ROUTING_DAYS, end)
+        .accuracy_rollup(operation, end - ROUTING_DAYS, end, Grouping::Version)
         .await?;
     let costs = store
         .version_costs(operation, end - ROUTING_DAYS, end)
@@ -202,7 +210,7 @@ pub async fn routing(
                     .filter(|c| c.operation == s.operation)
                     .collect();
                 Routing {
-                    recommendation: routing_of(&s, &mine, &my_costs, today, all_reviews),
+                    recommendation: routing_of(&s, &mine, &my_costs, all_reviews),
                     operation: s.operation,
                     accuracy_target: s.target,
                     min_reviews: s.min_reviews,
@@ -310,15 +318,8 @@ pub async fn operation_trends(
         min_reviews: u64::try_from(definition.min_reviews).unwrap_or(0),
     };
     let (from, to) = query.days(today);
-    let routing_from = (today + 1 - ROUTING_DAYS).min(from);
-    let routing_to = to.max(today + 1);
-    let days = store
-        .accuracy_days(Some(name), routing_from, routing_to)
-        .await?;
-    let in_range: Vec<&DayRow> = days
-        .iter()
-        .filter(|d| d.day >= from && d.day < to)
-        .collect();
+    let days = store.accuracy_days(Some(name), from, to).await?;
+    let in_range: Vec<&DayRow> = days.iter().collect();
     let all_versions: Vec<Version> = in_range
         .iter()
         .map(|d| d.version.clone())
@@ -438,12 +439,18 @@ pub async fn operation_trends(
     let recent_costs = store
         .version_costs(Some(name), today + 1 - ROUTING_DAYS, today + 1)
         .await?;
-    let all_days: Vec<&DayRow> = days.iter().collect();
+    let routing_versions = store
+        .accuracy_rollup(
+            Some(name),
+            today + 1 - ROUTING_DAYS,
+            today + 1,
+            Grouping::Version,
+        )
+        .await?;
     let recommendation = routing_of(
         &settings,
-        &all_days,
+        &routing_versions.iter().collect::<Vec<_>>(),
         &recent_costs.iter().collect::<Vec<_>>(),
-        today,
         query.all_reviews,
     );
 

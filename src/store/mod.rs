@@ -49,7 +49,7 @@ pub use reviews::{ReviewInput, SaveOutcome};
 pub use sessions::SessionUser;
 pub use sql::Dialect;
 pub(crate) use sql::{Bounded, Db, Sql, Tx};
-pub use trends::{AccuracySettings, CostRow, DayRow, TagDayRow};
+pub use trends::{AccuracySettings, CostRow, DayRow, Grouping, TagDayRow};
 
 /// Failures of the database itself; user mistakes never reach this type.
 #[derive(Debug, thiserror::Error)]

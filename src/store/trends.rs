@@ -19,6 +19,18 @@ pub struct DayRow {
     pub all: Tally,
 }
 
+/// How [`Store::accuracy_rollup`] sums the rollup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    /// A row per operation, model version and day.
+    VersionAndDay,
+    /// A row per operation and day, every version together (the row's version is empty).
+    Day,
+    /// A row per operation and model version over the whole period, dated its last day
+    /// with calls.
+    Version,
+}
+
 /// One operation's calls of one model version over a period: cost and latency.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CostRow {
@@ -52,28 +64,50 @@ pub struct AccuracySettings {
 impl Store {
     /// Calls and verdicts per operation, model version and day in `from_day..to_day`, for
     /// one operation or all, oldest day first within each operation and version.
-    ///
-    /// Grouped in SQL to one row per operation, version and day: the driver hands rows over
-    /// one at a time, and at a year of a busy deployment the five rows per day that the
-    /// rollup's verdict and sampled keys make were most of a trends page's time.
     pub async fn accuracy_days(
         &self,
         operation: Option<&str>,
         from_day: i64,
         to_day: i64,
     ) -> StoreResult<Vec<DayRow>> {
-        let mut sql = Sql::new(
+        self.accuracy_rollup(operation, from_day, to_day, Grouping::VersionAndDay)
+            .await
+    }
+
+    /// The rollup of calls and verdicts in `from_day..to_day`, for one operation or all,
+    /// summed in SQL as `grouping` says (see [`Grouping`] for the rows' version and day).
+    ///
+    /// Grouped in the database because the driver hands rows over one at a time, at a few
+    /// microseconds each: at a year of a busy deployment, rows per version, day, verdict and
+    /// sampled flag were most of the trends overview's time.
+    pub async fn accuracy_rollup(
+        &self,
+        operation: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+        grouping: Grouping,
+    ) -> StoreResult<Vec<DayRow>> {
+        let (keys, day) = match grouping {
+            Grouping::VersionAndDay => ("cc.operation_id, cc.model_id, cc.day", "cc.day"),
+            Grouping::Day => ("cc.operation_id, cc.day", "cc.day"),
+            Grouping::Version => ("cc.operation_id, cc.model_id", "max(cc.day)"),
+        };
+        let model = match grouping {
+            Grouping::Day => "NULL",
+            _ => "cc.model_id",
+        };
+        let mut sql = Sql::new(format!(
             "SELECT o.name, m.name, m.version, g.day, g.calls, g.sampled_correct,
                     g.sampled_incorrect, g.all_correct, g.all_incorrect
-             FROM (SELECT cc.operation_id, cc.model_id, cc.day,
+             FROM (SELECT cc.operation_id, {model} AS model_id, {day} AS day,
                           CAST(sum(cc.n) AS BIGINT) AS calls,
                           CAST(sum(CASE WHEN cc.sampled AND cc.verdict = 1 THEN cc.n ELSE 0 END) AS BIGINT) AS sampled_correct,
                           CAST(sum(CASE WHEN cc.sampled AND cc.verdict = 2 THEN cc.n ELSE 0 END) AS BIGINT) AS sampled_incorrect,
                           CAST(sum(CASE WHEN cc.verdict = 1 THEN cc.n ELSE 0 END) AS BIGINT) AS all_correct,
                           CAST(sum(CASE WHEN cc.verdict = 2 THEN cc.n ELSE 0 END) AS BIGINT) AS all_incorrect
                    FROM call_counts cc
-                   WHERE cc.n <> 0 AND cc.day >= $1 AND cc.day < $2",
-        )
+                   WHERE cc.n <> 0 AND cc.day >= $1 AND cc.day < $2"
+        ))
         .arg(from_day)
         .arg(to_day);
         if let Some(name) = operation {
@@ -81,12 +115,22 @@ impl Store {
                 .bind(name)
                 .push(")");
         }
-        sql.push(
-            " GROUP BY cc.operation_id, cc.model_id, cc.day) g
+        sql.push(format!(
+            " GROUP BY {keys}) g
              JOIN operations o ON o.id = g.operation_id
-             JOIN models m ON m.id = g.model_id",
+             LEFT JOIN models m ON m.id = g.model_id"
+        ));
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
         );
-        type Row = (String, String, String, i64, i64, i64, i64, i64, i64);
         let rows: Vec<Row> = self.db.all(&sql).await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let mut days: Vec<DayRow> = rows
@@ -94,7 +138,10 @@ impl Store {
             .map(
                 |(operation, model, version, day, calls, s_ok, s_bad, a_ok, a_bad)| DayRow {
                     operation,
-                    version: Version { model, version },
+                    version: Version {
+                        model: model.unwrap_or_default(),
+                        version: version.unwrap_or_default(),
+                    },
                     day,
                     calls: count(calls),
                     sampled: Tally {
