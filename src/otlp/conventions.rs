@@ -280,24 +280,39 @@ fn gen_ai_messages(recorded: &Value) -> Vec<Value> {
     out
 }
 
+/// The input messages of a flattened convention, at `list.{i}.{fields}role` and so on: the
+/// role, the text and tool calls `read` finds, and the tool call id and name when present.
+fn flattened_input(
+    attrs: &Attributes,
+    list: &str,
+    fields: &str,
+    read: fn(&Attributes) -> (Option<String>, Vec<Value>),
+) -> Vec<Value> {
+    attrs
+        .indexed(list)
+        .iter()
+        .map(|m| {
+            let (text, calls) = read(m);
+            let mut extra = Map::new();
+            for key in ["tool_call_id", "name"] {
+                if let Some(value) = m.text(&format!("{fields}{key}")) {
+                    extra.insert(key.into(), Value::String(value.into()));
+                }
+            }
+            message(role(m.text(&format!("{fields}role"))), text, calls, extra)
+        })
+        .collect()
+}
+
 // --- OpenInference: llm.input_messages.{i}.message.* ---
 
 fn openinference(attrs: &Attributes) -> LlmCall {
-    let input = attrs
-        .indexed("llm.input_messages")
-        .iter()
-        .map(|m| {
-            let (text, calls) = openinference_message(m);
-            let mut extra = Map::new();
-            if let Some(id) = m.text("message.tool_call_id") {
-                extra.insert("tool_call_id".into(), Value::String(id.into()));
-            }
-            if let Some(name) = m.text("message.name") {
-                extra.insert("name".into(), Value::String(name.into()));
-            }
-            message(role(m.text("message.role")), text, calls, extra)
-        })
-        .collect();
+    let input = flattened_input(
+        attrs,
+        "llm.input_messages",
+        "message.",
+        openinference_message,
+    );
     let output = attrs
         .indexed("llm.output_messages")
         .first()
@@ -354,18 +369,7 @@ fn openinference_message(m: &Attributes) -> (Option<String>, Vec<Value>) {
 // --- OpenLLMetry: gen_ai.prompt.{i}.* and gen_ai.completion.{i}.* ---
 
 fn openllmetry(attrs: &Attributes) -> LlmCall {
-    let input = attrs
-        .indexed("gen_ai.prompt")
-        .iter()
-        .map(|m| {
-            let (text, calls) = openllmetry_message(m);
-            let mut extra = Map::new();
-            if let Some(id) = m.text("tool_call_id") {
-                extra.insert("tool_call_id".into(), Value::String(id.into()));
-            }
-            message(role(m.text("role")), text, calls, extra)
-        })
-        .collect();
+    let input = flattened_input(attrs, "gen_ai.prompt", "", openllmetry_message);
     let output = attrs.indexed("gen_ai.completion").first().and_then(|m| {
         let (text, calls) = openllmetry_message(m);
         output_of(text, calls)

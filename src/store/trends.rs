@@ -93,7 +93,7 @@ impl Store {
             Grouping::Version => ("cc.operation_id, cc.model_id", "max(cc.day)"),
         };
         let model = match grouping {
-            Grouping::Day => "NULL",
+            Grouping::Day => "CAST(NULL AS BIGINT)",
             _ => "cc.model_id",
         };
         let mut sql = Sql::new(format!(
