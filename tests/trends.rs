@@ -1,6 +1,6 @@
 //! Trends and routing through the real router on the backend `REDLINE_TEST_BACKEND` names:
 //! the accuracy series for a fixed set of reviews (exact n, k and Wilson bounds), bad
-//! parameters, and the routing advice as reviews arrive.
+//! parameters, and the routing advice as reviews arrive, on the API and in the overview.
 
 mod common;
 
@@ -296,4 +296,30 @@ async fn routing_recommends_the_cheapest_version_good_enough_and_follows_new_rev
         again["recommendation"]["version"]["version"]["version"],
         "dear"
     );
+
+    // The /trends overview reads the same rollups summed per day and per version (a query
+    // of its own on each backend): the last 7 days hold the 90 recent calls, 78 correct and
+    // 12 incorrect, the sparkline's weeks add up to them, and its advice is the API's.
+    let today = redline::trends::today(Utc::now());
+    let overview = redline::trends::overview(store, today, false)
+        .await
+        .expect("the overview");
+    let row = overview
+        .rows
+        .iter()
+        .find(|r| r.operation == "billing")
+        .expect("billing is in the overview");
+    assert_eq!(row.last7.calls, 90);
+    assert_eq!(
+        (row.last7.tally.correct, row.last7.tally.incorrect),
+        (78, 12)
+    );
+    let weekly: u64 = row
+        .weekly
+        .iter()
+        .map(|(_, t)| t.correct + t.incorrect)
+        .sum();
+    assert_eq!(weekly, 90);
+    let advice = serde_json::to_value(&row.recommendation).expect("JSON");
+    assert_eq!(advice["version"]["version"]["version"], "dear", "{advice}");
 }
