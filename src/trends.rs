@@ -12,9 +12,7 @@ use crate::model::trends::{
     Period, Point, Recommendation, TagLine, Tally, TrendsQuery, Version, VersionFigures,
     VersionRow, Volume, ROUTING_DAYS, SPARKLINE_WEEKS,
 };
-use crate::store::{
-    AccuracySettings, CostRow, DayRow, Grouping, Store, StoreResult, DAY_MICROS,
-};
+use crate::store::{AccuracySettings, CostRow, DayRow, Grouping, Store, StoreResult, DAY_MICROS};
 
 /// Today's UTC day number.
 pub fn today(now: DateTime<Utc>) -> i64 {

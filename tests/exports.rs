@@ -979,13 +979,18 @@ async fn a_plan_stopped_at_its_deadline_counts_what_it_read_and_says_how_far() {
                 }))
             })
             .collect();
-        store.insert_calls(&batch, at(10_000)).await.expect("stored");
+        store
+            .insert_calls(&batch, at(10_000))
+            .await
+            .expect("stored");
     }
     let spec: redline::model::export::ExportRequest =
         serde_json::from_value(json!({"format": "jsonl"})).expect("a request");
     let spec = spec.into_spec().expect("a spec");
 
-    let whole = redline::exports::plan::plan(store, &spec).await.expect("a plan");
+    let whole = redline::exports::plan::plan(store, &spec)
+        .await
+        .expect("a plan");
     assert_eq!(whole.counts.total, calls as u64);
     assert_eq!(whole.counted_through, None);
 

@@ -52,9 +52,13 @@ async fn post_traces(
 
 /// The calls of `operation`, in full, oldest first.
 async fn calls_of(app: &axum::Router, operation: &str) -> Vec<Value> {
-    let (status, page) =
-        json_request(app, "GET", &format!("/api/v1/calls?operation={operation}&limit=100"), None)
-            .await;
+    let (status, page) = json_request(
+        app,
+        "GET",
+        &format!("/api/v1/calls?operation={operation}&limit=100"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let mut calls = Vec::new();
     for summary in page["calls"].as_array().expect("calls").iter().rev() {
@@ -91,7 +95,10 @@ fn assert_real_calls(calls: &[Value], service: &str) {
                 meta["span_id"].as_str().expect("span id")
             )
         );
-        assert!(meta["parent_span_id"].is_string(), "the application's span is the parent");
+        assert!(
+            meta["parent_span_id"].is_string(),
+            "the application's span is the parent"
+        );
     }
     assert_eq!(
         summary["input"],
@@ -101,7 +108,10 @@ fn assert_real_calls(calls: &[Value], service: &str) {
         ]),
         "{summary:#}"
     );
-    assert_eq!(summary["output"], "The customer cannot log in after the update.");
+    assert_eq!(
+        summary["output"],
+        "The customer cannot log in after the update."
+    );
     assert_eq!(
         weather["input"],
         json!([{"role": "user", "content": "What is the weather in Oslo?"}])
@@ -131,7 +141,12 @@ async fn spans_of_each_real_instrumentation_become_calls_once() {
     ] {
         let body = fixture(file);
         let (status, kind, answer) = post_traces(&app, PROTOBUF, false, body.clone()).await;
-        assert_eq!(status, StatusCode::OK, "{file}: {}", String::from_utf8_lossy(&answer));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{file}: {}",
+            String::from_utf8_lossy(&answer)
+        );
         assert_eq!(kind, PROTOBUF);
         assert_eq!(
             protobuf_answer(&answer).partial_success,
@@ -155,16 +170,23 @@ async fn a_json_batch_stores_its_good_spans_ignores_others_and_names_each_reject
     let app = common::signed_in_router(&db.store).await;
     let (status, kind, answer) =
         post_traces(&app, "application/json", false, fixture("mixed.json")).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     assert_eq!(kind, "application/json");
     let answer: Value = serde_json::from_slice(&answer).expect("a JSON answer");
     let partial = &answer["partialSuccess"];
     // Two rejected (no content; an operation name that is not one); the HTTP and tool
     // execution spans are ignored, not rejected.
     // proto3 JSON writes 64-bit integers as strings; a number is read too.
-    let rejected = partial["rejectedSpans"]
-        .as_i64()
-        .or_else(|| partial["rejectedSpans"].as_str().and_then(|s| s.parse().ok()));
+    let rejected = partial["rejectedSpans"].as_i64().or_else(|| {
+        partial["rejectedSpans"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+    });
     assert_eq!(rejected, Some(2), "{answer}");
     let message = partial["errorMessage"].as_str().expect("a message");
     assert!(
@@ -221,15 +243,30 @@ async fn bad_bodies_are_refused_with_a_status_in_the_request_encoding() {
     let db = TestDb::new().await;
     let app = common::signed_in_router(&db.store).await;
 
-    let (status, kind, body) =
-        post_traces(&app, PROTOBUF, false, b"\x0a\xff\xff\xff\xff\x0fnot protobuf".to_vec()).await;
+    let (status, kind, body) = post_traces(
+        &app,
+        PROTOBUF,
+        false,
+        b"\x0a\xff\xff\xff\xff\x0fnot protobuf".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(kind, PROTOBUF);
     let refusal = redline::otlp::wire::Status::decode(body.as_slice()).expect("a Status");
     assert_eq!(refusal.code, 3, "INVALID_ARGUMENT");
-    assert!(refusal.message.contains("not an OTLP"), "{}", refusal.message);
+    assert!(
+        refusal.message.contains("not an OTLP"),
+        "{}",
+        refusal.message
+    );
 
-    let (status, _, body) = post_traces(&app, "application/json", false, b"{\"resourceSpans\": 7}".to_vec()).await;
+    let (status, _, body) = post_traces(
+        &app,
+        "application/json",
+        false,
+        b"{\"resourceSpans\": 7}".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let refusal: Value = serde_json::from_slice(&body).expect("a JSON Status");
     assert_eq!(refusal["code"], 3);
@@ -246,7 +283,12 @@ async fn bad_bodies_are_refused_with_a_status_in_the_request_encoding() {
     let bomb = gzip(&vec![b' '; redline::otlp::MAX_DECODED_BYTES + 1]);
     assert!(bomb.len() < 100_000);
     let (status, _, body) = post_traces(&app, "application/json", true, bomb).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
 
     // None of it stored anything.
     let (_, page) = json_request(&app, "GET", "/api/v1/calls", None).await;
@@ -276,9 +318,21 @@ async fn only_a_key_with_the_ingest_scope_may_send_spans() {
         manage::create_key(store, &Actor::cli(), "owner", "service", &[Scope::Ingest])
             .await
             .expect("a key");
-    assert_eq!(send(&app, request(None)).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(send(&app, request(Some("rl_not_a_key"))).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(send(&app, request(Some(&read))).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, request(Some(&ingest))).await.status(), StatusCode::OK);
+    assert_eq!(
+        send(&app, request(None)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, request(Some("rl_not_a_key"))).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, request(Some(&read))).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, request(Some(&ingest))).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(store.call_count().await.expect("count"), 2);
 }

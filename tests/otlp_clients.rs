@@ -61,8 +61,14 @@ async fn real_instrumentations_deliver_each_call_once_through_the_standard_expor
             .arg(&script)
             .arg(instrumentation)
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{address}"))
-            .env("OTEL_EXPORTER_OTLP_HEADERS", format!("Authorization=Bearer%20{key}"))
-            .env("OTEL_RESOURCE_ATTRIBUTES", format!("redline.operation={operation}"))
+            .env(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("Authorization=Bearer%20{key}"),
+            )
+            .env(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                format!("redline.operation={operation}"),
+            )
             .env("OTEL_EXPORTER_OTLP_TIMEOUT", "20")
             .output()
             .await
@@ -88,13 +94,20 @@ async fn real_instrumentations_deliver_each_call_once_through_the_standard_expor
         let mut calls: Vec<Value> = Vec::new();
         for summary in summaries.iter().rev() {
             let id = summary["id"].as_str().expect("an id");
-            let (_, call) = json_request(&reader, "GET", &format!("/api/v1/calls/{id}"), None).await;
+            let (_, call) =
+                json_request(&reader, "GET", &format!("/api/v1/calls/{id}"), None).await;
             calls.push(call);
         }
         let (summary, weather) = (&calls[0], &calls[1]);
         for call in &calls {
-            assert_eq!(call["model"], "openai/gpt-4o-mini", "{instrumentation}: {call:#}");
-            assert_eq!(call["model_version"], "gpt-4o-mini-2024-07-18", "{instrumentation}");
+            assert_eq!(
+                call["model"], "openai/gpt-4o-mini",
+                "{instrumentation}: {call:#}"
+            );
+            assert_eq!(
+                call["model_version"], "gpt-4o-mini-2024-07-18",
+                "{instrumentation}"
+            );
             assert_eq!(call["input_tokens"], 42, "{instrumentation}");
             assert_eq!(call["output_tokens"], 9, "{instrumentation}");
             assert!(call["latency_ms"].is_i64(), "{instrumentation}: {call:#}");
@@ -104,14 +117,23 @@ async fn real_instrumentations_deliver_each_call_once_through_the_standard_expor
                 "{instrumentation}"
             );
         }
-        assert_eq!(summary["input"][0]["role"], "system", "{instrumentation}: {summary:#}");
+        assert_eq!(
+            summary["input"][0]["role"], "system",
+            "{instrumentation}: {summary:#}"
+        );
         assert_eq!(
             summary["input"][1]["content"],
             "Since the update I cannot log in. Ticket 4711."
         );
-        assert_eq!(summary["output"], "The customer cannot log in after the update.");
+        assert_eq!(
+            summary["output"],
+            "The customer cannot log in after the update."
+        );
         let output: Value = serde_json::from_str(weather["output"].as_str().expect("output"))
             .unwrap_or_else(|_| panic!("{instrumentation}: tool calls as JSON: {weather:#}"));
-        assert_eq!(output["tool_calls"][0]["function"]["name"], "get_weather", "{instrumentation}");
+        assert_eq!(
+            output["tool_calls"][0]["function"]["name"], "get_weather",
+            "{instrumentation}"
+        );
     }
 }

@@ -39,7 +39,12 @@ fn message_parts(message: &Value) -> Value {
             parts.push(json!({"type": "text", "content": content}));
         }
     }
-    for call in message.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+    for call in message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let function = &call["function"];
         let arguments = function["arguments"]
             .as_str()
@@ -80,7 +85,10 @@ fn span(options: &DemoOptions, index: usize) -> Span {
             .iter()
             .map(|m| json!({"type": "text", "content": m["content"]}))
             .collect();
-        attributes.push(text("gen_ai.system_instructions", &Value::Array(parts).to_string()));
+        attributes.push(text(
+            "gen_ai.system_instructions",
+            &Value::Array(parts).to_string(),
+        ));
     }
     for (key, field) in [
         ("gen_ai.usage.input_tokens", "input_tokens"),

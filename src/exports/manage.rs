@@ -62,9 +62,7 @@ pub async fn preview(store: &Store, spec: &ExportSpec) -> Result<ExportPreview, 
     let deadline = std::time::Instant::now() + PREVIEW_BUDGET;
     let plan = plan_until(store, spec, Some(deadline)).await?;
     let mut preview = ExportPreview {
-        counted_through: plan
-            .counted_through
-            .map(crate::store::micros_to_time),
+        counted_through: plan.counted_through.map(crate::store::micros_to_time),
         counts: plan.counts,
         ..ExportPreview::default()
     };

@@ -37,7 +37,10 @@ fn json_at(value: &AnyValue, depth: usize) -> Value {
             list.values
                 .iter()
                 .map(|kv| {
-                    let value = kv.value.as_ref().map_or(Value::Null, |v| json_at(v, depth + 1));
+                    let value = kv
+                        .value
+                        .as_ref()
+                        .map_or(Value::Null, |v| json_at(v, depth + 1));
                     (kv.key.clone(), value)
                 })
                 .collect::<Map<String, Value>>(),
@@ -48,10 +51,12 @@ fn json_at(value: &AnyValue, depth: usize) -> Value {
 /// Lowercase hex of `bytes` (trace and span ids are shown this way everywhere).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// A span's (or resource's) attributes by key. A key sent twice keeps its last value.

@@ -57,7 +57,8 @@ pub struct LlmCall {
 }
 
 /// Operation names of GenAI spans that are one model inference.
-const INFERENCE_OPERATIONS: [&str; 4] = ["chat", "text_completion", "generate_content", "completion"];
+const INFERENCE_OPERATIONS: [&str; 4] =
+    ["chat", "text_completion", "generate_content", "completion"];
 
 /// The convention of an LLM inference span, or `None` for any other span (HTTP, database,
 /// tool execution, agents, embeddings, retrieval…), which is ignored.
@@ -161,7 +162,12 @@ fn tool_call(id: Option<&str>, name: Option<&str>, arguments: Option<&Value>) ->
 }
 
 /// A chat message from its parts; `content` is `null` when it only calls tools.
-fn message(role: String, text: Option<String>, calls: Vec<Value>, extra: Map<String, Value>) -> Value {
+fn message(
+    role: String,
+    text: Option<String>,
+    calls: Vec<Value>,
+    extra: Map<String, Value>,
+) -> Value {
     let mut out = Map::new();
     out.insert("role".into(), Value::String(role));
     let content = match text {
@@ -208,13 +214,21 @@ fn gen_ai(attrs: &Attributes) -> LlmCall {
     }
     let output = match attrs.structured("gen_ai.output.messages") {
         Some(Value::Array(messages)) => messages.first().and_then(|first| {
-            let parts = first.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
+            let parts = first
+                .get("parts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             output_of(parts_text(&parts), parts_tool_calls(&parts))
         }),
         _ => None,
     };
     LlmCall {
-        provider: owned(attrs.text("gen_ai.provider.name").or(attrs.text("gen_ai.system"))),
+        provider: owned(
+            attrs
+                .text("gen_ai.provider.name")
+                .or(attrs.text("gen_ai.system")),
+        ),
         request_model: owned(attrs.text("gen_ai.request.model")),
         response_model: owned(attrs.text("gen_ai.response.model")),
         input,
@@ -252,7 +266,11 @@ fn parts_tool_calls(parts: &[Value]) -> Vec<Value> {
 /// their own (one per response), the rest one message with its text and tool calls.
 fn gen_ai_messages(recorded: &Value) -> Vec<Value> {
     let role = role(recorded.get("role").and_then(Value::as_str));
-    let parts = recorded.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let parts = recorded
+        .get("parts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::new();
     for part in &parts {
         if part.get("type").and_then(Value::as_str) == Some("tool_call_response") {
@@ -313,13 +331,10 @@ fn openinference(attrs: &Attributes) -> LlmCall {
         "message.",
         openinference_message,
     );
-    let output = attrs
-        .indexed("llm.output_messages")
-        .first()
-        .and_then(|m| {
-            let (text, calls) = openinference_message(m);
-            output_of(text, calls)
-        });
+    let output = attrs.indexed("llm.output_messages").first().and_then(|m| {
+        let (text, calls) = openinference_message(m);
+        output_of(text, calls)
+    });
     let parameters = attrs.structured("llm.invocation_parameters");
     let requested = parameters
         .as_ref()
@@ -348,7 +363,11 @@ fn openinference_message(m: &Attributes) -> (Option<String>, Vec<Value>) {
                 .indexed("message.contents")
                 .iter()
                 .filter(|p| p.text("message_content.type").is_none_or(|t| t == "text"))
-                .filter_map(|p| p.get("message_content.text").and_then(Value::as_str).map(str::to_string))
+                .filter_map(|p| {
+                    p.get("message_content.text")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .collect();
             (!parts.is_empty()).then(|| parts.join("\n\n"))
         });
@@ -375,7 +394,11 @@ fn openllmetry(attrs: &Attributes) -> LlmCall {
         output_of(text, calls)
     });
     LlmCall {
-        provider: owned(attrs.text("gen_ai.system").or(attrs.text("gen_ai.provider.name"))),
+        provider: owned(
+            attrs
+                .text("gen_ai.system")
+                .or(attrs.text("gen_ai.provider.name")),
+        ),
         request_model: owned(attrs.text("gen_ai.request.model")),
         response_model: owned(attrs.text("gen_ai.response.model")),
         input,
@@ -399,7 +422,11 @@ fn openllmetry_message(m: &Attributes) -> (Option<String>, Vec<Value>) {
     // Older releases recorded the legacy single function call.
     if calls.is_empty() {
         if let Some(name) = m.text("function_call.name") {
-            calls.push(tool_call(None, Some(name), m.get("function_call.arguments")));
+            calls.push(tool_call(
+                None,
+                Some(name),
+                m.get("function_call.arguments"),
+            ));
         }
     }
     (text, calls)

@@ -243,7 +243,10 @@ fn metadata(
             .collect()
     };
     let span_attributes = small(attrs.unclaimed(is_claimed), "");
-    let resource_attributes = small(resource.unclaimed(|k| k == "redline.operation"), "resource.");
+    let resource_attributes = small(
+        resource.unclaimed(|k| k == "redline.operation"),
+        "resource.",
+    );
     let mut out = Map::new();
     out.insert("trace_id".into(), Value::String(hex(&span.trace_id)));
     out.insert("span_id".into(), Value::String(hex(&span.span_id)));
@@ -253,10 +256,16 @@ fn metadata(
             Value::String(hex(&span.parent_span_id)),
         );
     }
-    out.insert("span_name".into(), Value::String(span.name.chars().take(256).collect()));
+    out.insert(
+        "span_name".into(),
+        Value::String(span.name.chars().take(256).collect()),
+    );
     out.insert("convention".into(), Value::String(convention.name().into()));
     if !scope.is_empty() {
-        out.insert("scope".into(), Value::String(scope.chars().take(256).collect()));
+        out.insert(
+            "scope".into(),
+            Value::String(scope.chars().take(256).collect()),
+        );
     }
     let ids_only = out.clone();
     out.insert("attributes".into(), Value::Object(span_attributes));

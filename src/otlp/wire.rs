@@ -56,7 +56,10 @@ impl Refusal {
 /// The body as sent, or inflated when `Content-Encoding` says gzip; never more than
 /// [`MAX_DECODED_BYTES`] once inflated (a small body can inflate to gigabytes).
 pub fn inflate(body: &[u8], content_encoding: Option<&str>) -> Result<Vec<u8>, Refusal> {
-    match content_encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
+    match content_encoding
+        .map(|e| e.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("") | Some("identity") => Ok(body.to_vec()),
         Some("gzip") | Some("x-gzip") => {
             let mut out = Vec::new();
@@ -88,10 +91,14 @@ pub fn inflate(body: &[u8], content_encoding: Option<&str>) -> Result<Vec<u8>, R
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequest, Refusal> {
     match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes).map_err(|e| {
-            Refusal::bad(format!("the body is not an OTLP ExportTraceServiceRequest in protobuf: {e}"))
+            Refusal::bad(format!(
+                "the body is not an OTLP ExportTraceServiceRequest in protobuf: {e}"
+            ))
         }),
         Encoding::Json => serde_json::from_slice(bytes).map_err(|e| {
-            Refusal::bad(format!("the body is not an OTLP ExportTraceServiceRequest in JSON: {e}"))
+            Refusal::bad(format!(
+                "the body is not an OTLP ExportTraceServiceRequest in JSON: {e}"
+            ))
         }),
     }
 }
@@ -123,12 +130,12 @@ pub struct Status {
 /// The gRPC code that matches an HTTP status (google.rpc.Code).
 fn grpc_code(status: u16) -> i32 {
     match status {
-        400 | 415 => 3,  // INVALID_ARGUMENT
-        401 => 16,       // UNAUTHENTICATED
-        403 => 7,        // PERMISSION_DENIED
-        413 | 429 => 8,  // RESOURCE_EXHAUSTED
-        503 => 14,       // UNAVAILABLE
-        _ => 13,         // INTERNAL
+        400 | 415 => 3, // INVALID_ARGUMENT
+        401 => 16,      // UNAUTHENTICATED
+        403 => 7,       // PERMISSION_DENIED
+        413 | 429 => 8, // RESOURCE_EXHAUSTED
+        503 => 14,      // UNAVAILABLE
+        _ => 13,        // INTERNAL
     }
 }
 

@@ -62,8 +62,8 @@ pub async fn traces(
                 Refusal {
                     status: 413,
                     message: format!(
-                        "the body is over the limit of {MAX_BATCH_BYTES} bytes; send smaller batches"
-                    ),
+                    "the body is over the limit of {MAX_BATCH_BYTES} bytes; send smaller batches"
+                ),
                 },
                 encoding,
             )
