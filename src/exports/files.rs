@@ -192,6 +192,13 @@ impl ExportFiles {
         }
     }
 
+    /// A scratch file of an export's own (removed with its folder), named `<name>.partial`.
+    pub fn scratch(&self, id: i64, name: &str) -> std::io::Result<PathBuf> {
+        let folder = self.folder(id);
+        std::fs::create_dir_all(&folder)?;
+        Ok(folder.join(format!("{name}{PARTIAL}")))
+    }
+
     /// Starts writing a part under its temporary name.
     pub fn create(&self, id: i64, part: &str, format: ExportFormat) -> std::io::Result<PartWriter> {
         let folder = self.folder(id);
@@ -264,6 +271,17 @@ pub struct PartWriter {
     hasher: Sha256,
     bytes: u64,
     pub lines: u64,
+}
+
+impl Write for PartWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        PartWriter::write(self, data)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 impl PartWriter {

@@ -131,22 +131,22 @@ pub fn target(row: &ExportRow) -> Option<&str> {
 }
 
 /// The row with personal data replaced in its input, output, correction and note.
-pub fn redact(row: &ExportRow, redactor: &mut Redactor) -> ExportRow {
+pub fn redact(row: &ExportRow, redactor: &mut Redactor) -> Result<ExportRow, String> {
     let mut out = row.clone();
-    out.input = redactor.value(&row.input);
+    out.input = redactor.value(&row.input_value()?).to_string();
     out.output = redactor.text(&row.output);
     if let Some(review) = out.review.as_mut() {
         review.corrected_output = review.corrected_output.as_deref().map(|t| redactor.text(t));
         review.note = redactor.text(&review.note);
     }
-    out
+    Ok(out)
 }
 
 /// A `chat_jsonl` line: the input turns, then the target as the assistant's answer.
-pub fn chat_line(row: &ExportRow, system: &SystemMessage, target: &str) -> Value {
-    let mut messages = input_messages(&row.input, system);
+pub fn chat_line(row: &ExportRow, system: &SystemMessage, target: &str) -> Result<Value, String> {
+    let mut messages = input_messages(&row.input_value()?, system);
     messages.push(assistant_message(target));
-    json!({ "messages": messages })
+    Ok(json!({ "messages": messages }))
 }
 
 /// A `preference_jsonl` line: the correction preferred, the original output rejected.
@@ -155,11 +155,11 @@ pub fn preference_line(
     system: &SystemMessage,
     style: PreferenceStyle,
     correction: &str,
-) -> Value {
-    let prompt = input_messages(&row.input, system);
+) -> Result<Value, String> {
+    let prompt = input_messages(&row.input_value()?, system);
     let chosen = vec![assistant_message(correction)];
     let rejected = vec![assistant_message(&row.output)];
-    match style {
+    Ok(match style {
         PreferenceStyle::Openai => json!({
             "input": {"messages": prompt},
             "preferred_output": chosen,
@@ -170,43 +170,97 @@ pub fn preference_line(
             "chosen": chosen,
             "rejected": rejected,
         }),
+    })
+}
+
+/// A JSON object written straight into a line's bytes, keys in the order they are added:
+/// a data export writes a million of them, and building a `Value` for each (parsing the
+/// stored input only to write it again) was most of its time. Strings are escaped by
+/// serde_json, so the bytes are those `Value` would give.
+struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Object<'a> {
+        out.push(b'{');
+        Object { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.value(key);
+        self.out.push(b':');
+    }
+
+    fn value(&mut self, value: &(impl serde::Serialize + ?Sized)) {
+        // Writing to a Vec fails only if serializing fails, which plain values do not.
+        if serde_json::to_writer(&mut *self.out, value).is_err() {
+            self.out.extend_from_slice(b"null");
+        }
+    }
+
+    fn field(&mut self, key: &str, value: &(impl serde::Serialize + ?Sized)) -> &mut Self {
+        self.key(key);
+        self.value(value);
+        self
+    }
+
+    /// A field whose value is JSON text already (one line, checked when it was read).
+    fn raw(&mut self, key: &str, json: &str) -> &mut Self {
+        self.key(key);
+        self.out.extend_from_slice(json.as_bytes());
+        self
+    }
+
+    fn close(&mut self) {
+        self.out.push(b'}');
     }
 }
 
-/// A `jsonl` line: every field of the call and its current review.
-pub fn data_line(row: &ExportRow, split: Split) -> Value {
-    let review = row.review.as_ref().map(|r| {
-        json!({
-            "revision": r.revision,
-            "reviewer": r.reviewer,
-            "verdict": r.verdict.as_str(),
-            "corrected_output": r.corrected_output,
-            "tags": r.tags,
-            "note": r.note,
-            "sampled": r.sampled,
-            "reviewed_at": time(r.created_at),
-        })
-    });
-    json!({
-        "id": row.id,
-        "split": split.as_str(),
-        "operation": row.operation,
-        "model": row.model,
-        "model_version": row.model_version,
-        "created_at": time(row.created_at),
-        "received_at": time(row.received_at),
-        "input": row.input,
-        "output": row.output,
-        "latency_ms": row.latency_ms,
-        "input_tokens": row.input_tokens,
-        "output_tokens": row.output_tokens,
-        "cost_usd": row.cost_usd,
-        "source": row.source,
-        "external_id": row.external_id,
-        "metadata": row.metadata,
-        "verdict": row.verdict.as_str(),
-        "review": review,
-    })
+/// A `jsonl` line (without its line end), appended to `out`: every field of the call and
+/// its current review.
+pub fn data_line(out: &mut Vec<u8>, row: &ExportRow, split: Split) {
+    let mut line = Object::open(out);
+    line.field("id", &row.id)
+        .field("split", split.as_str())
+        .field("operation", &row.operation)
+        .field("model", &row.model)
+        .field("model_version", &row.model_version)
+        .field("created_at", &time(row.created_at))
+        .field("received_at", &time(row.received_at))
+        .raw("input", &row.input)
+        .field("output", &row.output)
+        .field("latency_ms", &row.latency_ms)
+        .field("input_tokens", &row.input_tokens)
+        .field("output_tokens", &row.output_tokens)
+        .field("cost_usd", &row.cost_usd)
+        .field("source", &row.source)
+        .field("external_id", &row.external_id)
+        .raw("metadata", &row.metadata)
+        .field("verdict", row.verdict.as_str());
+    line.key("review");
+    match &row.review {
+        Some(r) => {
+            let mut review = Object::open(line.out);
+            review
+                .field("revision", &r.revision)
+                .field("reviewer", &r.reviewer)
+                .field("verdict", r.verdict.as_str())
+                .field("corrected_output", &r.corrected_output)
+                .field("tags", &r.tags)
+                .field("note", &r.note)
+                .field("sampled", &r.sampled)
+                .field("reviewed_at", &time(r.created_at));
+            review.close();
+        }
+        None => line.out.extend_from_slice(b"null"),
+    }
+    line.close();
 }
 
 /// The CSV columns, in order.
@@ -268,7 +322,7 @@ pub fn csv_line(row: &ExportRow, split: Split) -> String {
         row.model_version.clone(),
         time(row.created_at),
         time(row.received_at),
-        row.input.to_string(),
+        row.input.clone(),
         row.output.clone(),
         opt(row.latency_ms),
         opt(row.input_tokens),
@@ -278,7 +332,7 @@ pub fn csv_line(row: &ExportRow, split: Split) -> String {
             .unwrap_or_default(),
         row.source.clone(),
         row.external_id.clone().unwrap_or_default(),
-        row.metadata.to_string(),
+        row.metadata.clone(),
         row.verdict.as_str().to_string(),
         opt(review.map(|r| r.revision)),
         review.map(|r| r.reviewer.clone()).unwrap_or_default(),

@@ -72,7 +72,10 @@ pub async fn preview(store: &Store, spec: &ExportSpec) -> Result<ExportPreview, 
         for row in store.export_rows(&seqs).await? {
             preview.previewed += 1;
             let mut redactor = Redactor::default();
-            let redacted = redact(&row, &mut redactor);
+            let redacted = redact(&row, &mut redactor).map_err(|error| {
+                tracing::error!(%error, "export preview: a stored input is not JSON");
+                AppError::Internal
+            })?;
             if redactor.counts.is_empty() {
                 continue;
             }
@@ -82,8 +85,8 @@ pub async fn preview(store: &Store, spec: &ExportSpec) -> Result<ExportPreview, 
             if preview.samples.len() < PREVIEW_EXAMPLES {
                 preview.samples.push(RedactionSample {
                     call_id: row.id.clone(),
-                    original: row.input.to_string(),
-                    redacted: redacted.input.to_string(),
+                    original: row.input.clone(),
+                    redacted: redacted.input.clone(),
                 });
             }
         }

@@ -2,7 +2,8 @@
 //! files (JSONL, CSV), built by a background job from a spec (`model::export`).
 //!
 //! - `plan`: which calls the spec takes and on which side of the split, before anything is
-//!   written (also the live count the page shows);
+//!   written (also the live count the page shows); `source`: the rows a job writes, from
+//!   the plan or, with nothing to choose, streamed straight from the database;
 //! - `lines`: one call as one line of each format; `redact`: personal data to placeholders;
 //! - `check`: the format check and token counts of training lines;
 //! - `files`: where files live, written under a temporary name and renamed when complete;
@@ -16,6 +17,7 @@ pub mod manage;
 pub mod plan;
 pub mod redact;
 pub mod run;
+mod source;
 pub mod split;
 
 pub use files::ExportFiles;

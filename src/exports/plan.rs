@@ -36,19 +36,34 @@ pub struct Plan {
     pub counted_through: Option<i64>,
 }
 
+/// A candidate in a few numbers. Candidates are read oldest first, so their index orders
+/// them by (created_at, seq): (review time, index) says which of two reviews is the newer.
 struct Candidate {
     seq: i64,
+    /// The normalized input's hash (0 when neither de-duplication nor the split reads it).
+    key: u64,
+    /// The call id's hash (0 without a per-operation cap).
+    pick: u64,
+    reviewed_at: i64,
     operation: u32,
     verdict: Verdict,
-    key: u64,
-    pick: u64,
-    /// (review time, created_at, seq): the larger is the newer review.
-    newness: (i64, i64, i64),
     kept: bool,
 }
 
+impl Candidate {
+    fn newness(&self, index: usize) -> (i64, usize) {
+        (self.reviewed_at, index)
+    }
+}
+
+/// Whether planning reads the inputs: to find duplicates, to split by input, or to leave
+/// out a training example whose input cannot be read.
+fn reads_input(spec: &ExportSpec) -> bool {
+    spec.dedupe || spec.validation_percent > 0 || spec.format.is_training()
+}
+
 /// The verdicts a format reads: training formats need a reviewed answer.
-fn verdicts(spec: &ExportSpec) -> Vec<Verdict> {
+pub(super) fn verdicts(spec: &ExportSpec) -> Vec<Verdict> {
     match spec.format {
         ExportFormat::ChatJsonl => vec![Verdict::Incorrect, Verdict::Correct],
         ExportFormat::PreferenceJsonl => vec![Verdict::Incorrect, Verdict::Correct],
@@ -65,6 +80,7 @@ struct Pages<'a> {
     store: &'a Store,
     spec: &'a ExportSpec,
     wanted: Vec<Verdict>,
+    with_input: bool,
     after: Option<(i64, i64)>,
     finished: bool,
 }
@@ -75,6 +91,7 @@ impl<'a> Pages<'a> {
             store,
             spec,
             wanted: verdicts(spec),
+            with_input: true,
             after: None,
             finished: false,
         }
@@ -86,7 +103,13 @@ impl<'a> Pages<'a> {
         }
         let page = self
             .store
-            .export_candidates(&self.spec.filter, &self.wanted, self.after, PAGE)
+            .export_candidates(
+                &self.spec.filter,
+                &self.wanted,
+                self.with_input,
+                self.after,
+                PAGE,
+            )
             .await?;
         let Some(last) = page.last() else {
             self.finished = true;
@@ -99,7 +122,7 @@ impl<'a> Pages<'a> {
 }
 
 /// Why a training format leaves a reviewed call out, if it does.
-fn not_teachable(
+pub(super) fn not_teachable(
     spec: &ExportSpec,
     verdict: Verdict,
     has_correction: bool,
@@ -160,6 +183,7 @@ pub async fn plan_until(
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut by_key: HashMap<u64, usize> = HashMap::new();
     let mut pages = Pages::new(store, spec);
+    pages.with_input = reads_input(spec);
     let mut counted_through = None;
     while let Some(page) = pages.next().await? {
         for row in page {
@@ -167,11 +191,15 @@ pub async fn plan_until(
                 leave(&mut counts, reason);
                 continue;
             }
-            let Ok(input) = serde_json::from_str(&row.input) else {
-                leave(&mut counts, LEFT_UNREADABLE);
-                continue;
+            let key = if pages.with_input {
+                let Ok(input) = serde_json::from_str(&row.input) else {
+                    leave(&mut counts, LEFT_UNREADABLE);
+                    continue;
+                };
+                input_key(&input)
+            } else {
+                0
             };
-            let key = input_key(&input);
             let operation = match operation_index.get(&row.operation) {
                 Some(&i) => i,
                 None => {
@@ -186,18 +214,23 @@ pub async fn plan_until(
                 operation,
                 verdict: row.verdict,
                 key,
-                pick: pick_key(&row.id),
-                newness: (row.reviewed_at.unwrap_or(0), row.created_at, row.seq),
+                pick: if spec.max_per_operation.is_some() {
+                    pick_key(&row.id)
+                } else {
+                    0
+                },
+                reviewed_at: row.reviewed_at.unwrap_or(0),
                 kept: true,
             };
             let index = candidates.len();
             if spec.dedupe {
                 if let Some(&other) = by_key.get(&key) {
-                    let (loser, winner) = if candidates[other].newness < candidate.newness {
-                        (other, index)
-                    } else {
-                        (index, other)
-                    };
+                    let (loser, winner) =
+                        if candidates[other].newness(other) < candidate.newness(index) {
+                            (other, index)
+                        } else {
+                            (index, other)
+                        };
                     candidates.push(candidate);
                     candidates[loser].kept = false;
                     by_key.insert(key, winner);
@@ -230,7 +263,11 @@ pub async fn plan_until(
             }
         }
     }
-    let mut chosen = Vec::new();
+    // Counted per operation index and verdict code, named once at the end (a million
+    // chosen calls need not build a million map keys).
+    let mut chosen = Vec::with_capacity(candidates.iter().filter(|c| c.kept).count());
+    let mut per_operation = vec![[0u64; 2]; operations.len()];
+    let mut per_verdict: BTreeMap<&'static str, u64> = BTreeMap::new();
     for c in candidates.iter().filter(|c| c.kept) {
         let split = split_of(c.key, spec.validation_percent);
         chosen.push(Chosen { seq: c.seq, split });
@@ -245,12 +282,17 @@ pub async fn plan_until(
                 1
             }
         };
-        let name = operations[c.operation as usize].clone();
-        counts.per_operation.entry(name).or_insert([0, 0])[side] += 1;
-        *counts
-            .per_verdict
-            .entry(c.verdict.as_str().to_string())
-            .or_default() += 1;
+        per_operation[c.operation as usize][side] += 1;
+        *per_verdict.entry(c.verdict.as_str()).or_default() += 1;
+    }
+    drop(candidates);
+    for (name, sides) in operations.into_iter().zip(per_operation) {
+        if sides != [0, 0] {
+            counts.per_operation.insert(name, sides);
+        }
+    }
+    for (verdict, n) in per_verdict {
+        counts.per_verdict.insert(verdict.to_string(), n);
     }
     Ok(Plan {
         chosen,

@@ -3,22 +3,27 @@
 //! written against the plan, then rename the files complete and record the manifest.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::Value;
 
 use super::check::Checker;
-use super::files::{download_name, part_of, ExportFiles};
+use super::files::{download_name, part_of, ExportFiles, PartWriter};
 use super::lines::{chat_line, csv_header, csv_line, data_line, preference_line, redact, target};
-use super::plan::plan;
 use super::redact::Redactor;
+use super::source::{Opened, Source};
 use crate::model::export::{
-    ExportFormat, ExportInfo, ExportManifest, ExportState, FailingLines, ManifestEntry, Split,
+    ExportFormat, ExportInfo, ExportManifest, ExportPlanCounts, ExportSpec, ExportState,
+    FailingLines, ManifestEntry, Split,
 };
-use crate::store::{Job, Store};
+use crate::store::{ExportRow, Job, Store};
 
-/// Calls read and written per round; progress is recorded after each.
-const CHUNK: usize = 500;
+/// How often progress is recorded (and the lease renewed, and a cancel request seen): each
+/// record is a committed write, too dear to make every few hundred rows.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// Who runs the job: the store, the export directory and the worker's name (its claim).
 #[derive(Clone)]
@@ -93,8 +98,11 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
     let id = export.id;
     let spec = &export.spec;
     let store = &ctx.store;
-    let plan = plan(store, spec).await.map_err(|e| e.to_string())?;
-    let planned = plan.counts.total;
+    let Opened {
+        mut source,
+        planned,
+        left_out,
+    } = Source::open(store, spec).await?;
     if planned == 0 {
         return Err("the filter matched no examples: nothing to export".into());
     }
@@ -103,112 +111,48 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
         .await
         .map_err(|e| e.to_string())?;
 
-    let io = |e: std::io::Error| format!("cannot write the export: {e}");
-    let mut train = ctx.files.create(id, "train", spec.format).map_err(io)?;
-    let mut validation = if spec.validation_percent > 0 {
-        Some(
-            ctx.files
-                .create(id, "validation", spec.format)
-                .map_err(io)?,
-        )
-    } else {
-        None
-    };
-    if spec.format == ExportFormat::Csv {
-        train.write(csv_header().as_bytes()).map_err(io)?;
-        if let Some(v) = validation.as_mut() {
-            v.write(csv_header().as_bytes()).map_err(io)?;
-        }
-    }
-    let mut checker = if spec.format.is_training() {
-        Some(Checker::new(spec.context_limit)?)
-    } else {
-        None
-    };
-    let mut redactions: BTreeMap<String, u64> = BTreeMap::new();
-    let mut examples: Vec<ManifestEntry> = Vec::with_capacity(plan.chosen.len());
-    let mut done: u64 = 0;
-    let mut failed: u64 = 0;
-
-    for chunk in plan.chosen.chunks(CHUNK) {
-        let seqs: Vec<i64> = chunk.iter().map(|c| c.seq).collect();
-        let rows = store.export_rows(&seqs).await.map_err(|e| e.to_string())?;
-        if rows.len() != chunk.len() {
-            return Err(format!(
-                "{} of {} planned calls could not be read back",
-                chunk.len() - rows.len(),
-                chunk.len()
-            ));
-        }
-        for (row, chosen) in rows.iter().zip(chunk) {
-            if row.seq != chosen.seq {
-                return Err("the calls read back are not the ones planned".into());
-            }
-            let redacted;
-            let row = if spec.redact {
-                let mut redactor = Redactor::default();
-                redacted = redact(row, &mut redactor);
-                for (kind, n) in redactor.counts {
-                    *redactions.entry(kind).or_default() += n;
-                }
-                &redacted
-            } else {
-                row
-            };
-            let line: Vec<u8> = match spec.format {
-                ExportFormat::Csv => csv_line(row, chosen.split).into_bytes(),
-                ExportFormat::Jsonl => line_bytes(&data_line(row, chosen.split)),
-                ExportFormat::ChatJsonl | ExportFormat::PreferenceJsonl => {
-                    let answer = target(row)
-                        .ok_or_else(|| format!("call {} has no answer to teach", row.id))?;
-                    let value = if spec.format == ExportFormat::ChatJsonl {
-                        chat_line(row, &spec.system, answer)
-                    } else {
-                        preference_line(row, &spec.system, spec.preference_style, answer)
-                    };
-                    if let Some(checker) = checker.as_mut() {
-                        if checker.check(&row.id, &value).is_err() {
-                            failed += 1;
-                            done += 1;
-                            continue;
-                        }
-                    }
-                    line_bytes(&value)
-                }
-            };
-            let out = match (chosen.split, validation.as_mut()) {
-                (Split::Validation, Some(v)) => v,
-                _ => &mut train,
-            };
-            out.record(&line).map_err(io)?;
-            examples.push(ManifestEntry {
-                call_id: row.id.clone(),
-                split: chosen.split,
-                revision: row.review.as_ref().map_or(0, |r| r.revision),
-                reviewer: row.review.as_ref().map(|r| r.reviewer.clone()),
-            });
-            done += 1;
-        }
-        let go_on = store
-            .export_progress(id, job.id, &ctx.worker, done, Utc::now())
+    let mut writer = Writer::new(ctx, id, spec, left_out)?;
+    let mut progress_at = Instant::now();
+    // Each page is formatted, checked and written on a blocking thread while the next one
+    // is read: the database's work and the lines' (the tokenizer above all) share the cores.
+    let mut next = source.next(store, spec).await?;
+    while let Some(rows) = next {
+        let task = tokio::task::spawn_blocking(move || {
+            let written = writer.rows(&rows);
+            (writer, written)
+        });
+        next = source.next(store, spec).await?;
+        let (back, written) = task
             .await
-            .map_err(|e| e.to_string())?;
-        if !go_on {
-            if store
-                .export_cancel_requested(id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                return Ok(Ended::Cancelled);
+            .map_err(|e| format!("the export's writer stopped: {e}"))?;
+        writer = back;
+        written?;
+        if progress_at.elapsed() >= PROGRESS_EVERY {
+            progress_at = Instant::now();
+            if let Some(ended) = progress(ctx, job, id, writer.counts.total).await? {
+                return Ok(ended);
             }
-            return Err("another worker took this export over (its lease ran out)".into());
         }
     }
+    if let Some(ended) = progress(ctx, job, id, writer.counts.total).await? {
+        return Ok(ended);
+    }
 
+    let Writer {
+        train,
+        validation,
+        checker,
+        mut counts,
+        redactions,
+        examples,
+        failed,
+        ..
+    } = writer;
     let written = train.lines + validation.as_ref().map_or(0, |v| v.lines);
     if written + failed != planned {
         return Err(format!(
-            "wrote {written} rows and left out {failed} failing lines, but {planned} were planned"
+            "wrote {written} rows and left out {failed} failing lines, but {planned} were planned \
+             (were calls reviewed or deleted while the export ran?)"
         ));
     }
     let report = checker.map(|c| c.finish(written));
@@ -232,7 +176,6 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
             "every one of the {planned} planned lines failed the format check"
         ));
     }
-    let mut counts = plan.counts;
     if failed > 0 {
         counts
             .left_out
@@ -247,6 +190,7 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
                 .map_err(io)?,
         );
     }
+    let examples = examples.finish().map_err(io)?;
     let manifest = ExportManifest {
         export_id: id,
         spec: spec.clone(),
@@ -258,13 +202,20 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
         redactions,
         validation: report,
         files,
-        examples,
+        examples: Vec::new(),
     };
     let mut file = ctx.files.create(id, "manifest", spec.format).map_err(io)?;
-    let text = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
-    file.write(&text).map_err(io)?;
+    serde_json::to_writer_pretty(
+        &mut file,
+        &ManifestFile {
+            summary: &manifest,
+            examples: Spooled(&examples),
+        },
+    )
+    .map_err(|e| format!("cannot write the manifest: {e}"))?;
     file.finish(download_name(id, "manifest", spec.format))
         .map_err(io)?;
+    std::fs::remove_file(&examples).map_err(io)?;
     ctx.files
         .publish(id, spec.format)
         .await
@@ -272,8 +223,242 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
     Ok(Ended::Done(Box::new(manifest)))
 }
 
-fn line_bytes(value: &Value) -> Vec<u8> {
-    let mut bytes = value.to_string().into_bytes();
-    bytes.push(b'\n');
-    bytes
+/// What writing an export keeps between pages: its files, the format check, the figures.
+struct Writer {
+    spec: ExportSpec,
+    train: PartWriter,
+    validation: Option<PartWriter>,
+    checker: Option<Checker>,
+    /// What was written, counted as it goes (the manifest's figures are those of the files).
+    counts: ExportPlanCounts,
+    redactions: BTreeMap<String, u64>,
+    /// The manifest's list of examples goes to a scratch file as they are written, not to
+    /// memory: a million entries are over a hundred megabytes as values.
+    examples: Spool,
+    line: Vec<u8>,
+    /// Lines that failed the format check and were left out.
+    failed: u64,
+}
+
+fn io(e: std::io::Error) -> String {
+    format!("cannot write the export: {e}")
+}
+
+impl Writer {
+    fn new(
+        ctx: &ExportContext,
+        id: i64,
+        spec: &ExportSpec,
+        left_out: BTreeMap<String, u64>,
+    ) -> Result<Writer, String> {
+        let mut train = ctx.files.create(id, "train", spec.format).map_err(io)?;
+        let mut validation = if spec.validation_percent > 0 {
+            Some(
+                ctx.files
+                    .create(id, "validation", spec.format)
+                    .map_err(io)?,
+            )
+        } else {
+            None
+        };
+        if spec.format == ExportFormat::Csv {
+            train.write(csv_header().as_bytes()).map_err(io)?;
+            if let Some(v) = validation.as_mut() {
+                v.write(csv_header().as_bytes()).map_err(io)?;
+            }
+        }
+        let checker = if spec.format.is_training() {
+            Some(Checker::new(spec.context_limit)?)
+        } else {
+            None
+        };
+        Ok(Writer {
+            spec: spec.clone(),
+            train,
+            validation,
+            checker,
+            counts: ExportPlanCounts {
+                left_out,
+                ..ExportPlanCounts::default()
+            },
+            redactions: BTreeMap::new(),
+            examples: Spool::create(ctx.files.scratch(id, "examples").map_err(io)?).map_err(io)?,
+            line: Vec::with_capacity(64 * 1024),
+            failed: 0,
+        })
+    }
+
+    /// Writes a page of rows, each to its side of the split.
+    fn rows(&mut self, rows: &[(ExportRow, Split)]) -> Result<(), String> {
+        for (row, split) in rows {
+            self.row(row, *split)?;
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, row: &ExportRow, split: Split) -> Result<(), String> {
+        let spec = &self.spec;
+        count(&mut self.counts, row, split);
+        let redacted;
+        let row = if spec.redact {
+            let mut redactor = Redactor::default();
+            redacted = redact(row, &mut redactor)?;
+            for (kind, n) in redactor.counts {
+                *self.redactions.entry(kind).or_default() += n;
+            }
+            &redacted
+        } else {
+            row
+        };
+        let line = &mut self.line;
+        line.clear();
+        match spec.format {
+            ExportFormat::Csv => line.extend_from_slice(csv_line(row, split).as_bytes()),
+            ExportFormat::Jsonl => {
+                data_line(line, row, split);
+                line.push(b'\n');
+            }
+            ExportFormat::ChatJsonl | ExportFormat::PreferenceJsonl => {
+                let answer =
+                    target(row).ok_or_else(|| format!("call {} has no answer to teach", row.id))?;
+                let value = if spec.format == ExportFormat::ChatJsonl {
+                    chat_line(row, &spec.system, answer)?
+                } else {
+                    preference_line(row, &spec.system, spec.preference_style, answer)?
+                };
+                if let Some(checker) = self.checker.as_mut() {
+                    if checker.check(&row.id, &value).is_err() {
+                        self.failed += 1;
+                        return Ok(());
+                    }
+                }
+                serde_json::to_writer(&mut *line, &value).map_err(|e| e.to_string())?;
+                line.push(b'\n');
+            }
+        }
+        let out = match (split, self.validation.as_mut()) {
+            (Split::Validation, Some(v)) => v,
+            _ => &mut self.train,
+        };
+        out.record(line).map_err(io)?;
+        self.examples
+            .push(&ManifestEntry {
+                call_id: row.id.clone(),
+                split,
+                revision: row.review.as_ref().map_or(0, |r| r.revision),
+                reviewer: row.review.as_ref().map(|r| r.reviewer.clone()),
+            })
+            .map_err(io)
+    }
+}
+
+/// Counts an example in the manifest's figures (names are keys already there after the
+/// first few rows, so a million rows do not allocate a million keys).
+fn count(counts: &mut ExportPlanCounts, row: &ExportRow, split: Split) {
+    counts.total += 1;
+    let side = match split {
+        Split::Train => {
+            counts.train += 1;
+            0
+        }
+        Split::Validation => {
+            counts.validation += 1;
+            1
+        }
+    };
+    match counts.per_operation.get_mut(&row.operation) {
+        Some(sides) => sides[side] += 1,
+        None => {
+            let mut sides = [0, 0];
+            sides[side] = 1;
+            counts.per_operation.insert(row.operation.clone(), sides);
+        }
+    }
+    match counts.per_verdict.get_mut(row.verdict.as_str()) {
+        Some(n) => *n += 1,
+        None => {
+            counts
+                .per_verdict
+                .insert(row.verdict.as_str().to_string(), 1);
+        }
+    }
+}
+
+/// Records progress and renews the job's lease; `Some` when the job must stop (cancelled),
+/// `Err` when another worker took it over.
+async fn progress(
+    ctx: &ExportContext,
+    job: &Job,
+    id: i64,
+    done: u64,
+) -> Result<Option<Ended>, String> {
+    let store = &ctx.store;
+    let go_on = store
+        .export_progress(id, job.id, &ctx.worker, done, Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    if go_on {
+        return Ok(None);
+    }
+    if store
+        .export_cancel_requested(id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Ok(Some(Ended::Cancelled));
+    }
+    Err("another worker took this export over (its lease ran out)".into())
+}
+
+/// The manifest's list of examples while the export is written: one compact JSON entry a
+/// line in a scratch file beside the export's parts.
+struct Spool {
+    path: PathBuf,
+    out: BufWriter<std::fs::File>,
+}
+
+impl Spool {
+    fn create(path: PathBuf) -> std::io::Result<Spool> {
+        let file = std::fs::File::create(&path)?;
+        Ok(Spool {
+            path,
+            out: BufWriter::with_capacity(256 * 1024, file),
+        })
+    }
+
+    fn push(&mut self, entry: &ManifestEntry) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, entry)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Flushes the spool and gives its path, to be read back into the manifest.
+    fn finish(mut self) -> std::io::Result<PathBuf> {
+        self.out.flush()?;
+        Ok(self.path)
+    }
+}
+
+/// The manifest file: the summary the export's row keeps, then every example, read back
+/// from the spool one at a time.
+#[derive(serde::Serialize)]
+struct ManifestFile<'a> {
+    #[serde(flatten)]
+    summary: &'a ExportManifest,
+    examples: Spooled<'a>,
+}
+
+struct Spooled<'a>(&'a Path);
+
+impl serde::Serialize for Spooled<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let file = std::fs::File::open(self.0).map_err(S::Error::custom)?;
+        let mut seq = serializer.serialize_seq(None)?;
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(S::Error::custom)?;
+            let entry: ManifestEntry = serde_json::from_str(&line).map_err(S::Error::custom)?;
+            seq.serialize_element(&entry)?;
+        }
+        seq.end()
+    }
 }

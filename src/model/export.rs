@@ -396,6 +396,8 @@ pub struct ExportManifest {
     pub redactions: BTreeMap<String, u64>,
     pub validation: Option<ValidationReport>,
     pub files: Vec<ExportFile>,
+    /// Every example, in the manifest file; the export's row keeps the rest, without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<ManifestEntry>,
 }
 

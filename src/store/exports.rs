@@ -38,7 +38,8 @@ pub struct ExportRow {
     pub operation: String,
     pub model: String,
     pub model_version: String,
-    pub input: Value,
+    /// The input as compact JSON text on one line, as ingest stored it.
+    pub input: String,
     pub output: String,
     pub latency_ms: Option<i64>,
     pub input_tokens: Option<i64>,
@@ -46,11 +47,32 @@ pub struct ExportRow {
     pub cost_usd: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
-    pub metadata: Value,
+    /// The metadata object as compact JSON text on one line.
+    pub metadata: String,
     pub source: String,
     pub external_id: Option<String>,
     pub verdict: Verdict,
     pub review: Option<Review>,
+}
+
+impl ExportRow {
+    /// The input parsed (formats that reshape it read it so).
+    pub fn input_value(&self) -> Result<Value, String> {
+        serde_json::from_str(&self.input).map_err(|e| format!("call {}: input: {e}", self.id))
+    }
+}
+
+/// Stored JSON text checked and kept as text: exports copy it into their lines as it is
+/// (ingest stores it compact, so it is already one line). Text that is not JSON is a corrupt
+/// row; JSON spread over several lines (written by something else) is made compact, so a
+/// line of JSONL stays one line.
+fn json_text(what: &str, text: String) -> StoreResult<String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| corrupt(what, e))?;
+    if !text.contains(['\n', '\r']) {
+        return Ok(text);
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|e| corrupt(what, e))?;
+    Ok(value.to_string())
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,7 +133,7 @@ impl RowDb {
             operation: self.operation,
             model: self.model,
             model_version: self.model_version,
-            input: serde_json::from_str(&self.input).map_err(|e| corrupt("input", e))?,
+            input: json_text("input", self.input)?,
             output: self.output,
             latency_ms: self.latency_ms,
             input_tokens: self.input_tokens,
@@ -119,7 +141,7 @@ impl RowDb {
             cost_usd: self.cost_usd,
             created_at: micros_to_time(self.created_at),
             received_at: micros_to_time(self.received_at),
-            metadata: serde_json::from_str(&self.metadata).map_err(|e| corrupt("metadata", e))?,
+            metadata: json_text("metadata", self.metadata)?,
             source: self.source,
             external_id: self.external_id,
             verdict: Verdict::from_code(self.verdict),
@@ -283,6 +305,7 @@ impl Store {
         &self,
         filter: &CallFilter,
         verdicts: &[Verdict],
+        with_input: bool,
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> StoreResult<Vec<ExportCandidate>> {
@@ -290,32 +313,25 @@ impl Store {
         if resolved.matches_nothing() {
             return Ok(Vec::new());
         }
-        // The page's keys first, from `calls` alone: with the joins in the same statement,
-        // SQLite's planner started from `operations` and sorted every matching call for each
-        // page (1.7 s a page at 1M calls). Alone, it walks an index in order and stops.
-        let mut sql = Sql::new(
-            "SELECT c.seq, c.created_at, c.id, o.name, c.input, c.verdict, r.created_at,
+        // The input only when the plan reads it (de-duplication, the split, training
+        // formats): a plain data export of a million calls need not carry them twice.
+        let input = if with_input { "c.input" } else { "''" };
+        let mut sql = Sql::new(format!(
+            "SELECT c.seq, c.created_at, c.id, o.name, {input}, c.verdict, r.created_at,
                     (r.corrected_output IS NOT NULL AND trim(r.corrected_output) <> '')
              FROM calls c CROSS JOIN operations o
              LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
-             WHERE o.id = c.operation_id AND c.seq IN (SELECT c.seq FROM calls c WHERE 1 = 1",
-        );
-        push_conditions(&mut sql, filter, &resolved, true, None);
-        if !verdicts.is_empty() {
-            sql.push(" AND c.verdict IN (");
-            sql.bind_list(verdicts.iter().map(|v| v.code()));
-            sql.push(")");
-        }
-        if let Some((at, seq)) = after {
-            sql.push(" AND (c.created_at, c.seq) > (")
-                .bind(at)
-                .push(", ")
-                .bind(seq)
-                .push(")");
-        }
-        sql.push(" ORDER BY c.created_at, c.seq LIMIT ")
-            .bind(limit)
-            .push(") ORDER BY c.created_at, c.seq");
+             WHERE o.id = c.operation_id AND c.seq IN ("
+        ));
+        let page = Page {
+            filter,
+            verdicts,
+            until_seq: None,
+            after,
+            limit,
+        };
+        page.push_keys(&mut sql, &resolved);
+        sql.push(") ORDER BY c.created_at, c.seq");
         type Row = (
             i64,
             i64,
@@ -346,21 +362,88 @@ impl Store {
             .collect())
     }
 
+    /// The newest call's seq (0 when there is none). An export that streams reads the calls
+    /// up to it, so calls arriving while it runs do not change what it writes.
+    pub async fn last_call_seq(&self) -> StoreResult<i64> {
+        let row: Option<(Option<i64>,)> = self
+            .db
+            .optional(&Sql::new("SELECT max(seq) FROM calls"))
+            .await?;
+        Ok(row.and_then(|(seq,)| seq).unwrap_or(0))
+    }
+
+    /// The calls matching the filter up to `until_seq`, counted by verdict and by whether
+    /// their current review carries a non-empty correction (what a training format needs).
+    pub async fn export_tally(
+        &self,
+        filter: &CallFilter,
+        verdicts: &[Verdict],
+        until_seq: i64,
+    ) -> StoreResult<Vec<(Verdict, bool, u64)>> {
+        let resolved = self.resolve(filter).await?;
+        if resolved.matches_nothing() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT c.verdict,
+                    (r.corrected_output IS NOT NULL AND trim(r.corrected_output) <> '') AS corrected,
+                    CAST(count(*) AS BIGINT)
+             FROM calls c
+             LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
+             WHERE c.seq <= ",
+        );
+        sql.bind(until_seq);
+        push_conditions(&mut sql, filter, &resolved, true, None);
+        push_verdicts(&mut sql, verdicts);
+        sql.push(" GROUP BY c.verdict, corrected");
+        let rows: Vec<(i64, Option<bool>, i64)> = self.db.all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(verdict, corrected, n)| {
+                (
+                    Verdict::from_code(verdict),
+                    corrected == Some(true),
+                    u64::try_from(n).unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+
+    /// Up to `limit` calls in full matching the filter, up to `until_seq` and after `after`
+    /// (created_at, seq), oldest first: an export without de-duplication or a cap streams
+    /// these pages straight into its files.
+    pub async fn export_rows_after(
+        &self,
+        filter: &CallFilter,
+        verdicts: &[Verdict],
+        until_seq: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRow>> {
+        let resolved = self.resolve(filter).await?;
+        if resolved.matches_nothing() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(format!("{ROW_SELECT} WHERE c.seq IN ("));
+        let page = Page {
+            filter,
+            verdicts,
+            until_seq: Some(until_seq),
+            after,
+            limit,
+        };
+        page.push_keys(&mut sql, &resolved);
+        sql.push(") ORDER BY c.created_at, c.seq");
+        let rows: Vec<RowDb> = self.db.all(&sql).await?;
+        rows.into_iter().map(RowDb::into_row).collect()
+    }
+
     /// The calls with these seqs in full, oldest first.
     pub async fn export_rows(&self, seqs: &[i64]) -> StoreResult<Vec<ExportRow>> {
         if seqs.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(
-            "SELECT c.seq, c.id, o.name AS operation, m.name AS model, m.version AS model_version,
-                    c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
-                    c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
-                    r.revision, r.reviewer, r.corrected_output, r.tags, r.note, r.sampled,
-                    r.created_at AS reviewed_at
-             FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
-             LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision
-             WHERE c.seq IN (",
-        );
+        let mut sql = Sql::new(format!("{ROW_SELECT} WHERE c.seq IN ("));
         sql.bind_list(seqs.iter().copied());
         sql.push(") ORDER BY c.created_at, c.seq");
         let rows: Vec<RowDb> = self.db.all(&sql).await?;
@@ -559,5 +642,77 @@ impl Store {
         }
         tx.commit().await?;
         Ok(changed == 1)
+    }
+}
+
+/// A call in full with its current review, as [`RowDb`] reads it.
+const ROW_SELECT: &str =
+    "SELECT c.seq, c.id, o.name AS operation, m.name AS model, m.version AS model_version,
+            c.input, c.output, c.latency_ms, c.input_tokens, c.output_tokens, c.cost_usd,
+            c.created_at, c.received_at, c.metadata, c.source, c.external_id, c.verdict,
+            r.revision, r.reviewer, r.corrected_output, r.tags, r.note, r.sampled,
+            r.created_at AS reviewed_at
+     FROM calls c JOIN operations o ON o.id = c.operation_id JOIN models m ON m.id = c.model_id
+     LEFT JOIN reviews r ON r.call_seq = c.seq AND r.revision = c.review_revision";
+
+fn push_verdicts(sql: &mut Sql, verdicts: &[Verdict]) {
+    if !verdicts.is_empty() {
+        sql.push(" AND c.verdict IN (");
+        sql.bind_list(verdicts.iter().map(|v| v.code()));
+        sql.push(")");
+    }
+}
+
+/// One page of an export's calls in keyset order.
+struct Page<'a> {
+    filter: &'a CallFilter,
+    verdicts: &'a [Verdict],
+    until_seq: Option<i64>,
+    after: Option<(i64, i64)>,
+    limit: i64,
+}
+
+impl Page<'_> {
+    /// The page's keys, selected from `calls` alone: with the joins in the same statement,
+    /// SQLite's planner started from `operations` and sorted every matching call for each
+    /// page (1.7 s a page at 1M calls). Alone, it walks an index in order and stops.
+    fn push_keys(&self, sql: &mut Sql, resolved: &super::conditions::Resolved) {
+        sql.push("SELECT c.seq FROM calls c WHERE 1 = 1");
+        if let Some(until) = self.until_seq {
+            sql.push(" AND c.seq <= ").bind(until);
+        }
+        push_conditions(sql, self.filter, resolved, true, None);
+        push_verdicts(sql, self.verdicts);
+        if let Some((at, seq)) = self.after {
+            sql.push(" AND (c.created_at, c.seq) > (")
+                .bind(at)
+                .push(", ")
+                .bind(seq)
+                .push(")");
+        }
+        sql.push(" ORDER BY c.created_at, c.seq LIMIT ")
+            .bind(self.limit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_json_is_kept_as_text_on_one_line() {
+        let compact = r#"[{"role":"user","content":"a\nb"}]"#;
+        assert_eq!(json_text("input", compact.to_string()).unwrap(), compact);
+        // Spread over lines by something other than ingest: made compact, so a JSONL line
+        // stays one line.
+        let spread = "{\n  \"order\": 7,\r\n  \"note\": \"x\"\n}";
+        assert_eq!(
+            json_text("metadata", spread.to_string()).unwrap(),
+            r#"{"order":7,"note":"x"}"#
+        );
+        assert!(matches!(
+            json_text("input", "not json".to_string()),
+            Err(StoreError::Corrupt(reason)) if reason.starts_with("input:")
+        ));
     }
 }
