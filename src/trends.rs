@@ -316,7 +316,14 @@ pub async fn operation_trends(
         min_reviews: u64::try_from(definition.min_reviews).unwrap_or(0),
     };
     let (from, to) = query.days(today);
-    let days = store.accuracy_days(Some(name), from, to).await?;
+    // Summed per bucket in SQL: at day buckets that is the days, at weeks a seventh of them.
+    let grouping = match query.bucket {
+        Bucket::Day => Grouping::VersionAndDay,
+        Bucket::Week => Grouping::VersionAndWeek,
+    };
+    let days = store
+        .accuracy_rollup(Some(name), from, to, grouping)
+        .await?;
     let in_range: Vec<&DayRow> = days.iter().collect();
     let all_versions: Vec<Version> = in_range
         .iter()
@@ -389,7 +396,7 @@ pub async fn operation_trends(
         .collect();
 
     let mut tags: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for row in store.tag_days(name, from, to).await? {
+    for row in store.tag_days(name, from, to, query.bucket).await? {
         if !query.wants(&row.version) {
             continue;
         }

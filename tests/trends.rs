@@ -323,3 +323,112 @@ async fn routing_recommends_the_cheapest_version_good_enough_and_follows_new_rev
     let advice = serde_json::to_value(&row.recommendation).expect("JSON");
     assert_eq!(advice["version"]["version"]["version"], "dear", "{advice}");
 }
+
+/// The operation view's weekly figures are its daily ones summed by ISO week (the weeks are
+/// summed in SQL, the days are not): lines, volume and failure tags, on either backend.
+#[tokio::test]
+async fn weekly_buckets_sum_the_days_of_each_iso_week() {
+    use redline::model::trends::{Bucket, OperationTrends, Tally, TrendsQuery};
+    use std::collections::BTreeMap;
+
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    // Three calls a day from 2026-03-01 (a Sunday) to 2026-03-19, every other day a second
+    // version; the base time is 2026-03-10 noon.
+    let mut items = Vec::new();
+    for day in -9..10 {
+        for m in 0..3 {
+            let mut call = with(item("op", day * 1440 + m, "out"), "latency_ms", json!(700));
+            if day % 2 == 0 {
+                call = version(call, "v2");
+            }
+            items.push(call);
+        }
+    }
+    let ids = ingest(&app, items).await;
+    for (i, id) in ids.iter().enumerate() {
+        match i % 4 {
+            0 => review(store, id, 0, Verdict::Correct, true).await,
+            1 => review(store, id, 0, Verdict::Incorrect, true).await,
+            2 => review(store, id, 0, Verdict::Incorrect, false).await,
+            _ => {}
+        }
+    }
+
+    let today =
+        redline::model::trends::day_number(chrono::NaiveDate::from_ymd_opt(2026, 3, 25).unwrap());
+    let trends = |search: &'static str| async move {
+        let mut query = TrendsQuery::from_search(search).unwrap();
+        query.operation = Some("op".into());
+        redline::trends::operation_trends(store, "op", &query, today)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let daily: OperationTrends = trends("bucket=day&from=2026-02-25&to=2026-03-24").await;
+    let weekly: OperationTrends = trends("bucket=week&from=2026-02-25&to=2026-03-24").await;
+    let week = |day: i64| Bucket::Week.start(day);
+
+    // Lines: per version and week, the days' tallies summed.
+    let mut expected: BTreeMap<(String, i64), (Tally, Tally)> = BTreeMap::new();
+    for line in &daily.lines {
+        for p in &line.points {
+            let e = expected
+                .entry((line.version.version.clone(), week(p.start)))
+                .or_default();
+            e.0.add(p.sampled);
+            e.1.add(p.all);
+        }
+    }
+    let mut got: BTreeMap<(String, i64), (Tally, Tally)> = BTreeMap::new();
+    for line in &weekly.lines {
+        for p in &line.points {
+            got.insert((line.version.version.clone(), p.start), (p.sampled, p.all));
+        }
+    }
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.keys()
+            .map(|(_, w)| *w)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        4,
+        "the Sunday 2026-03-01 closes the week of 02-23; then three more weeks: {got:?}"
+    );
+
+    // Volume and tags: the same sums, bucket by bucket.
+    let mut calls: BTreeMap<i64, (u64, u64, u64)> = BTreeMap::new();
+    for v in &daily.volume {
+        let e = calls.entry(week(v.start)).or_default();
+        e.0 += v.calls;
+        e.1 += v.sampled_reviews;
+        e.2 += v.reviews;
+    }
+    for v in &weekly.volume {
+        assert_eq!(
+            calls.get(&v.start).copied().unwrap_or_default(),
+            (v.calls, v.sampled_reviews, v.reviews),
+            "week starting day {}",
+            v.start
+        );
+    }
+    assert_eq!(weekly.volume.iter().map(|v| v.calls).sum::<u64>(), 57);
+    let tag_sum = |t: &OperationTrends| -> Vec<(String, u64)> {
+        t.tags.iter().map(|l| (l.tag.clone(), l.total)).collect()
+    };
+    assert_eq!(tag_sum(&weekly), tag_sum(&daily));
+    let daily_tag = &daily.tags[0];
+    let weekly_tag = &weekly.tags[0];
+    for (i, start) in weekly.buckets.iter().enumerate() {
+        let summed: u64 = daily
+            .buckets
+            .iter()
+            .zip(&daily_tag.counts)
+            .filter(|(day, _)| week(**day) == *start)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(weekly_tag.counts[i], summed, "week starting day {start}");
+    }
+    assert!(weekly_tag.total > 0);
+}

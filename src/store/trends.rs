@@ -3,7 +3,13 @@
 //! thousand rows here.
 
 use super::{Sql, Store, StoreResult};
-use crate::model::trends::{Tally, Version};
+use crate::model::trends::{Bucket, Tally, Version};
+
+/// The Monday starting the ISO week of a day number, in SQL (1970-01-01 was a Thursday);
+/// the same as `Bucket::Week.start`, for negative days too.
+fn week_of(day: &str) -> String {
+    format!("({day} - (({day} + 3) % 7 + 7) % 7)")
+}
 
 /// One operation's calls of one model version on one UTC day.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +30,8 @@ pub struct DayRow {
 pub enum Grouping {
     /// A row per operation, model version and day.
     VersionAndDay,
+    /// A row per operation, model version and ISO week (Monday first), dated its Monday.
+    VersionAndWeek,
     /// A row per operation and day, every version together (the row's version is empty).
     Day,
     /// A row per operation and model version over the whole period, dated its last day
@@ -87,10 +95,18 @@ impl Store {
         to_day: i64,
         grouping: Grouping,
     ) -> StoreResult<Vec<DayRow>> {
+        let week = week_of("cc.day");
         let (keys, day) = match grouping {
-            Grouping::VersionAndDay => ("cc.operation_id, cc.model_id, cc.day", "cc.day"),
-            Grouping::Day => ("cc.operation_id, cc.day", "cc.day"),
-            Grouping::Version => ("cc.operation_id, cc.model_id", "max(cc.day)"),
+            Grouping::VersionAndDay => (
+                "cc.operation_id, cc.model_id, cc.day".to_string(),
+                "cc.day".to_string(),
+            ),
+            Grouping::VersionAndWeek => (format!("cc.operation_id, cc.model_id, {week}"), week),
+            Grouping::Day => ("cc.operation_id, cc.day".to_string(), "cc.day".to_string()),
+            Grouping::Version => (
+                "cc.operation_id, cc.model_id".to_string(),
+                "max(cc.day)".to_string(),
+            ),
         };
         let model = match grouping {
             Grouping::Day => "CAST(NULL AS BIGINT)",
@@ -206,26 +222,33 @@ impl Store {
             .collect())
     }
 
-    /// Incorrect calls per failure tag, model version and day of one operation.
+    /// Incorrect calls per failure tag, model version and bucket (its first day) of one
+    /// operation.
     pub async fn tag_days(
         &self,
         operation: &str,
         from_day: i64,
         to_day: i64,
+        bucket: Bucket,
     ) -> StoreResult<Vec<TagDayRow>> {
-        // Grouped in SQL (sampled or not in one row), for the reason `accuracy_days` gives.
-        let sql = Sql::new(
+        // Grouped in SQL (sampled or not in one row, by bucket), for the reason
+        // `accuracy_rollup` gives.
+        let day = match bucket {
+            Bucket::Day => "tc.day".to_string(),
+            Bucket::Week => week_of("tc.day"),
+        };
+        let sql = Sql::new(format!(
             "SELECT m.name, m.version, g.day, t.name, g.sampled, g.n
-             FROM (SELECT tc.model_id, tc.day, tc.tag_id,
+             FROM (SELECT tc.model_id, {day} AS day, tc.tag_id,
                           CAST(sum(CASE WHEN tc.sampled THEN tc.n ELSE 0 END) AS BIGINT) AS sampled,
                           CAST(sum(tc.n) AS BIGINT) AS n
                    FROM tag_counts tc
                    WHERE tc.n <> 0 AND tc.day >= $1 AND tc.day < $2
                      AND tc.operation_id = (SELECT id FROM operations WHERE name = $3)
-                   GROUP BY tc.model_id, tc.day, tc.tag_id) g
+                   GROUP BY tc.model_id, {day}, tc.tag_id) g
              JOIN models m ON m.id = g.model_id
-             JOIN tags t ON t.id = g.tag_id",
-        )
+             JOIN tags t ON t.id = g.tag_id"
+        ))
         .arg(from_day)
         .arg(to_day)
         .arg(operation);

@@ -419,7 +419,12 @@ pub async fn ingest_items(app: &axum::Router, items: Vec<Value>) -> Vec<String> 
         .as_array()
         .expect("a results list")
         .iter()
-        .map(|r| r["id"].as_str().expect("stored").to_string())
+        .map(|r| {
+            r["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("not stored: {r}"))
+                .to_string()
+        })
         .collect()
 }
 
