@@ -271,17 +271,7 @@ pub async fn plan_until(
     for c in candidates.iter().filter(|c| c.kept) {
         let split = split_of(c.key, spec.validation_percent);
         chosen.push(Chosen { seq: c.seq, split });
-        counts.total += 1;
-        let side = match split {
-            Split::Train => {
-                counts.train += 1;
-                0
-            }
-            Split::Validation => {
-                counts.validation += 1;
-                1
-            }
-        };
+        let side = counts.add_example(split);
         per_operation[c.operation as usize][side] += 1;
         *per_verdict.entry(c.verdict.as_str()).or_default() += 1;
     }

@@ -355,17 +355,7 @@ impl Writer {
 /// Counts an example in the manifest's figures (names are keys already there after the
 /// first few rows, so a million rows do not allocate a million keys).
 fn count(counts: &mut ExportPlanCounts, row: &ExportRow, split: Split) {
-    counts.total += 1;
-    let side = match split {
-        Split::Train => {
-            counts.train += 1;
-            0
-        }
-        Split::Validation => {
-            counts.validation += 1;
-            1
-        }
-    };
+    let side = counts.add_example(split);
     match counts.per_operation.get_mut(&row.operation) {
         Some(sides) => sides[side] += 1,
         None => {

@@ -293,6 +293,24 @@ pub struct ExportPlanCounts {
     pub left_out: BTreeMap<String, u64>,
 }
 
+impl ExportPlanCounts {
+    /// Counts one example on its side of the split; gives the side's index in the
+    /// `per_operation` pairs.
+    pub fn add_example(&mut self, split: Split) -> usize {
+        self.total += 1;
+        match split {
+            Split::Train => {
+                self.train += 1;
+                0
+            }
+            Split::Validation => {
+                self.validation += 1;
+                1
+            }
+        }
+    }
+}
+
 /// Where an export's job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
