@@ -119,12 +119,11 @@ pub fn assistant_message(text: &str) -> Value {
 /// The text an example teaches: the correction of an incorrect call, the output of a
 /// correct one. `None` when the call gives no example.
 pub fn target(row: &ExportRow) -> Option<&str> {
-    let review = row.review.as_ref()?;
+    if row.review.is_none() {
+        return None;
+    }
     match row.verdict {
-        Verdict::Incorrect => review
-            .corrected_output
-            .as_deref()
-            .filter(|t| !t.trim().is_empty()),
+        Verdict::Incorrect => row.correction(),
         Verdict::Correct => Some(row.output.as_str()),
         Verdict::Unreviewed => None,
     }

@@ -92,7 +92,7 @@ impl Source {
     ) -> Result<Option<Vec<(ExportRow, Split)>>, String> {
         match self {
             Source::Planned { chosen, next } => {
-                let chunk = &chosen[(*next).min(chosen.len())..(*next + CHUNK).min(chosen.len())];
+                let chunk = &chosen[*next..(*next + CHUNK).min(chosen.len())];
                 if chunk.is_empty() {
                     return Ok(None);
                 }
@@ -138,13 +138,8 @@ impl Source {
                 *after = Some((last.created_at.timestamp_micros(), last.seq));
                 let mut out = Vec::with_capacity(rows.len());
                 for row in rows {
-                    let corrected = row
-                        .review
-                        .as_ref()
-                        .and_then(|r| r.corrected_output.as_deref())
-                        .is_some_and(|t| !t.trim().is_empty());
                     // Counted as left out when the job started.
-                    if not_teachable(spec, row.verdict, corrected).is_some() {
+                    if not_teachable(spec, row.verdict, row.correction().is_some()).is_some() {
                         continue;
                     }
                     let split = if spec.validation_percent > 0 {

@@ -56,6 +56,16 @@ pub struct ExportRow {
 }
 
 impl ExportRow {
+    /// The current review's correction, when it says something (the rule the store's
+    /// counts use: present and not blank).
+    pub fn correction(&self) -> Option<&str> {
+        self.review
+            .as_ref()?
+            .corrected_output
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+    }
+
     /// The input parsed (formats that reshape it read it so).
     pub fn input_value(&self) -> Result<Value, String> {
         serde_json::from_str(&self.input).map_err(|e| format!("call {}: input: {e}", self.id))
