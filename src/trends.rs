@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::model::trends::{
     day_date, recommend, standings, Bucket, Change, Line, OperationTrends, Overview, OverviewRow,
     Period, Point, Recommendation, TagLine, Tally, TrendsQuery, Version, VersionFigures,
-    VersionRow, Volume, ROUTING_DAYS, SPARKLINE_WEEKS,
+    VersionRow, Volume, MAX_DAY_BUCKETS, ROUTING_DAYS, SPARKLINE_WEEKS,
 };
 use crate::store::{AccuracySettings, CostRow, DayRow, Grouping, Store, StoreResult, DAY_MICROS};
 
@@ -316,6 +316,16 @@ pub async fn operation_trends(
         min_reviews: u64::try_from(definition.min_reviews).unwrap_or(0),
     };
     let (from, to) = query.days(today);
+    // Day buckets over a long range would draw more points than the chart has room for.
+    let widened_to_weeks = query.bucket == Bucket::Day && to - from > MAX_DAY_BUCKETS;
+    let query = &TrendsQuery {
+        bucket: if widened_to_weeks {
+            Bucket::Week
+        } else {
+            query.bucket
+        },
+        ..query.clone()
+    };
     // Summed per bucket in SQL: at day buckets that is the days, at weeks a seventh of them.
     let grouping = match query.bucket {
         Bucket::Day => Grouping::VersionAndDay,
@@ -396,7 +406,12 @@ pub async fn operation_trends(
         .collect();
 
     let mut tags: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for row in store.tag_days(name, from, to, query.bucket).await? {
+    // Per version only when the URL picks versions: the chart shows every picked one together.
+    let per_version = !query.versions.is_empty();
+    for row in store
+        .tag_days(name, from, to, query.bucket, per_version)
+        .await?
+    {
         if !query.wants(&row.version) {
             continue;
         }
@@ -476,5 +491,6 @@ pub async fn operation_trends(
         all_versions,
         recommendation,
         alert: Default::default(),
+        widened_to_weeks,
     }))
 }

@@ -431,4 +431,30 @@ async fn weekly_buckets_sum_the_days_of_each_iso_week() {
         assert_eq!(weekly_tag.counts[i], summed, "week starting day {start}");
     }
     assert!(weekly_tag.total > 0);
+
+    // Tags are read per version only when the URL picks versions: both picked count what
+    // all count; one alone counts only its calls (v2 holds the even days, a part of them).
+    let both = trends(
+        "bucket=day&from=2026-02-25&to=2026-03-24&model_version=2024-08-06&model_version=v2",
+    )
+    .await;
+    assert_eq!(tag_sum(&both), tag_sum(&daily));
+    let v2 = trends("bucket=day&from=2026-02-25&to=2026-03-24&model_version=v2").await;
+    let v2_total: u64 = v2.tags.iter().map(|l| l.total).sum();
+    let all_total: u64 = daily.tags.iter().map(|l| l.total).sum();
+    assert!(
+        v2_total > 0 && v2_total < all_total,
+        "{v2_total} of {all_total}"
+    );
+
+    // Day buckets over more than MAX_DAY_BUCKETS days are drawn by week, and say so; the same
+    // figures as the weekly view of that range.
+    let long = trends("bucket=day&from=2025-09-01&to=2026-03-24").await;
+    assert!(long.widened_to_weeks);
+    assert_eq!(long.query.bucket, Bucket::Week);
+    assert!(long.buckets.windows(2).all(|w| w[1] - w[0] == 7));
+    let long_weekly = trends("bucket=week&from=2025-09-01&to=2026-03-24").await;
+    assert!(!long_weekly.widened_to_weeks);
+    assert_eq!(long.lines, long_weekly.lines);
+    assert!(!daily.widened_to_weeks, "28 days stay days");
 }

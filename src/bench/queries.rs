@@ -80,15 +80,24 @@ pub(super) async fn trends(
 ) -> Result<(), AnyError> {
     report.line("### Trends and routing".to_string());
     report.line(String::new());
-    // The longest range a page allows, ending today, in days: the most points drawn.
+    // The longest range the page draws by day, and the longest it allows (drawn by week),
+    // ending today: the most points drawn.
     let to = Utc::now().date_naive();
-    let from = to - chrono::Duration::days(crate::model::trends::MAX_RANGE_DAYS - 1);
-    let longest = format!("/trends/ticket_summarize?bucket=day&from={from}&to={to}");
+    let days = |n: i64| to - chrono::Duration::days(n - 1);
+    let longest_days = format!(
+        "/trends/ticket_summarize?bucket=day&from={}&to={to}",
+        days(crate::model::trends::MAX_DAY_BUCKETS)
+    );
+    let longest = format!(
+        "/trends/ticket_summarize?bucket=week&from={}&to={to}",
+        days(crate::model::trends::MAX_RANGE_DAYS)
+    );
     let timed = [
         ("/trends", 20),
         ("/trends?sampled=false", 20),
         ("/trends/ticket_summarize", 20),
         ("/trends/ticket_summarize?bucket=day", 20),
+        (longest_days.as_str(), 20),
         (longest.as_str(), 20),
         ("/api/v1/routing", 10),
         ("/api/v1/routing/billing_extract", 10),

@@ -164,20 +164,20 @@ pub fn AccuracyChart(
                 .points
                 .iter()
                 .map(|p| {
+                    // The link's label is the point's figures for screen readers; pointing or
+                    // focusing shows them in the readout. No `<title>` per point: the same text
+                    // a third time made day-bucket pages a third larger.
                     let caption = p.caption.clone();
                     let shown = p.caption.clone();
-                    let aria = p.caption.clone();
                     view! {
-                        <a href=p.href.clone() class="chart-point-link" aria-label=aria>
+                        <a href=p.href.clone() class="chart-point-link" aria-label=p.caption.clone()
+                            on:focus=move |_| readout.set(Some(caption.clone()))>
                             <circle
                                 class=if p.hollow { "chart-point hollow" } else { "chart-point" }
                                 cx=fmt(x_of(p.x, count)) cy=fmt(y_of(p.value, floor)) r=radius
                                 data-testid="chart-point"
                                 on:mouseenter=move |_| readout.set(Some(shown.clone()))
-                                on:focus=move |_| readout.set(Some(caption.clone()))
-                            >
-                                <title>{p.caption.clone()}</title>
-                            </circle>
+                            />
                         </a>
                     }
                 })

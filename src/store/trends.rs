@@ -222,14 +222,16 @@ impl Store {
             .collect())
     }
 
-    /// Incorrect calls per failure tag, model version and bucket (its first day) of one
-    /// operation.
+    /// Incorrect calls per failure tag and bucket (its first day) of one operation, per model
+    /// version when `per_version` (every version together otherwise: the row's version is
+    /// empty, and a day bucket reads a third of the rows).
     pub async fn tag_days(
         &self,
         operation: &str,
         from_day: i64,
         to_day: i64,
         bucket: Bucket,
+        per_version: bool,
     ) -> StoreResult<Vec<TagDayRow>> {
         // Grouped in SQL (sampled or not in one row, by bucket), for the reason
         // `accuracy_rollup` gives.
@@ -237,27 +239,36 @@ impl Store {
             Bucket::Day => "tc.day".to_string(),
             Bucket::Week => week_of("tc.day"),
         };
+        let (model, keys) = if per_version {
+            ("tc.model_id", format!("tc.model_id, {day}, tc.tag_id"))
+        } else {
+            ("CAST(NULL AS BIGINT)", format!("{day}, tc.tag_id"))
+        };
         let sql = Sql::new(format!(
             "SELECT m.name, m.version, g.day, t.name, g.sampled, g.n
-             FROM (SELECT tc.model_id, {day} AS day, tc.tag_id,
+             FROM (SELECT {model} AS model_id, {day} AS day, tc.tag_id,
                           CAST(sum(CASE WHEN tc.sampled THEN tc.n ELSE 0 END) AS BIGINT) AS sampled,
                           CAST(sum(tc.n) AS BIGINT) AS n
                    FROM tag_counts tc
                    WHERE tc.n <> 0 AND tc.day >= $1 AND tc.day < $2
                      AND tc.operation_id = (SELECT id FROM operations WHERE name = $3)
-                   GROUP BY tc.model_id, {day}, tc.tag_id) g
-             JOIN models m ON m.id = g.model_id
+                   GROUP BY {keys}) g
+             LEFT JOIN models m ON m.id = g.model_id
              JOIN tags t ON t.id = g.tag_id"
         ))
         .arg(from_day)
         .arg(to_day)
         .arg(operation);
-        let rows: Vec<(String, String, i64, String, i64, i64)> = self.db.all(&sql).await?;
+        type Row = (Option<String>, Option<String>, i64, String, i64, i64);
+        let rows: Vec<Row> = self.db.all(&sql).await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let mut out: Vec<TagDayRow> = rows
             .into_iter()
             .map(|(model, version, day, tag, sampled, n)| TagDayRow {
-                version: Version { model, version },
+                version: Version {
+                    model: model.unwrap_or_default(),
+                    version: version.unwrap_or_default(),
+                },
                 day,
                 tag,
                 sampled: count(sampled),

@@ -192,6 +192,10 @@ pub struct OperationTrends {
     /// The operation's accuracy alert and its history (no webhook URL).
     #[serde(default)]
     pub alert: crate::model::alerts::AlertStatus,
+    /// Day buckets were asked for over more than [`MAX_DAY_BUCKETS`] days: `query` says week,
+    /// and the page says why.
+    #[serde(default)]
+    pub widened_to_weeks: bool,
 }
 
 /// How a period compares with the one before it.

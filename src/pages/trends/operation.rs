@@ -12,7 +12,8 @@ use crate::components::chart::{AccuracyChart, ChartLine, ChartPoint, ShareBars, 
 use crate::components::failure::Failure;
 use crate::components::figures;
 use crate::model::trends::{
-    day_date, describe, percent, Bucket, OperationTrends, Standing, Version, ALPHA, ROUTING_DAYS,
+    day_date, describe, percent, Bucket, OperationTrends, Standing, Version, ALPHA,
+    MAX_DAY_BUCKETS, ROUTING_DAYS,
 };
 use crate::model::{encode_query, with_query};
 
@@ -92,6 +93,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
         all_versions,
         recommendation,
         alert,
+        widened_to_weeks,
     } = trends;
     let all = query.all_reviews;
     let base = format!("/trends/{operation}");
@@ -356,7 +358,8 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                 <a href=bucket_href(Bucket::Day) class:active=query.bucket == Bucket::Day data-testid="bucket-day">"Day"</a>
                 <a href=bucket_href(Bucket::Week) class:active=query.bucket == Bucket::Week data-testid="bucket-week">"Week"</a>
             </div>
-            <input type="hidden" name="bucket" value=query.bucket.as_str()/>
+            // The bucket asked for: a range narrowed after a widening gets its days back.
+            <input type="hidden" name="bucket" value=if widened_to_weeks { Bucket::Day.as_str() } else { query.bucket.as_str() }/>
             {all.then(|| view! { <input type="hidden" name="sampled" value="false"/> })}
             <label class="field">
                 <span class="field-label">"From"</span>
@@ -375,6 +378,11 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
 
         <section class="card">
             <h2>"Accuracy per model version"</h2>
+            {widened_to_weeks.then(|| view! {
+                <p class="hint widened" role="status" data-testid="bucket-widened">
+                    {format!("Day buckets cover at most {MAX_DAY_BUCKETS} days; this {}-day range is drawn by week. Narrow From and To to see days.", to_day - from_day)}
+                </p>
+            })}
             <AccuracyChart
                 title=format!("Accuracy of {operation} per {}", query.bucket.as_str())
                 description=accuracy_description
