@@ -42,7 +42,7 @@ export default defineConfig({
       "./target/release/redline demo --calls 3000 > /dev/null",
       "for role in reviewer lead engineer; do echo e2e-$role-password | ./target/release/redline user add e2e-$role --role $role --password-stdin > /dev/null; done",
       "./target/release/redline key create --user admin --name e2e --scope ingest,read,review,export,configure > target/e2e/key.txt",
-      `exec ./target/release/redline serve --addr 127.0.0.1:${port}`,
+      `exec ./target/release/redline serve --addr 127.0.0.1:${port} --export-max-rows-per-second 600`,
     ].join(" && "),
     url: `http://127.0.0.1:${port}/readyz`,
     timeout: 120_000,

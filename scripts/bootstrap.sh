@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing Redline needs, from the package registries only, and only
 # what is missing. Sourced by run.sh, test.sh and bench.sh. Pass "browser" (the tests) to also
-# install Chromium, the Playwright test runner and moto's S3 server (for the S3 export test).
+# install Chromium, the Playwright test runner and the Python tools some tests run (moto's S3
+# server, the OpenTelemetry clients, Hugging Face's loaders).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BINARYEN_VERSION="132.0.0"
 MOTO_VERSION="5.2.6"
+# Hugging Face's loaders, as open trainers read training files (tests/trainers/load_export.py);
+# no PyTorch: datasets and the tokenizer's chat template are all the test needs.
+TRAINERS_VERSION="1"
+TRAINERS="datasets==3.6.0 transformers==4.52.4 jinja2==3.1.6"
 # The OpenTelemetry Python clients of the OTLP ingest test; bump OTEL_CLIENTS_VERSION with them.
 OTEL_CLIENTS_VERSION="1"
 OTEL_CLIENTS="opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2
@@ -64,6 +69,15 @@ if [ "${1:-}" = "browser" ]; then
     python3 -m venv "$ROOT/tools/otel-venv"
     "$ROOT/tools/otel-venv/bin/pip" install --quiet --disable-pip-version-check $OTEL_CLIENTS >&2
     touch "$ROOT/tools/otel-venv/.installed-$OTEL_CLIENTS_VERSION"
+  fi
+  # The export test that loads the training files with Hugging Face datasets and renders them
+  # through transformers' chat templating, as TRL does.
+  if [ ! -f "$ROOT/tools/trainers-venv/.installed-$TRAINERS_VERSION" ]; then
+    say "Installing Hugging Face datasets and transformers (PyPI) into tools/trainers-venv for the export loader test"
+    rm -rf "$ROOT/tools/trainers-venv"
+    python3 -m venv "$ROOT/tools/trainers-venv"
+    "$ROOT/tools/trainers-venv/bin/pip" install --quiet --disable-pip-version-check $TRAINERS >&2
+    touch "$ROOT/tools/trainers-venv/.installed-$TRAINERS_VERSION"
   fi
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     say "Installing the Playwright test runner (no browser download)"

@@ -2,7 +2,8 @@
 //! `REDLINE_TEST_BACKEND` names: each format against its golden file, the job's life (queued,
 //! done, downloaded, rebuilt byte for byte, deleted), split, de-duplication, the cap and
 //! redaction, a killed job redone cleanly, cancelling, bad specs refused, the command line,
-//! and exports kept in an S3-compatible bucket (a local moto server) served by any instance.
+//! exports kept in an S3-compatible bucket (a local moto server) served by any instance, and
+//! the training files read by Hugging Face's own loaders (tools/trainers-venv).
 
 mod common;
 
@@ -308,6 +309,76 @@ async fn each_format_writes_exactly_its_golden_file() {
         export["counts"]["left_out"]["marked correct (not included)"],
         1
     );
+}
+
+/// The Python with Hugging Face `datasets` and `transformers` (tools/trainers-venv, installed by
+/// scripts/bootstrap.sh); the test fails naming how to install it when it is missing.
+fn trainers_python() -> PathBuf {
+    let path = std::env::var_os("REDLINE_TEST_TRAINERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/trainers-venv/bin/python")
+        });
+    assert!(
+        path.is_file(),
+        "Hugging Face's loaders are not installed at {}: run `source scripts/bootstrap.sh browser` \
+         (or name a Python that has datasets and transformers with REDLINE_TEST_TRAINERS_PYTHON)",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_files_load_in_hugging_face_datasets_and_render_through_a_chat_template() {
+    let python = trainers_python();
+    let (db, app, files) = setup("trainers").await;
+    golden_dataset(&db.store).await;
+    let scratch = std::env::temp_dir().join(format!("redline-trainers-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let cases = [
+        (
+            json!({"format": "chat_jsonl", "include_correct": true}),
+            "chat",
+        ),
+        (
+            json!({"format": "preference_jsonl", "preference_style": "openai"}),
+            "preference_openai",
+        ),
+        (
+            json!({"format": "preference_jsonl", "preference_style": "trl"}),
+            "preference_trl",
+        ),
+    ];
+    for (spec, kind) in cases {
+        let (id, export) = build(&app, &db.store, &files, spec).await;
+        let path = scratch.join(format!("{kind}.jsonl"));
+        std::fs::write(&path, text_of(&app, id, "train").await).unwrap();
+        let rows = export["counts"]["train"].as_u64().unwrap();
+        assert!(rows >= 3, "{kind}: {export}");
+        let output = std::process::Command::new(&python)
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/trainers/load_export.py"))
+            .arg(kind)
+            .arg(&path)
+            .arg(rows.to_string())
+            .env("HF_HOME", scratch.join("hf"))
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_DATASETS_OFFLINE", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{kind}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap();
+        assert_eq!(summary["ok"], true, "{kind}: {summary}");
+        assert_eq!(summary["rows"], rows, "{kind}: {summary}");
+        // Preference rows render twice (chosen and rejected), chat rows once.
+        let per_row = if kind == "chat" { 1 } else { 2 };
+        assert_eq!(summary["rendered"], rows * per_row, "{kind}: {summary}");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -662,6 +733,7 @@ async fn a_killed_export_is_redone_cleanly_and_a_cancelled_one_leaves_nothing() 
         store: store.clone(),
         files: files.clone(),
         worker: "worker-3".into(),
+        max_rows_per_second: None,
     };
     redline::jobs::worker::execute(&context, &job)
         .await

@@ -79,3 +79,40 @@ test("a reviewer has no exports page and no link to it", async ({ browser }) => 
   expect(response?.status()).toBe(403);
   await reviewer.context.close();
 });
+
+test("a larger export shows its progress bar moving, without a reload, until it is done", async ({ browser }) => {
+  // The test server writes exports at most 600 rows a second (--export-max-rows-per-second),
+  // so the demo's calls in the default range (about 2,500) take seconds: long enough to watch.
+  const engineer = await signedInAs(browser, "engineer");
+  const page = engineer.page;
+  await open(page, "/exports");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByTestId("export-format-jsonl").check();
+  const shown = async () => Number(((await page.getByTestId("export-total").textContent()) ?? "").replace(/\D/g, ""));
+  // Every call, not the reviewed ones the chat format counted before the switch.
+  await expect.poll(shown).toBeGreaterThan(1500);
+  const total = await shown();
+  await page.getByTestId("export-create").click();
+  await expect(page.getByTestId("export-created")).toBeVisible();
+  const row = page.getByTestId("export-row").first();
+  const bar = row.getByTestId("export-progress");
+
+  // Read the bar as the page updates it: at least two different values strictly between
+  // empty and full, rising, before the row says done.
+  const seen: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const state = await row.getByTestId("export-state").getAttribute("data-state");
+    if (state === "done") break;
+    if (state === "running" && (await bar.count()) > 0) {
+      const value = Number(await bar.getAttribute("aria-valuenow"));
+      if (value > 0 && value < 100 && !seen.includes(value)) seen.push(value);
+    }
+    await page.waitForTimeout(200);
+  }
+  expect(seen.length, `progress values seen: ${seen.join(", ")}`).toBeGreaterThanOrEqual(2);
+  expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  await expect(row.getByTestId("export-state")).toHaveAttribute("data-state", "done");
+  await expect(row.getByTestId("export-state")).toContainText(`Done · ${total.toLocaleString("en-US")} rows`);
+  await engineer.context.close();
+});

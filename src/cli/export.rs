@@ -132,6 +132,7 @@ pub async fn run(args: ExportArgs) -> Result<(), AnyError> {
                 store: store.clone(),
                 files: files.clone(),
                 worker: worker.clone(),
+                max_rows_per_second: None,
             };
             eprintln!(
                 "export {id}: {} into {}",

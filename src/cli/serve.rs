@@ -55,6 +55,11 @@ pub struct ServeArgs {
     /// AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT (AWS_ALLOW_HTTP=true for plain http).
     #[arg(long, env = "REDLINE_EXPORT_STORE")]
     export_store: Option<String>,
+    /// Write dataset exports at most this many rows a second [default: no limit]: on a small
+    /// server shared with reviewers, a million-call export then takes longer instead of a
+    /// core and the database's attention.
+    #[arg(long, env = "REDLINE_EXPORT_MAX_ROWS_PER_SECOND")]
+    export_max_rows_per_second: Option<u32>,
     /// Sign-in sessions end after this many idle minutes.
     #[arg(long, env = "REDLINE_SESSION_IDLE_MINUTES", default_value_t = 720)]
     session_idle_minutes: u64,
@@ -234,6 +239,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             store.clone(),
             name,
             export_files,
+            args.export_max_rows_per_second,
             Duration::from_millis(args.job_poll_ms.max(10)),
             stopped,
         ));

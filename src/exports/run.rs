@@ -31,6 +31,10 @@ pub struct ExportContext {
     pub store: Store,
     pub files: ExportFiles,
     pub worker: String,
+    /// At most this many rows a second (`--export-max-rows-per-second`): a big export on a
+    /// small shared server then leaves the cores and the database to the reviewers. `None`:
+    /// as fast as it goes.
+    pub max_rows_per_second: Option<u32>,
 }
 
 /// How a run ended, when it did not fail.
@@ -113,6 +117,7 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
 
     let mut writer = Writer::new(ctx, id, spec, left_out)?;
     let mut progress_at = Instant::now();
+    let started = Instant::now();
     // Each page is formatted, checked and written on a blocking thread while the next one
     // is read: the database's work and the lines' (the tokenizer above all) share the cores.
     let mut next = source.next(store, spec).await?;
@@ -127,6 +132,13 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
             .map_err(|e| format!("the export's writer stopped: {e}"))?;
         writer = back;
         written?;
+        if let Some(wait) = pace_wait(
+            ctx.max_rows_per_second,
+            writer.counts.total,
+            started.elapsed(),
+        ) {
+            tokio::time::sleep(wait).await;
+        }
         if progress_at.elapsed() >= PROGRESS_EVERY {
             progress_at = Instant::now();
             if let Some(ended) = progress(ctx, job, id, writer.counts.total).await? {
@@ -238,6 +250,13 @@ struct Writer {
     line: Vec<u8>,
     /// Lines that failed the format check and were left out.
     failed: u64,
+}
+
+/// How long to wait so that `done` rows after `elapsed` keep to `max_rows_per_second`.
+fn pace_wait(max_rows_per_second: Option<u32>, done: u64, elapsed: Duration) -> Option<Duration> {
+    let rate = f64::from(max_rows_per_second.filter(|r| *r > 0)?);
+    let due = Duration::from_secs_f64(done as f64 / rate);
+    due.checked_sub(elapsed).filter(|w| !w.is_zero())
 }
 
 fn io(e: std::io::Error) -> String {
@@ -450,5 +469,24 @@ impl serde::Serialize for Spooled<'_> {
             seq.serialize_element(&entry)?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pace_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn a_paced_export_waits_until_its_rows_are_due_and_an_unpaced_one_never_waits() {
+        assert_eq!(pace_wait(None, 10_000, Duration::ZERO), None);
+        assert_eq!(pace_wait(Some(0), 10_000, Duration::ZERO), None);
+        // 1,000 rows at 500 a second are due after 2 s.
+        assert_eq!(
+            pace_wait(Some(500), 1_000, Duration::from_millis(500)),
+            Some(Duration::from_millis(1_500))
+        );
+        // Behind the pace already: no wait.
+        assert_eq!(pace_wait(Some(500), 1_000, Duration::from_secs(3)), None);
     }
 }

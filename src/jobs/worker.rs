@@ -16,11 +16,13 @@ use crate::store::{Job, Store, EXPORT_JOB};
 pub const KINDS: &[&str] = &["noop", "optimize"];
 
 /// Claims and runs jobs until `stop` turns true; waits `poll` when the queue is empty or the
-/// database does not answer. Exports are written under `files`.
+/// database does not answer. Exports are written under `files`, at most
+/// `export_rows_per_second` rows a second when set.
 pub async fn run(
     store: Store,
     worker: String,
     files: ExportFiles,
+    export_rows_per_second: Option<u32>,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -29,6 +31,7 @@ pub async fn run(
         store: store.clone(),
         files,
         worker: worker.clone(),
+        max_rows_per_second: export_rows_per_second,
     };
     loop {
         if *stop.borrow() {

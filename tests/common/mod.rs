@@ -325,6 +325,7 @@ pub async fn run_jobs(store: &Store, files: &redline::exports::ExportFiles, work
         store: store.clone(),
         files: files.clone(),
         worker: worker.to_string(),
+        max_rows_per_second: None,
     };
     let mut ran = 0;
     while let Some(job) = store
