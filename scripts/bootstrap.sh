@@ -60,25 +60,28 @@ if [ "${1:-}" = "browser" ]; then
     python3 -m venv "$ROOT/tools/venv"
     "$ROOT/tools/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
   fi
+  # A venv of pinned PyPI packages under tools/, (re)made when its version marker is missing:
+  # python_tools DIR VERSION WHAT PACKAGES...
+  python_tools() {
+    local dir="$ROOT/tools/$1" version="$2" what="$3"
+    shift 3
+    if [ ! -f "$dir/.installed-$version" ]; then
+      say "Installing $what (PyPI) into tools/$(basename "$dir")"
+      rm -rf "$dir"
+      python3 -m venv "$dir"
+      "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+      touch "$dir/.installed-$version"
+    fi
+  }
   # The OTLP ingest test runs the real openai client with three real instrumentations and the
   # SDK's OTLP/HTTP exporter (tests/otlp_clients.rs). The pins install together: the official
   # instrumentation fails to import with newer opentelemetry-util-genai releases.
-  if [ ! -f "$ROOT/tools/otel-venv/.installed-$OTEL_CLIENTS_VERSION" ]; then
-    say "Installing the OpenTelemetry Python clients (PyPI) into tools/otel-venv for the OTLP test"
-    rm -rf "$ROOT/tools/otel-venv"
-    python3 -m venv "$ROOT/tools/otel-venv"
-    "$ROOT/tools/otel-venv/bin/pip" install --quiet --disable-pip-version-check $OTEL_CLIENTS >&2
-    touch "$ROOT/tools/otel-venv/.installed-$OTEL_CLIENTS_VERSION"
-  fi
+  # shellcheck disable=SC2086 # the package lists are word lists
+  python_tools otel-venv "$OTEL_CLIENTS_VERSION" "the OpenTelemetry Python clients for the OTLP test" $OTEL_CLIENTS
   # The export test that loads the training files with Hugging Face datasets and renders them
-  # through transformers' chat templating, as TRL does.
-  if [ ! -f "$ROOT/tools/trainers-venv/.installed-$TRAINERS_VERSION" ]; then
-    say "Installing Hugging Face datasets and transformers (PyPI) into tools/trainers-venv for the export loader test"
-    rm -rf "$ROOT/tools/trainers-venv"
-    python3 -m venv "$ROOT/tools/trainers-venv"
-    "$ROOT/tools/trainers-venv/bin/pip" install --quiet --disable-pip-version-check $TRAINERS >&2
-    touch "$ROOT/tools/trainers-venv/.installed-$TRAINERS_VERSION"
-  fi
+  # through transformers' chat templating, as TRL does (tests/exports.rs).
+  # shellcheck disable=SC2086
+  python_tools trainers-venv "$TRAINERS_VERSION" "Hugging Face datasets and transformers for the export loader test" $TRAINERS
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     say "Installing the Playwright test runner (no browser download)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)

@@ -311,26 +311,13 @@ async fn each_format_writes_exactly_its_golden_file() {
     );
 }
 
-/// The Python with Hugging Face `datasets` and `transformers` (tools/trainers-venv, installed by
-/// scripts/bootstrap.sh); the test fails naming how to install it when it is missing.
-fn trainers_python() -> PathBuf {
-    let path = std::env::var_os("REDLINE_TEST_TRAINERS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/trainers-venv/bin/python")
-        });
-    assert!(
-        path.is_file(),
-        "Hugging Face's loaders are not installed at {}: run `source scripts/bootstrap.sh browser` \
-         (or name a Python that has datasets and transformers with REDLINE_TEST_TRAINERS_PYTHON)",
-        path.display()
-    );
-    path
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn training_files_load_in_hugging_face_datasets_and_render_through_a_chat_template() {
-    let python = trainers_python();
+    let python = common::tool_python(
+        "REDLINE_TEST_TRAINERS_PYTHON",
+        "trainers-venv",
+        "Hugging Face's datasets and transformers",
+    );
     let (db, app, files) = setup("trainers").await;
     golden_dataset(&db.store).await;
     let scratch = std::env::temp_dir().join(format!("redline-trainers-{}", std::process::id()));

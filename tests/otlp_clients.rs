@@ -15,18 +15,11 @@ use common::{json_request, TestDb};
 use serde_json::Value;
 
 fn python() -> PathBuf {
-    let path = std::env::var_os("REDLINE_TEST_OTEL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/otel-venv/bin/python")
-        });
-    assert!(
-        path.is_file(),
-        "the OpenTelemetry Python clients are not installed at {}: run `source scripts/bootstrap.sh browser` \
-         (or name a Python that has them with REDLINE_TEST_OTEL_PYTHON)",
-        path.display()
-    );
-    path
+    common::tool_python(
+        "REDLINE_TEST_OTEL_PYTHON",
+        "otel-venv",
+        "the OpenTelemetry Python clients",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

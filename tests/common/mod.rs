@@ -156,6 +156,26 @@ impl Drop for TestDb {
     }
 }
 
+/// The Python of a venv under tools/ that `scripts/bootstrap.sh browser` installs, or the one
+/// `variable` names; the test fails naming how to install it when it is missing.
+pub fn tool_python(variable: &str, venv: &str, what: &str) -> PathBuf {
+    let path = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tools")
+                .join(venv)
+                .join("bin/python")
+        });
+    assert!(
+        path.is_file(),
+        "{what} are not installed at {}: run `source scripts/bootstrap.sh browser` (or name a \
+         Python that has them with {variable})",
+        path.display()
+    );
+    path
+}
+
 pub fn base_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")
         .unwrap()
