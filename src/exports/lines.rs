@@ -119,9 +119,7 @@ pub fn assistant_message(text: &str) -> Value {
 /// The text an example teaches: the correction of an incorrect call, the output of a
 /// correct one. `None` when the call gives no example.
 pub fn target(row: &ExportRow) -> Option<&str> {
-    if row.review.is_none() {
-        return None;
-    }
+    row.review.as_ref()?;
     match row.verdict {
         Verdict::Incorrect => row.correction(),
         Verdict::Correct => Some(row.output.as_str()),

@@ -8,10 +8,11 @@ use super::{day_number, Bucket, Version};
 use crate::model::filter::{decode_query, is_valid_operation_name, FilterError, MAX_SEARCH_BYTES};
 
 /// Longest date range a chart or series covers.
+pub const MAX_RANGE_DAYS: i64 = 731;
+
 /// The longest range the operation page draws by day (about six months): past it a line has
 /// more points than the chart has room for, and the page draws weeks instead and says so.
 pub const MAX_DAY_BUCKETS: i64 = 184;
-pub const MAX_RANGE_DAYS: i64 = 731;
 
 /// Days a chart covers when the URL names no range.
 pub const DEFAULT_RANGE_DAYS: i64 = 90;
