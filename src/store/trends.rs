@@ -2,13 +2,40 @@
 //! day, with names joined in. Never the calls table: a year of a busy operation is a few
 //! thousand rows here.
 
-use super::{Sql, Store, StoreResult};
+use super::{Sql, Store, StoreError, StoreResult};
 use crate::model::trends::{Bucket, Tally, Version};
 
 /// The Monday starting the ISO week of a day number, in SQL (1970-01-01 was a Thursday);
 /// the same as `Bucket::Week.start`, for negative days too.
 fn week_of(day: &str) -> String {
     format!("({day} - (({day} + 3) % 7 + 7) % 7)")
+}
+
+/// The buckets of one operation and version (or tag) as the rollup reads pack them:
+/// `string_agg(concat_ws(',', …), ';')`, `N` integers per bucket. Packed in SQL because the
+/// drivers hand rows over one at a time at a few microseconds each (sqlx-sqlite copies every
+/// value and sends each row across a channel from its worker thread): a day-bucket page read
+/// over a thousand rows where it now reads one per version.
+fn unpack<const N: usize>(packed: &str) -> StoreResult<Vec<[i64; N]>> {
+    let corrupt = || StoreError::Corrupt(format!("packed rollup row {packed:?}"));
+    packed
+        .split(';')
+        .filter(|bucket| !bucket.is_empty())
+        .map(|bucket| {
+            let mut out = [0i64; N];
+            let mut fields = bucket.split(',');
+            for slot in &mut out {
+                *slot = fields
+                    .next()
+                    .and_then(|f| f.parse().ok())
+                    .ok_or_else(corrupt)?;
+            }
+            match fields.next() {
+                Some(_) => Err(corrupt()),
+                None => Ok(out),
+            }
+        })
+        .collect()
 }
 
 /// One operation's calls of one model version on one UTC day.
@@ -112,9 +139,11 @@ impl Store {
             Grouping::Day => "CAST(NULL AS BIGINT)",
             _ => "cc.model_id",
         };
+        // One row per operation and version, its buckets packed into one text (see `unpack`).
         let mut sql = Sql::new(format!(
-            "SELECT o.name, m.name, m.version, g.day, g.calls, g.sampled_correct,
-                    g.sampled_incorrect, g.all_correct, g.all_incorrect
+            "SELECT o.name, m.name, m.version,
+                    string_agg(concat_ws(',', g.day, g.calls, g.sampled_correct, g.sampled_incorrect,
+                                         g.all_correct, g.all_incorrect), ';')
              FROM (SELECT cc.operation_id, {model} AS model_id, {day} AS day,
                           CAST(sum(cc.n) AS BIGINT) AS calls,
                           CAST(sum(CASE WHEN cc.sampled AND cc.verdict = 1 THEN cc.n ELSE 0 END) AS BIGINT) AS sampled_correct,
@@ -134,30 +163,22 @@ impl Store {
         sql.push(format!(
             " GROUP BY {keys}) g
              JOIN operations o ON o.id = g.operation_id
-             LEFT JOIN models m ON m.id = g.model_id"
+             LEFT JOIN models m ON m.id = g.model_id
+             GROUP BY o.name, m.name, m.version"
         ));
-        type Row = (
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        );
+        type Row = (String, Option<String>, Option<String>, String);
         let rows: Vec<Row> = self.db.all(&sql).await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        let mut days: Vec<DayRow> = rows
-            .into_iter()
-            .map(
-                |(operation, model, version, day, calls, s_ok, s_bad, a_ok, a_bad)| DayRow {
-                    operation,
-                    version: Version {
-                        model: model.unwrap_or_default(),
-                        version: version.unwrap_or_default(),
-                    },
+        let mut days = Vec::new();
+        for (operation, model, version, packed) in rows {
+            let version = Version {
+                model: model.unwrap_or_default(),
+                version: version.unwrap_or_default(),
+            };
+            for [day, calls, s_ok, s_bad, a_ok, a_bad] in unpack::<6>(&packed)? {
+                days.push(DayRow {
+                    operation: operation.clone(),
+                    version: version.clone(),
                     day,
                     calls: count(calls),
                     sampled: Tally {
@@ -168,9 +189,9 @@ impl Store {
                         correct: count(a_ok),
                         incorrect: count(a_bad),
                     },
-                },
-            )
-            .collect();
+                });
+            }
+        }
         // In Rust, not SQL: names compare byte by byte here whatever the database's collation.
         days.sort_by(|a, b| {
             (&a.operation, &a.version, a.day).cmp(&(&b.operation, &b.version, b.day))
@@ -245,7 +266,8 @@ impl Store {
             ("CAST(NULL AS BIGINT)", format!("{day}, tc.tag_id"))
         };
         let sql = Sql::new(format!(
-            "SELECT m.name, m.version, g.day, t.name, g.sampled, g.n
+            "SELECT m.name, m.version, t.name,
+                    string_agg(concat_ws(',', g.day, g.sampled, g.n), ';')
              FROM (SELECT {model} AS model_id, {day} AS day, tc.tag_id,
                           CAST(sum(CASE WHEN tc.sampled THEN tc.n ELSE 0 END) AS BIGINT) AS sampled,
                           CAST(sum(tc.n) AS BIGINT) AS n
@@ -254,27 +276,31 @@ impl Store {
                      AND tc.operation_id = (SELECT id FROM operations WHERE name = $3)
                    GROUP BY {keys}) g
              LEFT JOIN models m ON m.id = g.model_id
-             JOIN tags t ON t.id = g.tag_id"
+             JOIN tags t ON t.id = g.tag_id
+             GROUP BY m.name, m.version, t.name"
         ))
         .arg(from_day)
         .arg(to_day)
         .arg(operation);
-        type Row = (Option<String>, Option<String>, i64, String, i64, i64);
+        type Row = (Option<String>, Option<String>, String, String);
         let rows: Vec<Row> = self.db.all(&sql).await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        let mut out: Vec<TagDayRow> = rows
-            .into_iter()
-            .map(|(model, version, day, tag, sampled, n)| TagDayRow {
-                version: Version {
-                    model: model.unwrap_or_default(),
-                    version: version.unwrap_or_default(),
-                },
-                day,
-                tag,
-                sampled: count(sampled),
-                all: count(n),
-            })
-            .collect();
+        let mut out = Vec::new();
+        for (model, version, tag, packed) in rows {
+            let version = Version {
+                model: model.unwrap_or_default(),
+                version: version.unwrap_or_default(),
+            };
+            for [day, sampled, n] in unpack::<3>(&packed)? {
+                out.push(TagDayRow {
+                    version: version.clone(),
+                    day,
+                    tag: tag.clone(),
+                    sampled: count(sampled),
+                    all: count(n),
+                });
+            }
+        }
         out.sort_by(|a, b| (&a.version, a.day, &a.tag).cmp(&(&b.version, b.day, &b.tag)));
         Ok(out)
     }
@@ -295,5 +321,22 @@ impl Store {
                 min_reviews: u64::try_from(min_reviews).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpack;
+
+    #[test]
+    fn packed_buckets_read_back_and_a_malformed_one_is_an_error() {
+        assert_eq!(
+            unpack::<3>("20400,5,7;-3,0,1").ok(),
+            Some(vec![[20400, 5, 7], [-3, 0, 1]])
+        );
+        assert_eq!(unpack::<2>("").ok(), Some(Vec::new()));
+        assert!(unpack::<3>("1,2").is_err(), "too few fields");
+        assert!(unpack::<3>("1,2,3,4").is_err(), "too many fields");
+        assert!(unpack::<2>("1,x").is_err(), "not a number");
     }
 }
