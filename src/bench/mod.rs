@@ -48,6 +48,18 @@ pub struct BenchArgs {
     /// first) the schemas bench_raw, bench_direct and bench_http. Default: SQLite files in --dir.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// Run only these parts after ingest (comma-separated: feed, reviews, pages, trends,
+    /// exports, load); all of them by default. With --database, a quick re-run of one part
+    /// on a filled database (trends at 1M take a minute; the whole harness half an hour).
+    #[arg(long, value_delimiter = ',', value_parser = ["feed", "reviews", "pages", "trends", "exports", "load"])]
+    pub only: Vec<String>,
+}
+
+impl BenchArgs {
+    /// Whether the harness runs this part.
+    fn runs(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
 }
 
 pub(super) const BATCH: usize = 1_000;
@@ -81,6 +93,13 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         _ => "SQLite (embedded, WAL, synchronous=FULL)".to_string(),
     };
     report.line(format!("Backend: {backend}"));
+    if !args.only.is_empty() {
+        report.line(String::new());
+        report.line(format!(
+            "Parts run (`--only`): {}; the others were not measured in this run.",
+            args.only.join(", ")
+        ));
+    }
     report.line(String::new());
 
     // 1-3. Ingest: the raw limit, the store, then the real endpoint (or an existing database).
@@ -97,21 +116,33 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
     let store = Store::open(&http_url).await?;
     // Statistics, as a database that has been in use has them: query plans must hold with them.
     store.checkpoint().await?;
-    queries::feed(&store, args.samples, &mut report).await?;
+    if args.runs("feed") {
+        queries::feed(&store, args.samples, &mut report).await?;
+    }
 
     // 5. Reviews: saves and the queue's draw, with one call in ten reviewed first.
-    reviews::measure(&store, calls, args.samples, &mut report).await?;
+    if args.runs("reviews") {
+        reviews::measure(&store, calls, args.samples, &mut report).await?;
+    }
 
     // 6. The page a reviewer opens, rendered by the server; then its memory.
     let page_creds = client::bench_credentials(&http_url).await?;
-    queries::pages(&addr, &page_creds, args.samples, &mut report).await?;
-    queries::trends(&addr, &page_creds, args.samples, &mut report).await?;
+    if args.runs("pages") {
+        queries::pages(&addr, &page_creds, args.samples, &mut report).await?;
+    }
+    if args.runs("trends") {
+        queries::trends(&addr, &page_creds, args.samples, &mut report).await?;
+    }
 
     // 7. Exports of the whole database through the job worker.
-    exports::measure(&addr, &page_creds, server.id(), &mut report).await?;
+    if args.runs("exports") {
+        exports::measure(&addr, &page_creds, server.id(), &mut report).await?;
+    }
 
     // 8. The worst searches, several at once, while a health check and the plain feed are timed.
-    load::searches_under_load(&addr, &page_creds, args.samples.min(100), &mut report).await?;
+    if args.runs("load") {
+        load::searches_under_load(&addr, &page_creds, args.samples.min(100), &mut report).await?;
+    }
 
     report.line("### Server memory and disk".to_string());
     report.line(String::new());
