@@ -72,8 +72,20 @@ fn label_steps(count: usize) -> Vec<usize> {
     steps
 }
 
+/// A coordinate with one decimal, by integer arithmetic: a day-bucket chart writes tens of
+/// thousands of them, and `format!("{v:.1}")` (the float formatter's exact mode) was a tenth
+/// of the page's time. Rounds half away from zero; coordinates need nothing finer.
 fn fmt(v: f64) -> String {
-    format!("{v:.1}")
+    let tenths = (v * 10.0).round();
+    if !tenths.is_finite() {
+        return "0".into();
+    }
+    // Saturating: coordinates are a few thousand at most.
+    let tenths = tenths as i64;
+    let whole = tenths.unsigned_abs() / 10;
+    let digit = tenths.unsigned_abs() % 10;
+    let sign = if tenths < 0 { "-" } else { "" };
+    format!("{sign}{whole}.{digit}")
 }
 
 /// The x-axis labels and vertical ticks shared by both charts.
@@ -95,6 +107,23 @@ fn x_axis(labels: &[String]) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// The figures of the chart point an event came from (its link's label), if it came from one.
+fn point_caption(ev: &leptos::web_sys::Event) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|element| element.closest("a.chart-point-link").ok().flatten())
+            .and_then(|link| link.get_attribute("aria-label"))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
 }
 
 /// Accuracy over time, one line per series with its 95% interval as a band, hollow points
@@ -160,23 +189,20 @@ pub fn AccuracyChart(
                 .chain(line.points.iter().rev().map(|p| at(p, p.low)))
                 .collect();
             let path: Vec<String> = line.points.iter().map(|p| at(p, p.value)).collect();
+            // The link's label is the point's figures for screen readers; pointing at or
+            // focusing a point shows them in the readout, through one listener on the chart
+            // (`point_caption`) rather than two per point. No `<title>` per point: the same
+            // text a third time made day-bucket pages a third larger.
             let dots = line
                 .points
                 .iter()
                 .map(|p| {
-                    // The link's label is the point's figures for screen readers; pointing or
-                    // focusing shows them in the readout. No `<title>` per point: the same text
-                    // a third time made day-bucket pages a third larger.
-                    let caption = p.caption.clone();
-                    let shown = p.caption.clone();
                     view! {
-                        <a href=p.href.clone() class="chart-point-link" aria-label=p.caption.clone()
-                            on:focus=move |_| readout.set(Some(caption.clone()))>
+                        <a href=p.href.clone() class="chart-point-link" aria-label=p.caption.clone()>
                             <circle
                                 class=if p.hollow { "chart-point hollow" } else { "chart-point" }
                                 cx=fmt(x_of(p.x, count)) cy=fmt(y_of(p.value, floor)) r=radius
                                 data-testid="chart-point"
-                                on:mouseenter=move |_| readout.set(Some(shown.clone()))
                             />
                         </a>
                     }
@@ -206,7 +232,9 @@ pub fn AccuracyChart(
     let empty = lines.iter().all(|l| l.points.is_empty());
     view! {
         <figure class="chart" data-testid=test_id>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=format!("{test_id}-title {test_id}-desc") preserveAspectRatio="xMidYMid meet">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=format!("{test_id}-title {test_id}-desc") preserveAspectRatio="xMidYMid meet"
+                on:mouseover=move |ev| if let Some(caption) = point_caption(&ev) { readout.set(Some(caption)) }
+                on:focusin=move |ev| if let Some(caption) = point_caption(&ev) { readout.set(Some(caption)) }>
                 <title id=format!("{test_id}-title")>{title.clone()}</title>
                 <desc id=format!("{test_id}-desc")>{description.clone()}</desc>
                 {grid}
@@ -383,7 +411,20 @@ pub fn Sparkline(label: String, points: Vec<Option<(f64, bool)>>) -> impl IntoVi
 
 #[cfg(test)]
 mod tests {
-    use super::label_steps;
+    use super::{fmt, label_steps};
+
+    #[test]
+    fn coordinates_keep_one_decimal_like_the_float_formatter() {
+        for v in [0.0, 48.0, 51.64, 712.0, 239.96, 3.05, -4.26, 1e-9] {
+            assert_eq!(
+                fmt(v),
+                format!("{:.1}", (v * 10.0f64).round() / 10.0),
+                "{v}"
+            );
+        }
+        assert_eq!(fmt(-0.01), "0.0");
+        assert_eq!(fmt(f64::NAN), "0");
+    }
 
     #[test]
     fn axis_labels_include_both_ends_and_stay_few() {

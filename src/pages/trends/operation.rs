@@ -55,23 +55,21 @@ fn bucket_label(bucket: Bucket, start: i64) -> String {
     }
 }
 
-/// The feed of an operation's calls in one bucket (one version, or all).
-fn feed_link(
-    operation: &str,
-    version: Option<&Version>,
-    bucket: Bucket,
-    start: i64,
-    to_day: i64,
-) -> String {
-    let last = (start + bucket.days() - 1).min(to_day - 1);
+/// The feed of an operation's calls (of one version, or all), to which each bucket's link
+/// adds its dates. Built once per line: a day-bucket chart has a link on every point.
+fn feed_base(operation: &str, version: Option<&Version>) -> String {
     let mut pairs = vec![("operation", operation.to_string())];
     if let Some(v) = version {
         pairs.push(("model", v.model.clone()));
         pairs.push(("model_version", v.version.clone()));
     }
-    pairs.push(("from", day_date(start).to_string()));
-    pairs.push(("to", day_date(last).to_string()));
     with_query("/calls", &encode_query(&pairs))
+}
+
+/// The feed of `base` narrowed to one bucket's dates (the last bucket ends with the range).
+fn feed_link(base: &str, bucket: Bucket, start: i64, to_day: i64) -> String {
+    let last = (start + bucket.days() - 1).min(to_day - 1);
+    format!("{base}&from={}&to={}", day_date(start), day_date(last))
 }
 
 #[component]
@@ -102,49 +100,61 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
         .map(|b| bucket_label(query.bucket, *b))
         .collect();
     let colour_of = |v: &Version| all_versions.iter().position(|a| a == v).unwrap_or(0);
-    let index_of = |start: i64| buckets.iter().position(|b| *b == start).unwrap_or(0);
+    let index_of = |start: i64| buckets.binary_search(&start).unwrap_or(0);
+    let dates: Vec<String> = buckets.iter().map(|b| day_date(*b).to_string()).collect();
+    let date_of = |start: i64| dates[index_of(start)].clone();
 
+    // Each point's figures as text, formatted once for the chart's readout and the table.
+    let texts: Vec<Vec<(String, String)>> = lines
+        .iter()
+        .map(|line| {
+            line.points
+                .iter()
+                .map(|p| {
+                    let tally = p.tally(all);
+                    (
+                        tally.accuracy().map(percent).unwrap_or_default(),
+                        interval_text(&tally),
+                    )
+                })
+                .collect()
+        })
+        .collect();
     let chart_lines: Vec<ChartLine> = lines
         .iter()
-        .map(|line| ChartLine {
-            label: line.version.label(),
-            colour: colour_of(&line.version),
-            points: line
-                .points
-                .iter()
-                .filter_map(|p| {
-                    let tally = p.tally(all);
-                    let (low, high) = tally.interval()?;
-                    Some(ChartPoint {
-                        x: index_of(p.start),
-                        value: tally.accuracy()?,
-                        low,
-                        high,
-                        hollow: tally.n() < min_reviews.max(1),
-                        caption: format!(
-                            "{} · {}: {} correct of n={} = {} (95% {}){}",
-                            line.version.label(),
-                            bucket_label(query.bucket, p.start),
-                            tally.correct,
-                            tally.n(),
-                            percent(tally.accuracy().unwrap_or(0.0)),
-                            interval_text(&tally),
-                            if tally.n() < min_reviews.max(1) {
-                                " · too few reviews"
-                            } else {
-                                ""
-                            }
-                        ),
-                        href: feed_link(
-                            &operation,
-                            Some(&line.version),
-                            query.bucket,
-                            p.start,
-                            to_day,
-                        ),
+        .zip(&texts)
+        .map(|(line, texts)| {
+            let label = line.version.label();
+            let feed = feed_base(&operation, Some(&line.version));
+            ChartLine {
+                colour: colour_of(&line.version),
+                points: line
+                    .points
+                    .iter()
+                    .zip(texts)
+                    .filter_map(|(p, (accuracy, interval))| {
+                        let tally = p.tally(all);
+                        let (low, high) = tally.interval()?;
+                        let hollow = tally.n() < min_reviews.max(1);
+                        Some(ChartPoint {
+                            x: index_of(p.start),
+                            value: tally.accuracy()?,
+                            low,
+                            high,
+                            hollow,
+                            caption: format!(
+                                "{label} · {}: {} correct of n={} = {accuracy} (95% {interval}){}",
+                                labels[index_of(p.start)],
+                                tally.correct,
+                                tally.n(),
+                                if hollow { " · too few reviews" } else { "" }
+                            ),
+                            href: feed_link(&feed, query.bucket, p.start, to_day),
+                        })
                     })
-                })
-                .collect(),
+                    .collect(),
+                label,
+            }
         })
         .collect();
 
@@ -169,18 +179,20 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
 
     let data_rows = lines
         .iter()
-        .flat_map(|line| {
-            line.points.iter().map(|p| {
+        .zip(texts)
+        .flat_map(|(line, texts)| {
+            let label = line.version.label();
+            line.points.iter().zip(texts).map(move |(p, (accuracy, interval))| {
                 let tally = p.tally(all);
                 let enough = tally.n() >= min_reviews.max(1);
                 view! {
                     <tr data-testid="data-row">
-                        <td>{line.version.label()}</td>
-                        <td>{day_date(p.start).to_string()}</td>
+                        <td>{label.clone()}</td>
+                        <td>{date_of(p.start)}</td>
                         <td class="num" data-testid="data-n">{tally.n()}</td>
                         <td class="num">{tally.correct}</td>
-                        <td class="num">{if enough { tally.accuracy().map(percent).unwrap_or_default() } else { format!("too few reviews ({})", tally.accuracy().map(percent).unwrap_or_default()) }}</td>
-                        <td class="num">{interval_text(&tally)}</td>
+                        <td class="num">{if enough { accuracy } else { format!("too few reviews ({accuracy})") }}</td>
+                        <td class="num">{interval}</td>
                     </tr>
                 }
             }).collect::<Vec<_>>()
@@ -308,9 +320,10 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     );
     let volume_calls: Vec<u64> = volume.iter().map(|v| v.calls).collect();
     let volume_reviews: Vec<u64> = volume.iter().map(|v| v.sampled_reviews).collect();
+    let all_feed = feed_base(&operation, None);
     let volume_hrefs: Vec<String> = volume
         .iter()
-        .map(|v| feed_link(&operation, None, query.bucket, v.start, to_day))
+        .map(|v| feed_link(&all_feed, query.bucket, v.start, to_day))
         .collect();
 
     view! {
