@@ -331,9 +331,20 @@ pub async fn operation_trends(
         Bucket::Day => Grouping::VersionAndDay,
         Bucket::Week => Grouping::VersionAndWeek,
     };
-    let days = store
-        .accuracy_rollup(Some(name), from, to, grouping)
-        .await?;
+    // The page's five reads are independent: issued together, the request waits for the
+    // slowest instead of their sum (the pool has connections to spare; SQLite reads in
+    // parallel under WAL).
+    let per_version = !query.versions.is_empty();
+    let recent = today + 1 - ROUTING_DAYS;
+    let (days, tag_rows, range_costs, recent_costs, routing_versions) = tokio::try_join!(
+        store.accuracy_rollup(Some(name), from, to, grouping),
+        // Per version only when the URL picks versions: the chart shows every picked one
+        // together.
+        store.tag_days(name, from, to, query.bucket, per_version),
+        store.version_costs(Some(name), from, to),
+        store.version_costs(Some(name), recent, today + 1),
+        store.accuracy_rollup(Some(name), recent, today + 1, Grouping::Version),
+    )?;
     let in_range: Vec<&DayRow> = days.iter().collect();
     let all_versions: Vec<Version> = in_range
         .iter()
@@ -406,12 +417,7 @@ pub async fn operation_trends(
         .collect();
 
     let mut tags: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    // Per version only when the URL picks versions: the chart shows every picked one together.
-    let per_version = !query.versions.is_empty();
-    for row in store
-        .tag_days(name, from, to, query.bucket, per_version)
-        .await?
-    {
+    for row in tag_rows {
         if !query.wants(&row.version) {
             continue;
         }
@@ -436,7 +442,6 @@ pub async fn operation_trends(
         .collect();
     tags.sort_by(|a, b| b.total.cmp(&a.total).then(a.tag.cmp(&b.tag)));
 
-    let range_costs = store.version_costs(Some(name), from, to).await?;
     let cost_refs: Vec<&CostRow> = range_costs
         .iter()
         .filter(|c| query.wants(&c.version))
@@ -456,17 +461,6 @@ pub async fn operation_trends(
         })
         .collect();
 
-    let recent_costs = store
-        .version_costs(Some(name), today + 1 - ROUTING_DAYS, today + 1)
-        .await?;
-    let routing_versions = store
-        .accuracy_rollup(
-            Some(name),
-            today + 1 - ROUTING_DAYS,
-            today + 1,
-            Grouping::Version,
-        )
-        .await?;
     let recommendation = routing_of(
         &settings,
         &routing_versions.iter().collect::<Vec<_>>(),

@@ -167,7 +167,10 @@ impl Store {
              GROUP BY o.name, m.name, m.version"
         ));
         type Row = (String, Option<String>, Option<String>, String);
-        let rows: Vec<Row> = self.db.all(&sql).await?;
+        let mut rows: Vec<Row> = self.db.all(&sql).await?;
+        // Sorted in Rust, not SQL: names compare byte by byte here whatever the database's
+        // collation. A version's rows first (a dozen), then each one's buckets by day.
+        rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let mut days = Vec::new();
         for (operation, model, version, packed) in rows {
@@ -175,7 +178,9 @@ impl Store {
                 model: model.unwrap_or_default(),
                 version: version.unwrap_or_default(),
             };
-            for [day, calls, s_ok, s_bad, a_ok, a_bad] in unpack::<6>(&packed)? {
+            let mut buckets = unpack::<6>(&packed)?;
+            buckets.sort_unstable_by_key(|b| b[0]);
+            for [day, calls, s_ok, s_bad, a_ok, a_bad] in buckets {
                 days.push(DayRow {
                     operation: operation.clone(),
                     version: version.clone(),
@@ -192,10 +197,6 @@ impl Store {
                 });
             }
         }
-        // In Rust, not SQL: names compare byte by byte here whatever the database's collation.
-        days.sort_by(|a, b| {
-            (&a.operation, &a.version, a.day).cmp(&(&b.operation, &b.version, b.day))
-        });
         Ok(days)
     }
 
