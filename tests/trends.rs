@@ -458,3 +458,49 @@ async fn weekly_buckets_sum_the_days_of_each_iso_week() {
     assert_eq!(long.lines, long_weekly.lines);
     assert!(!daily.widened_to_weeks, "28 days stay days");
 }
+
+/// The day-bucket page writes its points, data table and tag table as text, not through
+/// the view tree: a model name, version and operation from ingest must stay text there.
+#[tokio::test]
+async fn the_operation_page_writes_names_from_calls_as_text_in_its_chart_and_tables() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let app = signed_in_router(store).await;
+    let hostile = r#"v"><img src=x onerror=alert(1)>"#;
+    let items: Vec<Value> = (0..3)
+        .map(|m| version(item("op", m, "out"), hostile))
+        .collect();
+    let ids = ingest(&app, items).await;
+    review(store, &ids[0], 0, Verdict::Correct, true).await;
+    review(store, &ids[1], 0, Verdict::Incorrect, true).await;
+
+    let request = axum::http::Request::get("/trends/op?bucket=day&from=2026-03-09&to=2026-03-15")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = common::send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = common::body_text(response).await;
+    assert!(
+        !page.contains("<img"),
+        "markup from a call reached the page"
+    );
+    // The point, its data-table row (n = 2 sampled reviews) and the tag table are there,
+    // with the version escaped.
+    let escaped = "v&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
+    assert!(
+        page.contains(&format!(
+            r#"aria-label="gpt-4o {escaped} · Mar 10: 1 correct of n=2"#
+        )),
+        "the chart point's label"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<tr data-testid="data-row"><td>gpt-4o {escaped}</td><td>2026-03-10</td><td class="num" data-testid="data-n">2</td>"#
+        )),
+        "the data table's row"
+    );
+    assert!(
+        page.contains(r#"<th scope="row">wrong_amount</th>"#),
+        "the tag table's row"
+    );
+}

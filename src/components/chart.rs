@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use super::markup;
+
 /// The drawing area, in SVG units (the SVG scales to the width it is given).
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 240.0;
@@ -192,22 +194,24 @@ pub fn AccuracyChart(
             // The link's label is the point's figures for screen readers; pointing at or
             // focusing a point shows them in the readout, through one listener on the chart
             // (`point_caption`) rather than two per point. No `<title>` per point: the same
-            // text a third time made day-bucket pages a third larger.
-            let dots = line
-                .points
-                .iter()
-                .map(|p| {
-                    view! {
-                        <a href=p.href.clone() class="chart-point-link" aria-label=p.caption.clone()>
-                            <circle
-                                class=if p.hollow { "chart-point hollow" } else { "chart-point" }
-                                cx=fmt(x_of(p.x, count)) cy=fmt(y_of(p.value, floor)) r=radius
-                                data-testid="chart-point"
-                            />
-                        </a>
-                    }
-                })
-                .collect_view();
+            // text a third time made day-bucket pages a third larger. Written as text: a
+            // day-bucket chart has over a thousand points (see `markup`).
+            let mut dots = String::with_capacity(line.points.len() * 320);
+            for p in &line.points {
+                dots.push_str(r#"<a class="chart-point-link" href=""#);
+                markup::text(&mut dots, &p.href);
+                dots.push_str(r#"" aria-label=""#);
+                markup::text(&mut dots, &p.caption);
+                dots.push_str(r#""><circle data-testid="chart-point" class=""#);
+                dots.push_str(if p.hollow { "chart-point hollow" } else { "chart-point" });
+                dots.push_str(r#"" cx=""#);
+                dots.push_str(&fmt(x_of(p.x, count)));
+                dots.push_str(r#"" cy=""#);
+                dots.push_str(&fmt(y_of(p.value, floor)));
+                dots.push_str(r#"" r=""#);
+                dots.push_str(radius);
+                dots.push_str(r#""></circle></a>"#);
+            }
             view! {
                 <g class=format!("series series-{}", line.colour % PALETTE)>
                     {(line.points.len() > 1).then(|| view! { <polygon class="band" points=band.join(" ")/> })}
@@ -216,7 +220,7 @@ pub fn AccuracyChart(
                         view! { <line class="band-whisker" x1=fmt(x_of(p.x, count)) x2=fmt(x_of(p.x, count)) y1=fmt(y_of(p.high, floor)) y2=fmt(y_of(p.low, floor))/> }
                     })}
                     <polyline class="line" points=path.join(" ")/>
-                    {dots}
+                    <g class="points" inner_html=dots></g>
                 </g>
             }
         })
@@ -339,24 +343,33 @@ pub fn ShareBars(label: String, shares: Vec<Option<f64>>, captions: Vec<String>)
     let (w, h) = (240.0, 48.0);
     let count = shares.len().max(1);
     let slot = w / count as f64;
-    let bars = shares
-        .iter()
-        .enumerate()
-        .filter_map(|(i, share)| {
-            share.map(|s| {
-                let bh = (h * s).max(if s > 0.0 { 1.0 } else { 0.0 });
-                view! {
-                    <rect class="bar" x=fmt(i as f64 * slot + slot * 0.1) y=fmt(h - bh) width=fmt((slot * 0.8).max(0.5)) height=fmt(bh)>
-                        <title>{captions.get(i).cloned().unwrap_or_default()}</title>
-                    </rect>
-                }
-            })
-        })
-        .collect_view();
+    // Written as text: eight tags of a day-bucket page are over a thousand bars.
+    let mut bars = String::with_capacity(shares.len() * 120);
+    bars.push_str(r#"<line class="grid-line" x1="0" x2=""#);
+    bars.push_str(&fmt(w));
+    bars.push_str(r#"" y1=""#);
+    bars.push_str(&fmt(h));
+    bars.push_str(r#"" y2=""#);
+    bars.push_str(&fmt(h));
+    bars.push_str(r#""></line>"#);
+    for (i, share) in shares.iter().enumerate() {
+        let Some(s) = share else { continue };
+        let bh = (h * s).max(if *s > 0.0 { 1.0 } else { 0.0 });
+        bars.push_str(r#"<rect class="bar" x=""#);
+        bars.push_str(&fmt(i as f64 * slot + slot * 0.1));
+        bars.push_str(r#"" y=""#);
+        bars.push_str(&fmt(h - bh));
+        bars.push_str(r#"" width=""#);
+        bars.push_str(&fmt((slot * 0.8).max(0.5)));
+        bars.push_str(r#"" height=""#);
+        bars.push_str(&fmt(bh));
+        bars.push_str(r#""><title>"#);
+        markup::text(&mut bars, captions.get(i).map_or("", String::as_str));
+        bars.push_str("</title></rect>");
+    }
     view! {
-        <svg class="share-bars" viewBox=format!("0 0 {w} {h}") role="img" aria-label=label preserveAspectRatio="none">
-            <line class="grid-line" x1="0" x2=fmt(w) y1=fmt(h) y2=fmt(h)/>
-            {bars}
+        <svg class="share-bars" viewBox=format!("0 0 {w} {h}") role="img" aria-label=label preserveAspectRatio="none"
+            inner_html=bars>
         </svg>
     }
 }

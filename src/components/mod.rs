@@ -11,6 +11,7 @@ pub mod figures;
 pub mod filter_bar;
 pub mod grid;
 pub mod long_text;
+pub mod markup;
 pub mod shortcuts;
 pub mod verdict;
 pub mod violations;

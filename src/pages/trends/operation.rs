@@ -11,6 +11,7 @@ use crate::components::alerts::AlertHistory;
 use crate::components::chart::{AccuracyChart, ChartLine, ChartPoint, ShareBars, VolumeChart};
 use crate::components::failure::Failure;
 use crate::components::figures;
+use crate::components::markup;
 use crate::model::trends::{
     day_date, describe, percent, Bucket, OperationTrends, Standing, Version, ALPHA,
     MAX_DAY_BUCKETS, ROUTING_DAYS,
@@ -177,27 +178,34 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     let switch_pairs = pairs_without("sampled");
     let range_text = format!("{} to {}", day_date(from_day), day_date(to_day - 1));
 
-    let data_rows = lines
-        .iter()
-        .zip(texts)
-        .flat_map(|(line, texts)| {
-            let label = line.version.label();
-            line.points.iter().zip(texts).map(move |(p, (accuracy, interval))| {
-                let tally = p.tally(all);
-                let enough = tally.n() >= min_reviews.max(1);
-                view! {
-                    <tr data-testid="data-row">
-                        <td>{label.clone()}</td>
-                        <td>{date_of(p.start)}</td>
-                        <td class="num" data-testid="data-n">{tally.n()}</td>
-                        <td class="num">{tally.correct}</td>
-                        <td class="num">{if enough { accuracy } else { format!("too few reviews ({accuracy})") }}</td>
-                        <td class="num">{interval}</td>
-                    </tr>
-                }
-            }).collect::<Vec<_>>()
-        })
-        .collect_view();
+    // The data table's rows as text (see `markup`): a row per point, over a thousand at
+    // day buckets.
+    let mut data_rows = String::new();
+    for (line, texts) in lines.iter().zip(texts) {
+        let label = line.version.label();
+        for (p, (accuracy, interval)) in line.points.iter().zip(texts) {
+            let tally = p.tally(all);
+            data_rows.push_str(r#"<tr data-testid="data-row"><td>"#);
+            markup::text(&mut data_rows, &label);
+            data_rows.push_str("</td><td>");
+            markup::text(&mut data_rows, &date_of(p.start));
+            data_rows.push_str(r#"</td><td class="num" data-testid="data-n">"#);
+            markup::number(&mut data_rows, tally.n());
+            data_rows.push_str(r#"</td><td class="num">"#);
+            markup::number(&mut data_rows, tally.correct);
+            data_rows.push_str(r#"</td><td class="num">"#);
+            if tally.n() < min_reviews.max(1) {
+                data_rows.push_str("too few reviews (");
+                markup::text(&mut data_rows, &accuracy);
+                data_rows.push(')');
+            } else {
+                markup::text(&mut data_rows, &accuracy);
+            }
+            data_rows.push_str(r#"</td><td class="num">"#);
+            markup::text(&mut data_rows, &interval);
+            data_rows.push_str("</td></tr>");
+        }
+    }
 
     let volume_labels = labels.clone();
     let volume_rows = volume
@@ -282,21 +290,25 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
         .iter()
         .map(|l| view! { <th scope="col" class="num">{l.clone()}</th> })
         .collect_view();
-    let tag_rows = tags
-        .iter()
-        .map(|tag| {
-            view! {
-                <tr>
-                    <th scope="row">{tag.tag.clone()}</th>
-                    {tag.counts.iter().map(|n| view! { <td class="num">{*n}</td> }).collect_view()}
-                </tr>
-            }
-        })
-        .collect_view();
-    let incorrect_row = incorrect
-        .iter()
-        .map(|n| view! { <td class="num">{*n}</td> })
-        .collect_view();
+    // The tag table's rows as text (see `markup`): a cell per tag and bucket.
+    let mut tag_rows = String::new();
+    let mut tag_row = |name: &str, counts: &[u64], class: &str| {
+        tag_rows.push_str("<tr");
+        tag_rows.push_str(class);
+        tag_rows.push_str(r#"><th scope="row">"#);
+        markup::text(&mut tag_rows, name);
+        tag_rows.push_str("</th>");
+        for n in counts {
+            tag_rows.push_str(r#"<td class="num">"#);
+            markup::number(&mut tag_rows, n);
+            tag_rows.push_str("</td>");
+        }
+        tag_rows.push_str("</tr>");
+    };
+    for tag in &tags {
+        tag_row(&tag.tag, &tag.counts, "");
+    }
+    tag_row("incorrect calls", &incorrect, r#" class="total-row""#);
 
     let version_picker = all_versions
         .iter()
@@ -414,7 +426,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                             <th scope="col" class="num">"n"</th><th scope="col" class="num">"k (correct)"</th>
                             <th scope="col" class="num">"Accuracy"</th><th scope="col" class="num">"95% interval"</th>
                         </tr></thead>
-                        <tbody>{data_rows}</tbody>
+                        <tbody inner_html=data_rows></tbody>
                     </table>
                 </div>
             </details>
@@ -474,10 +486,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                         <div class="table-wrap">
                             <table class="grid">
                                 <thead><tr><th scope="col">"Tag"</th>{tag_header}</tr></thead>
-                                <tbody>
-                                    {tag_rows}
-                                    <tr class="total-row"><th scope="row">"incorrect calls"</th>{incorrect_row}</tr>
-                                </tbody>
+                                <tbody inner_html=tag_rows></tbody>
                             </table>
                         </div>
                     </details>
