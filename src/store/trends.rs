@@ -12,13 +12,14 @@ fn week_of(day: &str) -> String {
 }
 
 /// The buckets of one operation and version (or tag) as the rollup reads pack them:
-/// `string_agg(concat_ws(',', …), ';')`, `N` integers per bucket. Packed in SQL because the
-/// drivers hand rows over one at a time at a few microseconds each (sqlx-sqlite copies every
-/// value and sends each row across a channel from its worker thread): a day-bucket page read
-/// over a thousand rows where it now reads one per version.
+/// `string_agg(concat_ws(',', …), ';')`, `N` integers per bucket, the first its day; in day
+/// order (PostgreSQL's `string_agg` keeps none). Packed in SQL because the drivers hand rows
+/// over one at a time at a few microseconds each (sqlx-sqlite copies every value and sends
+/// each row across a channel from its worker thread): a day-bucket page read over a
+/// thousand rows where it now reads one per version.
 fn unpack<const N: usize>(packed: &str) -> StoreResult<Vec<[i64; N]>> {
     let corrupt = || StoreError::Corrupt(format!("packed rollup row {packed:?}"));
-    packed
+    let mut buckets = packed
         .split(';')
         .filter(|bucket| !bucket.is_empty())
         .map(|bucket| {
@@ -35,7 +36,17 @@ fn unpack<const N: usize>(packed: &str) -> StoreResult<Vec<[i64; N]>> {
                 None => Ok(out),
             }
         })
-        .collect()
+        .collect::<StoreResult<Vec<[i64; N]>>>()?;
+    buckets.sort_unstable_by_key(|bucket| bucket[0]);
+    Ok(buckets)
+}
+
+/// A packed row's version (empty when the read sums every version).
+fn version_of(model: Option<String>, version: Option<String>) -> Version {
+    Version {
+        model: model.unwrap_or_default(),
+        version: version.unwrap_or_default(),
+    }
 }
 
 /// One operation's calls of one model version on one UTC day.
@@ -169,18 +180,13 @@ impl Store {
         type Row = (String, Option<String>, Option<String>, String);
         let mut rows: Vec<Row> = self.db.all(&sql).await?;
         // Sorted in Rust, not SQL: names compare byte by byte here whatever the database's
-        // collation. A version's rows first (a dozen), then each one's buckets by day.
+        // collation. A version's rows first (a dozen); `unpack` puts its buckets in day order.
         rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let mut days = Vec::new();
         for (operation, model, version, packed) in rows {
-            let version = Version {
-                model: model.unwrap_or_default(),
-                version: version.unwrap_or_default(),
-            };
-            let mut buckets = unpack::<6>(&packed)?;
-            buckets.sort_unstable_by_key(|b| b[0]);
-            for [day, calls, s_ok, s_bad, a_ok, a_bad] in buckets {
+            let version = version_of(model, version);
+            for [day, calls, s_ok, s_bad, a_ok, a_bad] in unpack::<6>(&packed)? {
                 days.push(DayRow {
                     operation: operation.clone(),
                     version: version.clone(),
@@ -294,13 +300,8 @@ impl Store {
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let mut out = Vec::new();
         for (model, version, tag, packed) in rows {
-            let version = Version {
-                model: model.unwrap_or_default(),
-                version: version.unwrap_or_default(),
-            };
-            let mut buckets = unpack::<3>(&packed)?;
-            buckets.sort_unstable_by_key(|b| b[0]);
-            for [day, sampled, n] in buckets {
+            let version = version_of(model, version);
+            for [day, sampled, n] in unpack::<3>(&packed)? {
                 out.push(TagDayRow {
                     version: version.clone(),
                     day,
@@ -340,7 +341,8 @@ mod tests {
     fn packed_buckets_read_back_and_a_malformed_one_is_an_error() {
         assert_eq!(
             unpack::<3>("20400,5,7;-3,0,1").ok(),
-            Some(vec![[20400, 5, 7], [-3, 0, 1]])
+            Some(vec![[-3, 0, 1], [20400, 5, 7]]),
+            "read back in day order"
         );
         assert_eq!(unpack::<2>("").ok(), Some(Vec::new()));
         assert!(unpack::<3>("1,2").is_err(), "too few fields");
