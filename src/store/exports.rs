@@ -118,6 +118,42 @@ fn corrupt(what: &str, error: serde_json::Error) -> StoreError {
 }
 
 impl RowDb {
+    /// The row as SQLite's bulk reader hands it over, columns in [`ROW_SELECT`]'s order.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> StoreResult<RowDb> {
+        let id = row.get_ref(1)?;
+        let id = id
+            .as_blob()
+            .ok()
+            .and_then(|bytes| uuid::Uuid::from_slice(bytes).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("call id {id:?} is not a UUID")))?;
+        Ok(RowDb {
+            seq: row.get(0)?,
+            id,
+            operation: row.get(2)?,
+            model: row.get(3)?,
+            model_version: row.get(4)?,
+            input: row.get(5)?,
+            output: row.get(6)?,
+            latency_ms: row.get(7)?,
+            input_tokens: row.get(8)?,
+            output_tokens: row.get(9)?,
+            cost_usd: row.get(10)?,
+            created_at: row.get(11)?,
+            received_at: row.get(12)?,
+            metadata: row.get(13)?,
+            source: row.get(14)?,
+            external_id: row.get(15)?,
+            verdict: row.get(16)?,
+            revision: row.get(17)?,
+            reviewer: row.get(18)?,
+            corrected_output: row.get(19)?,
+            tags: row.get(20)?,
+            note: row.get(21)?,
+            sampled: row.get(22)?,
+            reviewed_at: row.get(23)?,
+        })
+    }
+
     fn into_row(self) -> StoreResult<ExportRow> {
         let review = match (self.revision, self.reviewer, self.reviewed_at) {
             (Some(revision), Some(reviewer), Some(at)) if revision > 0 => Some(Review {
@@ -444,8 +480,7 @@ impl Store {
         };
         page.push_keys(&mut sql, &resolved);
         sql.push(") ORDER BY c.created_at, c.seq");
-        let rows: Vec<RowDb> = self.db.all(&sql).await?;
-        rows.into_iter().map(RowDb::into_row).collect()
+        self.full_rows(&sql).await
     }
 
     /// The calls with these seqs in full, oldest first.
@@ -456,8 +491,22 @@ impl Store {
         let mut sql = Sql::new(format!("{ROW_SELECT} WHERE c.seq IN ("));
         sql.bind_list(seqs.iter().copied());
         sql.push(") ORDER BY c.created_at, c.seq");
-        let rows: Vec<RowDb> = self.db.all(&sql).await?;
-        rows.into_iter().map(RowDb::into_row).collect()
+        self.full_rows(&sql).await
+    }
+
+    /// Calls in full by [`ROW_SELECT`]: on SQLite through the bulk reader, which decodes
+    /// each row into its [`ExportRow`] on the reading thread.
+    async fn full_rows(&self, sql: &Sql) -> StoreResult<Vec<ExportRow>> {
+        match self.db.bulk() {
+            Some(bulk) => {
+                bulk.all(sql, |row| RowDb::from_sqlite(row)?.into_row())
+                    .await
+            }
+            None => {
+                let rows: Vec<RowDb> = self.db.all(sql).await?;
+                rows.into_iter().map(RowDb::into_row).collect()
+            }
+        }
     }
 
     /// An export, or `None`.

@@ -64,6 +64,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a value could not be bound: {0}")]
     Bind(sqlx::error::BoxDynError),
+    #[error("database error: {0}")]
+    Bulk(String),
     #[error("the search ran past its deadline and was stopped")]
     Stopped,
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::sql::Bulk;
 use super::{redact, Db, StoreError, StoreOptions, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -25,10 +26,13 @@ pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Db
         .connect_with(connect.clone())
         .await?;
     MIGRATOR.run(&write).await?;
+    let filename = connect.get_filename();
+    let bulk = (filename != std::path::Path::new(":memory:"))
+        .then(|| Bulk::new(filename.to_path_buf(), options.statement_timeout));
     let read = SqlitePoolOptions::new()
         .max_connections(options.pool_size.unwrap_or(4).max(1))
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect.read_only(true))
         .await?;
-    Ok(Db::Sqlite { write, read })
+    Ok(Db::Sqlite { write, read, bulk })
 }

@@ -183,7 +183,13 @@ impl<T> Decode for T where
 /// PostgreSQL has one pool for everything.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        /// Long reads off the async driver (`None` for an in-memory database, which no
+        /// second connection can see).
+        bulk: Option<Bulk>,
+    },
     Postgres(PgPool),
 }
 
@@ -227,6 +233,8 @@ macro_rules! execute {
 // Declared after the macros above, which it uses.
 mod bounded;
 pub(crate) use bounded::Bounded;
+mod bulk;
+pub(crate) use bulk::Bulk;
 
 enum Target<S, P> {
     Sqlite(S),
@@ -238,6 +246,14 @@ impl Db {
         match self {
             Db::Sqlite { .. } => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// SQLite's bulk reader, when there is one (see [`Bulk`]).
+    pub fn bulk(&self) -> Option<&Bulk> {
+        match self {
+            Db::Sqlite { bulk, .. } => bulk.as_ref(),
+            Db::Postgres(_) => None,
         }
     }
 
@@ -296,7 +312,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }
