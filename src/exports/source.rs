@@ -1,11 +1,12 @@
 //! Where an export job's rows come from. With de-duplication or a per-operation cap, every
 //! candidate must be seen before the first line is written, so the job plans first and then
 //! reads its chosen calls back a chunk at a time. Without them nothing needs deciding ahead:
-//! the job counts the matching calls by verdict in one query and streams the calls in keyset
-//! order straight into its files, reading each call once (at a million calls, the plan's
-//! extra pass was a third of the export's time).
+//! the job counts the matching calls by verdict in one query, then walks their keys in keyset
+//! order (index only) and reads each call in full once, straight into its files (at a million
+//! calls, the plan's extra pass was a third of the export's time). Either way the full rows
+//! are read by seq, a chunk ahead of the writing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::plan::{not_teachable, plan, verdicts, Chosen};
 use super::split::{input_key, split_of};
@@ -13,8 +14,11 @@ use crate::model::export::{ExportSpec, Split};
 use crate::model::Verdict;
 use crate::store::{ExportRow, Store};
 
-/// Calls read per round.
+/// Calls read in full per request.
 const CHUNK: usize = 500;
+
+/// Keys read per request when streaming (two numbers a call).
+const KEY_PAGE: i64 = 5_000;
 
 /// What the job will write, known before it starts.
 pub struct Opened {
@@ -25,11 +29,21 @@ pub struct Opened {
     pub left_out: BTreeMap<String, u64>,
 }
 
-pub enum Source {
-    Planned {
-        chosen: Vec<Chosen>,
-        next: usize,
-    },
+/// The calls to write, in order, read a chunk ahead: while one chunk is formatted and
+/// written, the next is already being read (on PostgreSQL by another connection, on SQLite
+/// by another reading thread), so the database's work and the lines' overlap.
+pub struct Source {
+    keys: Keys,
+    /// Calls known and not yet asked for, with their side of the split when the plan chose
+    /// it (streamed calls get theirs from their input once read).
+    queued: VecDeque<(i64, Option<Split>)>,
+    reading: Option<Reading>,
+}
+
+enum Keys {
+    /// Every call is in `queued` already.
+    Planned,
+    /// Keys are read a page at a time, in keyset order.
     Streamed {
         wanted: Vec<Verdict>,
         /// The newest call when the job started: later calls are not part of this export.
@@ -37,6 +51,12 @@ pub enum Source {
         after: Option<(i64, i64)>,
         finished: bool,
     },
+}
+
+/// A chunk being read in full.
+struct Reading {
+    chunk: Vec<(i64, Option<Split>)>,
+    rows: tokio::task::JoinHandle<Result<Vec<ExportRow>, String>>,
 }
 
 /// Whether the spec's export can stream (nothing to choose among the candidates).
@@ -52,9 +72,14 @@ impl Source {
             return Ok(Opened {
                 planned: plan.counts.total,
                 left_out: plan.counts.left_out,
-                source: Source::Planned {
-                    chosen: plan.chosen,
-                    next: 0,
+                source: Source {
+                    keys: Keys::Planned,
+                    queued: plan
+                        .chosen
+                        .into_iter()
+                        .map(|Chosen { seq, split }| (seq, Some(split)))
+                        .collect(),
+                    reading: None,
                 },
             });
         }
@@ -75,11 +100,15 @@ impl Source {
         Ok(Opened {
             planned,
             left_out,
-            source: Source::Streamed {
-                wanted,
-                until_seq,
-                after: None,
-                finished: false,
+            source: Source {
+                keys: Keys::Streamed {
+                    wanted,
+                    until_seq,
+                    after: None,
+                    finished: false,
+                },
+                queued: VecDeque::new(),
+                reading: None,
             },
         })
     }
@@ -90,67 +119,98 @@ impl Source {
         store: &Store,
         spec: &ExportSpec,
     ) -> Result<Option<Vec<(ExportRow, Split)>>, String> {
-        match self {
-            Source::Planned { chosen, next } => {
-                let chunk = &chosen[*next..(*next + CHUNK).min(chosen.len())];
-                if chunk.is_empty() {
-                    return Ok(None);
-                }
-                *next += chunk.len();
-                let seqs: Vec<i64> = chunk.iter().map(|c| c.seq).collect();
-                let rows = store.export_rows(&seqs).await.map_err(|e| e.to_string())?;
-                if rows.len() != chunk.len() {
-                    return Err(format!(
-                        "{} of {} planned calls could not be read back",
-                        chunk.len() - rows.len(),
-                        chunk.len()
-                    ));
-                }
-                rows.into_iter()
-                    .zip(chunk)
-                    .map(|(row, chosen)| {
-                        if row.seq == chosen.seq {
-                            Ok((row, chosen.split))
-                        } else {
-                            Err("the calls read back are not the ones planned".to_string())
-                        }
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-                    .map(Some)
+        if self.reading.is_none() {
+            self.start_reading(store, spec).await?;
+        }
+        let Some(Reading { chunk, rows }) = self.reading.take() else {
+            return Ok(None);
+        };
+        // The next chunk is on its way before this one is awaited.
+        self.start_reading(store, spec).await?;
+        let rows = rows
+            .await
+            .map_err(|e| format!("reading the export's calls stopped: {e}"))??;
+        if rows.len() != chunk.len() {
+            return Err(format!(
+                "{} of {} calls could not be read back (deleted while the export ran?)",
+                chunk.len().saturating_sub(rows.len()),
+                chunk.len()
+            ));
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for (row, (seq, split)) in rows.into_iter().zip(chunk) {
+            if row.seq != seq {
+                return Err("the calls read back are not the ones asked for".to_string());
             }
-            Source::Streamed {
-                wanted,
-                until_seq,
-                after,
-                finished,
-            } => {
-                if *finished {
-                    return Ok(None);
-                }
-                let rows = store
-                    .export_rows_after(&spec.filter, wanted, *until_seq, *after, CHUNK as i64)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                *finished = rows.len() < CHUNK;
-                let Some(last) = rows.last() else {
-                    return Ok(None);
-                };
-                *after = Some((last.created_at.timestamp_micros(), last.seq));
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
+            let split = match split {
+                Some(split) => split,
+                None => {
                     // Counted as left out when the job started.
                     if not_teachable(spec, row.verdict, row.correction().is_some()).is_some() {
                         continue;
                     }
-                    let split = if spec.validation_percent > 0 {
+                    if spec.validation_percent > 0 {
                         split_of(input_key(&row.input_value()?), spec.validation_percent)
                     } else {
                         Split::Train
-                    };
-                    out.push((row, split));
+                    }
                 }
-                Ok(Some(out))
-            }
+            };
+            out.push((row, split));
+        }
+        Ok(Some(out))
+    }
+
+    /// Starts reading the next chunk in full, reading keys first when none are queued.
+    async fn start_reading(&mut self, store: &Store, spec: &ExportSpec) -> Result<(), String> {
+        if self.queued.is_empty() {
+            self.read_keys(store, spec).await?;
+        }
+        if self.queued.is_empty() {
+            return Ok(());
+        }
+        let take = self.queued.len().min(CHUNK);
+        let chunk: Vec<(i64, Option<Split>)> = self.queued.drain(..take).collect();
+        let seqs: Vec<i64> = chunk.iter().map(|(seq, _)| *seq).collect();
+        let store = store.clone();
+        let rows =
+            tokio::spawn(async move { store.export_rows(&seqs).await.map_err(|e| e.to_string()) });
+        self.reading = Some(Reading { chunk, rows });
+        Ok(())
+    }
+
+    async fn read_keys(&mut self, store: &Store, spec: &ExportSpec) -> Result<(), String> {
+        let Keys::Streamed {
+            wanted,
+            until_seq,
+            after,
+            finished,
+        } = &mut self.keys
+        else {
+            return Ok(());
+        };
+        if *finished {
+            return Ok(());
+        }
+        let keys = store
+            .export_keys_after(&spec.filter, wanted, *until_seq, *after, KEY_PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        *finished = keys.len() < KEY_PAGE as usize;
+        if let Some(last) = keys.last() {
+            *after = Some(*last);
+        }
+        self.queued
+            .extend(keys.into_iter().map(|(_, seq)| (seq, None)));
+        Ok(())
+    }
+}
+
+impl Drop for Source {
+    /// A job that stops early (cancelled, failed) leaves no read running.
+    fn drop(&mut self) {
+        if let Some(reading) = self.reading.take() {
+            reading.rows.abort();
         }
     }
 }
