@@ -17,7 +17,8 @@ use rusqlite::{Connection, OpenFlags, Row};
 use super::{Sql, Value};
 use crate::store::{StoreError, StoreResult};
 
-/// Connections kept open between reads (an export reads page after page on one).
+/// Connections kept open between reads (an export has up to two going at once: the chunk
+/// it reads ahead and its next page of keys).
 const KEEP_IDLE: usize = 2;
 
 /// Prepared statements each connection keeps.
