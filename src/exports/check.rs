@@ -3,6 +3,9 @@
 //! shape with arguments that parse as JSON, a final non-empty assistant message; and each
 //! example's tokens, counted with the o200k_base tokenizer, against the context limit.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::Value;
 use tiktoken_rs::CoreBPE;
 
@@ -137,54 +140,102 @@ pub fn check_line(line: &Value) -> Result<Vec<&[Value]>, String> {
     Ok(vec![prompt, chosen, rejected])
 }
 
-/// Collects the check of every line and the token counts.
-pub struct Checker {
-    bpe: CoreBPE,
-    context_limit: u64,
-    report: ValidationReport,
-    tokens: Vec<u32>,
+/// System messages whose counts a [`Tokens`] keeps: an operation's calls share a handful.
+const MEMO_ENTRIES: usize = 256;
+
+/// Counts an example's tokens with the o200k_base tokenizer. One per thread that prepares
+/// lines; the tokenizer's tables are shared. System messages repeat across an operation's
+/// calls (often the longest text of an example), so their counts are kept, by text.
+pub struct Tokens {
+    bpe: Arc<CoreBPE>,
+    memo: HashMap<String, usize>,
 }
 
-impl Checker {
-    pub fn new(context_limit: u32) -> Result<Checker, String> {
-        let bpe = tiktoken_rs::o200k_base().map_err(|e| format!("tokenizer: {e}"))?;
-        Ok(Checker {
+impl Tokens {
+    pub fn new(bpe: Arc<CoreBPE>) -> Tokens {
+        Tokens {
             bpe,
-            context_limit: u64::from(context_limit),
-            report: ValidationReport::default(),
-            tokens: Vec::new(),
-        })
+            memo: HashMap::new(),
+        }
     }
 
-    fn count(&self, conversations: &[&[Value]]) -> usize {
+    /// The tokenizer's tables (a fifth of a second to build, tens of megabytes).
+    pub fn load() -> Result<Arc<CoreBPE>, String> {
+        tiktoken_rs::o200k_base()
+            .map(Arc::new)
+            .map_err(|e| format!("tokenizer: {e}"))
+    }
+
+    fn text(&mut self, text: &str, repeats: bool) -> usize {
+        if !repeats {
+            return self.bpe.encode_ordinary(text).len();
+        }
+        if let Some(&n) = self.memo.get(text) {
+            return n;
+        }
+        let n = self.bpe.encode_ordinary(text).len();
+        if self.memo.len() >= MEMO_ENTRIES {
+            self.memo.clear();
+        }
+        self.memo.insert(text.to_string(), n);
+        n
+    }
+
+    fn count(&mut self, conversations: &[&[Value]]) -> usize {
         let mut n = TOKENS_PER_CONVERSATION;
         for messages in conversations {
             for message in messages.iter() {
                 n += TOKENS_PER_MESSAGE;
                 if let Some(text) = message.get("content").and_then(Value::as_str) {
-                    n += self.bpe.encode_ordinary(text).len();
+                    let system = message.get("role").and_then(Value::as_str) == Some("system");
+                    n += self.text(text, system);
                 }
                 if let Some(calls) = message.get("tool_calls") {
-                    n += self.bpe.encode_ordinary(&calls.to_string()).len();
+                    n += self.text(&calls.to_string(), false);
                 }
             }
         }
         n
     }
 
-    /// Checks a line; `Err` carries the reason it fails (the caller leaves it out or fails).
-    pub fn check(&mut self, call_id: &str, line: &Value) -> Result<(), String> {
+    /// Checks a line and counts its tokens against `context_limit`: the tokens, or the
+    /// reason the line fails.
+    pub fn examine(&mut self, line: &Value, context_limit: u64) -> Result<u64, String> {
+        let conversations = check_line(line)?;
+        let tokens = self.count(&conversations) as u64;
+        if tokens > context_limit {
+            return Err(format!(
+                "{tokens} tokens, over the context limit of {context_limit}"
+            ));
+        }
+        Ok(tokens)
+    }
+}
+
+/// Collects the check of every line and the token counts.
+pub struct Checker {
+    context_limit: u64,
+    report: ValidationReport,
+    tokens: Vec<u32>,
+}
+
+impl Checker {
+    pub fn new(context_limit: u32) -> Checker {
+        Checker {
+            context_limit: u64::from(context_limit),
+            report: ValidationReport::default(),
+            tokens: Vec::new(),
+        }
+    }
+
+    pub fn context_limit(&self) -> u64 {
+        self.context_limit
+    }
+
+    /// Records a line's outcome as [`Tokens::examine`] gave it; `Err` carries the reason it
+    /// fails (the caller leaves it out or fails).
+    pub fn record(&mut self, call_id: &str, outcome: Result<u64, String>) -> Result<(), String> {
         self.report.lines_checked += 1;
-        let outcome = check_line(line).and_then(|conversations| {
-            let tokens = self.count(&conversations) as u64;
-            if tokens > self.context_limit {
-                return Err(format!(
-                    "{tokens} tokens, over the context limit of {}",
-                    self.context_limit
-                ));
-            }
-            Ok(tokens)
-        });
         match outcome {
             Ok(tokens) => {
                 self.tokens.push(u32::try_from(tokens).unwrap_or(u32::MAX));
@@ -297,11 +348,15 @@ mod tests {
 
     #[test]
     fn tokens_are_counted_by_the_tokenizer_and_held_to_the_limit() {
-        let mut checker = Checker::new(40).unwrap();
+        let mut checker = Checker::new(40);
+        let mut tokens = Tokens::new(Tokens::load().unwrap());
+        let limit = checker.context_limit();
         let short = json!({"messages": [{"role": "user", "content": "Hello world"}, {"role": "assistant", "content": "Hi"}]});
-        assert!(checker.check("a", &short).is_ok());
+        assert!(checker.record("a", tokens.examine(&short, limit)).is_ok());
         let long = json!({"messages": [{"role": "user", "content": "word ".repeat(100)}, {"role": "assistant", "content": "Hi"}]});
-        let error = checker.check("b", &long).unwrap_err();
+        let error = checker
+            .record("b", tokens.examine(&long, limit))
+            .unwrap_err();
         assert!(error.contains("context limit"), "{error}");
         let report = checker.finish(1);
         let tokens = report.tokens.unwrap();
@@ -310,5 +365,36 @@ mod tests {
         assert_eq!(tokens.over_context_limit, 1);
         assert_eq!(report.failures[0].call_id, "b");
         assert_eq!(report.warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_repeated_system_message_counts_the_same_as_the_first_time() {
+        let bpe = Tokens::load().unwrap();
+        let line = |user: &str| {
+            json!({"messages": [
+                {"role": "system", "content": "You summarize support tickets in two sentences."},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": "Done."}
+            ]})
+        };
+        let mut kept = Tokens::new(bpe.clone());
+        let users = [
+            "Printer on fire",
+            "مرحبا، الطابعة لا تعمل",
+            "Refund 🙏 please",
+        ];
+        let counted: Vec<u64> = users
+            .iter()
+            .map(|u| kept.examine(&line(u), 1_000).unwrap())
+            .collect();
+        // Each line counted by a fresh counter, which has seen no system message before.
+        let fresh: Vec<u64> = users
+            .iter()
+            .map(|u| Tokens::new(bpe.clone()).examine(&line(u), 1_000).unwrap())
+            .collect();
+        assert_eq!(counted, fresh);
+        assert_eq!(kept.memo.len(), 1);
+        // Only system messages are kept.
+        assert!(kept.memo.keys().all(|k| k.starts_with("You summarize")));
     }
 }

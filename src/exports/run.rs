@@ -3,8 +3,7 @@
 //! written against the plan, then rename the files complete and record the manifest.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -12,7 +11,9 @@ use serde_json::Value;
 
 use super::check::Checker;
 use super::files::{download_name, part_of, ExportFiles, PartWriter};
-use super::lines::{chat_line, csv_header, csv_line, data_line, preference_line, redact, target};
+use super::lines::{csv_header, csv_line, data_line, redact};
+use super::manifest::{self, Spool};
+use super::prepare::{LineWorkers, Outcome, Page, Prepared};
 use super::redact::Redactor;
 use super::source::{Opened, Source};
 use crate::model::export::{
@@ -123,7 +124,7 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
     let mut next = source.next(store, spec).await?;
     while let Some(rows) = next {
         let task = tokio::task::spawn_blocking(move || {
-            let written = writer.rows(&rows);
+            let written = writer.rows(rows);
             (writer, written)
         });
         next = source.next(store, spec).await?;
@@ -217,14 +218,8 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
         examples: Vec::new(),
     };
     let mut file = ctx.files.create(id, "manifest", spec.format).map_err(io)?;
-    serde_json::to_writer_pretty(
-        &mut file,
-        &ManifestFile {
-            summary: &manifest,
-            examples: Spooled(&examples),
-        },
-    )
-    .map_err(|e| format!("cannot write the manifest: {e}"))?;
+    manifest::write(&mut file, &manifest, &examples)
+        .map_err(|e| format!("cannot write the manifest: {e}"))?;
     file.finish(download_name(id, "manifest", spec.format))
         .map_err(io)?;
     std::fs::remove_file(&examples).map_err(io)?;
@@ -241,6 +236,8 @@ struct Writer {
     train: PartWriter,
     validation: Option<PartWriter>,
     checker: Option<Checker>,
+    /// The threads that prepare training lines (`None` for data formats).
+    workers: Option<LineWorkers>,
     /// What was written, counted as it goes (the manifest's figures are those of the files).
     counts: ExportPlanCounts,
     redactions: BTreeMap<String, u64>,
@@ -286,16 +283,20 @@ impl Writer {
                 v.write(csv_header().as_bytes()).map_err(io)?;
             }
         }
-        let checker = if spec.format.is_training() {
-            Some(Checker::new(spec.context_limit)?)
+        let (checker, workers) = if spec.format.is_training() {
+            (
+                Some(Checker::new(spec.context_limit)),
+                Some(LineWorkers::start(spec)?),
+            )
         } else {
-            None
+            (None, None)
         };
         Ok(Writer {
             spec: spec.clone(),
             train,
             validation,
             checker,
+            workers,
             counts: ExportPlanCounts {
                 left_out,
                 ..ExportPlanCounts::default()
@@ -308,14 +309,52 @@ impl Writer {
     }
 
     /// Writes a page of rows, each to its side of the split.
-    fn rows(&mut self, rows: &[(ExportRow, Split)]) -> Result<(), String> {
-        for (row, split) in rows {
-            self.row(row, *split)?;
+    fn rows(&mut self, rows: Vec<(ExportRow, Split)>) -> Result<(), String> {
+        if let Some(workers) = &self.workers {
+            let page: Page = Arc::new(rows);
+            let prepared = workers.prepare(&page)?;
+            for ((row, split), prepared) in page.iter().zip(prepared) {
+                self.training_row(row, *split, prepared)?;
+            }
+            return Ok(());
+        }
+        for (row, split) in &rows {
+            self.data_row(row, *split)?;
         }
         Ok(())
     }
 
-    fn row(&mut self, row: &ExportRow, split: Split) -> Result<(), String> {
+    /// A training line as a line thread prepared it: checked, then written or left out.
+    fn training_row(
+        &mut self,
+        row: &ExportRow,
+        split: Split,
+        prepared: Prepared,
+    ) -> Result<(), String> {
+        count(&mut self.counts, row, split);
+        for (kind, n) in prepared.redactions {
+            *self.redactions.entry(kind).or_default() += n;
+        }
+        let checker = self
+            .checker
+            .as_mut()
+            .ok_or("a training export without its format check")?;
+        match prepared.outcome {
+            Outcome::Failed(reason) => {
+                // Listed in the report; the spec decides at the end whether that fails.
+                let _ = checker.record(&row.id, Err(reason));
+                self.failed += 1;
+                Ok(())
+            }
+            Outcome::Line(line, tokens) => {
+                checker.record(&row.id, Ok(tokens))?;
+                self.write_line(row, split, &line)
+            }
+        }
+    }
+
+    /// A `jsonl` or `csv` line.
+    fn data_row(&mut self, row: &ExportRow, split: Split) -> Result<(), String> {
         let spec = &self.spec;
         count(&mut self.counts, row, split);
         let redacted;
@@ -329,32 +368,28 @@ impl Writer {
         } else {
             row
         };
-        let line = &mut self.line;
+        let mut line = std::mem::take(&mut self.line);
         line.clear();
         match spec.format {
             ExportFormat::Csv => line.extend_from_slice(csv_line(row, split).as_bytes()),
             ExportFormat::Jsonl => {
-                data_line(line, row, split);
+                data_line(&mut line, row, split);
                 line.push(b'\n');
             }
-            ExportFormat::ChatJsonl | ExportFormat::PreferenceJsonl => {
-                let answer =
-                    target(row).ok_or_else(|| format!("call {} has no answer to teach", row.id))?;
-                let value = if spec.format == ExportFormat::ChatJsonl {
-                    chat_line(row, &spec.system, answer)?
-                } else {
-                    preference_line(row, &spec.system, spec.preference_style, answer)?
-                };
-                if let Some(checker) = self.checker.as_mut() {
-                    if checker.check(&row.id, &value).is_err() {
-                        self.failed += 1;
-                        return Ok(());
-                    }
-                }
-                serde_json::to_writer(&mut *line, &value).map_err(|e| e.to_string())?;
-                line.push(b'\n');
+            training => {
+                return Err(format!(
+                    "{} lines are prepared by the line threads",
+                    training.as_str()
+                ))
             }
         }
+        let written = self.write_line(row, split, &line);
+        self.line = line;
+        written
+    }
+
+    /// Writes a line to its side of the split and lists its example in the manifest.
+    fn write_line(&mut self, row: &ExportRow, split: Split, line: &[u8]) -> Result<(), String> {
         let out = match (split, self.validation.as_mut()) {
             (Split::Validation, Some(v)) => v,
             _ => &mut self.train,
@@ -417,59 +452,6 @@ async fn progress(
         return Ok(Some(Ended::Cancelled));
     }
     Err("another worker took this export over (its lease ran out)".into())
-}
-
-/// The manifest's list of examples while the export is written: one compact JSON entry a
-/// line in a scratch file beside the export's parts.
-struct Spool {
-    path: PathBuf,
-    out: BufWriter<std::fs::File>,
-}
-
-impl Spool {
-    fn create(path: PathBuf) -> std::io::Result<Spool> {
-        let file = std::fs::File::create(&path)?;
-        Ok(Spool {
-            path,
-            out: BufWriter::with_capacity(256 * 1024, file),
-        })
-    }
-
-    fn push(&mut self, entry: &ManifestEntry) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, entry)?;
-        self.out.write_all(b"\n")
-    }
-
-    /// Flushes the spool and gives its path, to be read back into the manifest.
-    fn finish(mut self) -> std::io::Result<PathBuf> {
-        self.out.flush()?;
-        Ok(self.path)
-    }
-}
-
-/// The manifest file: the summary the export's row keeps, then every example, read back
-/// from the spool one at a time.
-#[derive(serde::Serialize)]
-struct ManifestFile<'a> {
-    #[serde(flatten)]
-    summary: &'a ExportManifest,
-    examples: Spooled<'a>,
-}
-
-struct Spooled<'a>(&'a Path);
-
-impl serde::Serialize for Spooled<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let file = std::fs::File::open(self.0).map_err(S::Error::custom)?;
-        let mut seq = serializer.serialize_seq(None)?;
-        for line in BufReader::new(file).lines() {
-            let line = line.map_err(S::Error::custom)?;
-            let entry: ManifestEntry = serde_json::from_str(&line).map_err(S::Error::custom)?;
-            seq.serialize_element(&entry)?;
-        }
-        seq.end()
-    }
 }
 
 #[cfg(test)]
