@@ -130,6 +130,11 @@ fn read<T>(
             Value::Text(v) => statement.raw_bind_parameter(at, v)?,
             Value::Bool(v) => statement.raw_bind_parameter(at, i64::from(*v))?,
             Value::Uuid(v) => statement.raw_bind_parameter(at, v.as_bytes().as_slice())?,
+            Value::Ints(_) => {
+                return Err(StoreError::Bulk(
+                    "an array parameter is for PostgreSQL only".into(),
+                ))
+            }
         }
     }
     let mut rows = statement.raw_query();
@@ -209,6 +214,11 @@ mod tests {
         // Read-only: a write through it is refused.
         let write = Sql::new("DELETE FROM t");
         assert!(bulk.all(&write, names).await.is_err());
+
+        // An array is PostgreSQL's: refused with the reason, not bound as something else.
+        let array = Sql::new("SELECT n, x, s FROM t WHERE n IN ($1)").arg(Value::Ints(vec![1, 2]));
+        let error = bulk.all(&array, names).await.unwrap_err().to_string();
+        assert!(error.contains("PostgreSQL only"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

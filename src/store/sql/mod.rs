@@ -28,6 +28,9 @@ pub(crate) enum Value {
     Text(Option<String>),
     Bool(bool),
     Uuid(Uuid),
+    /// A `bigint[]`, for `= ANY($n)`: PostgreSQL only (SQLite has no arrays; there a list
+    /// is spelled out with [`Sql::bind_list`]).
+    Ints(Vec<i64>),
 }
 
 macro_rules! value_from {
@@ -135,15 +138,24 @@ impl Sql {
     }
 
     fn sqlite_args(&self) -> StoreResult<SqliteArguments<'_>> {
-        self.arguments()
+        self.arguments(|_, _: &[i64]| {
+            Err(StoreError::Bind(
+                "an array parameter is for PostgreSQL only".into(),
+            ))
+        })
     }
 
     fn pg_args(&self) -> StoreResult<PgArguments> {
-        self.arguments()
+        self.arguments(|args: &mut PgArguments, list| {
+            args.add(list.to_vec()).map_err(StoreError::Bind)
+        })
     }
 
     /// The values as one driver's arguments.
-    fn arguments<'q, A>(&'q self) -> StoreResult<A>
+    fn arguments<'q, A>(
+        &'q self,
+        list: impl Fn(&mut A, &'q [i64]) -> StoreResult<()>,
+    ) -> StoreResult<A>
     where
         A: Arguments<'q> + Default,
         Option<i64>: Encode<'q, A::Database> + Type<A::Database>,
@@ -160,6 +172,10 @@ impl Sql {
                 Value::Text(v) => args.add(v.as_deref()),
                 Value::Bool(v) => args.add(*v),
                 Value::Uuid(v) => args.add(*v),
+                Value::Ints(v) => {
+                    list(&mut args, v)?;
+                    continue;
+                }
             }
             .map_err(StoreError::Bind)?;
         }
