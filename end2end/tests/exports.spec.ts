@@ -95,18 +95,24 @@ test("a larger export shows its progress bar moving, without a reload, until it 
   await page.getByTestId("export-create").click();
   await expect(page.getByTestId("export-created")).toBeVisible();
   const row = page.getByTestId("export-row").first();
-  const bar = row.getByTestId("export-progress");
 
   // Read the bar as the page updates it: at least two different values strictly between
   // empty and full, rising, before the row says done.
+  // State and bar are read together, in the page: read one after the other, the bar could
+  // go (the export done) between the two reads, and the second would wait for it in vain.
   const seen: number[] = [];
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const state = await row.getByTestId("export-state").getAttribute("data-state");
+    const { state, value } = await row.evaluate((element) => {
+      const progress = element.querySelector('[data-testid="export-progress"]');
+      return {
+        state: element.querySelector('[data-testid="export-state"]')?.getAttribute("data-state") ?? null,
+        value: progress === null ? null : Number(progress.getAttribute("aria-valuenow")),
+      };
+    });
     if (state === "done") break;
-    if (state === "running" && (await bar.count()) > 0) {
-      const value = Number(await bar.getAttribute("aria-valuenow"));
-      if (value > 0 && value < 100 && !seen.includes(value)) seen.push(value);
+    if (state === "running" && value !== null && value > 0 && value < 100 && !seen.includes(value)) {
+      seen.push(value);
     }
     await page.waitForTimeout(200);
   }
