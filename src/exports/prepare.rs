@@ -70,8 +70,10 @@ impl LineWorkers {
         Ok(LineWorkers { jobs })
     }
 
-    /// Every row's line, in the page's order.
-    pub fn prepare(&self, page: &Page) -> Result<Vec<Prepared>, String> {
+    /// Hands a page to the threads and returns at once; [`Pending::wait`] gives its lines.
+    /// A page handed over while the threads still work on the last one waits its turn, so
+    /// the writer can record one page while the next is prepared.
+    pub fn submit(&self, page: Page) -> Result<Pending, String> {
         let n = page.len();
         let per = n.div_ceil(self.jobs.len()).max(1);
         let mut replies = Vec::with_capacity(self.jobs.len());
@@ -89,11 +91,24 @@ impl LineWorkers {
             .map_err(|_| stopped())?;
             replies.push(answer);
         }
-        let mut out = Vec::with_capacity(n);
-        for answer in replies {
+        Ok(Pending { page, replies })
+    }
+}
+
+/// A page whose lines are being prepared.
+pub struct Pending {
+    page: Page,
+    replies: Vec<mpsc::Receiver<Result<Vec<Prepared>, String>>>,
+}
+
+impl Pending {
+    /// The page and every row's line, in the page's order.
+    pub fn wait(self) -> Result<(Page, Vec<Prepared>), String> {
+        let mut out = Vec::with_capacity(self.page.len());
+        for answer in self.replies {
             out.extend(answer.recv().map_err(|_| stopped())??);
         }
-        Ok(out)
+        Ok((self.page, out))
     }
 }
 

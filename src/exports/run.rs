@@ -13,7 +13,7 @@ use super::check::Checker;
 use super::files::{download_name, part_of, ExportFiles, PartWriter};
 use super::lines::{csv_header, csv_line, data_line, redact};
 use super::manifest::{self, Spool};
-use super::prepare::{LineWorkers, Outcome, Page, Prepared};
+use super::prepare::{LineWorkers, Outcome, Pending, Prepared};
 use super::redact::Redactor;
 use super::source::{Opened, Source};
 use crate::model::export::{
@@ -117,17 +117,30 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
         .map_err(|e| e.to_string())?;
 
     let mut writer = Writer::new(ctx, id, spec, left_out)?;
+    // Training lines are prepared by threads of their own (see `prepare`).
+    let workers = if spec.format.is_training() {
+        Some(LineWorkers::start(spec)?)
+    } else {
+        None
+    };
+    let batch = |rows: Vec<(ExportRow, Split)>| -> Result<Batch, String> {
+        match &workers {
+            Some(workers) => Ok(Batch::Training(workers.submit(Arc::new(rows))?)),
+            None => Ok(Batch::Data(rows)),
+        }
+    };
     let mut progress_at = Instant::now();
     let started = Instant::now();
-    // Each page is formatted, checked and written on a blocking thread while the next one
-    // is read: the database's work and the lines' (the tokenizer above all) share the cores.
-    let mut next = source.next(store, spec).await?;
-    while let Some(rows) = next {
+    // Each page is written on a blocking thread while the next one is read and, for
+    // training lines, already prepared: the database's work, the lines' (the tokenizer
+    // above all) and the files' overlap.
+    let mut next = source.next(store, spec).await?.map(batch).transpose()?;
+    while let Some(page) = next {
         let task = tokio::task::spawn_blocking(move || {
-            let written = writer.rows(rows);
+            let written = writer.batch(page);
             (writer, written)
         });
-        next = source.next(store, spec).await?;
+        next = source.next(store, spec).await?.map(batch).transpose()?;
         let (back, written) = task
             .await
             .map_err(|e| format!("the export's writer stopped: {e}"))?;
@@ -230,14 +243,20 @@ async fn write(ctx: &ExportContext, job: &Job, export: &ExportInfo) -> Result<En
     Ok(Ended::Done(Box::new(manifest)))
 }
 
+/// A page of rows on its way to the files.
+enum Batch {
+    /// Training lines, being prepared by the line threads.
+    Training(Pending),
+    /// `jsonl` or `csv` rows, written by the writer itself.
+    Data(Vec<(ExportRow, Split)>),
+}
+
 /// What writing an export keeps between pages: its files, the format check, the figures.
 struct Writer {
     spec: ExportSpec,
     train: PartWriter,
     validation: Option<PartWriter>,
     checker: Option<Checker>,
-    /// The threads that prepare training lines (`None` for data formats).
-    workers: Option<LineWorkers>,
     /// What was written, counted as it goes (the manifest's figures are those of the files).
     counts: ExportPlanCounts,
     redactions: BTreeMap<String, u64>,
@@ -283,20 +302,15 @@ impl Writer {
                 v.write(csv_header().as_bytes()).map_err(io)?;
             }
         }
-        let (checker, workers) = if spec.format.is_training() {
-            (
-                Some(Checker::new(spec.context_limit)),
-                Some(LineWorkers::start(spec)?),
-            )
-        } else {
-            (None, None)
-        };
+        let checker = spec
+            .format
+            .is_training()
+            .then(|| Checker::new(spec.context_limit));
         Ok(Writer {
             spec: spec.clone(),
             train,
             validation,
             checker,
-            workers,
             counts: ExportPlanCounts {
                 left_out,
                 ..ExportPlanCounts::default()
@@ -309,17 +323,19 @@ impl Writer {
     }
 
     /// Writes a page of rows, each to its side of the split.
-    fn rows(&mut self, rows: Vec<(ExportRow, Split)>) -> Result<(), String> {
-        if let Some(workers) = &self.workers {
-            let page: Page = Arc::new(rows);
-            let prepared = workers.prepare(&page)?;
-            for ((row, split), prepared) in page.iter().zip(prepared) {
-                self.training_row(row, *split, prepared)?;
+    fn batch(&mut self, batch: Batch) -> Result<(), String> {
+        match batch {
+            Batch::Training(pending) => {
+                let (page, prepared) = pending.wait()?;
+                for ((row, split), prepared) in page.iter().zip(prepared) {
+                    self.training_row(row, *split, prepared)?;
+                }
             }
-            return Ok(());
-        }
-        for (row, split) in &rows {
-            self.data_row(row, *split)?;
+            Batch::Data(rows) => {
+                for (row, split) in &rows {
+                    self.data_row(row, *split)?;
+                }
+            }
         }
         Ok(())
     }
