@@ -213,25 +213,13 @@ impl Tokens {
 }
 
 /// Collects the check of every line and the token counts.
+#[derive(Default)]
 pub struct Checker {
-    context_limit: u64,
     report: ValidationReport,
     tokens: Vec<u32>,
 }
 
 impl Checker {
-    pub fn new(context_limit: u32) -> Checker {
-        Checker {
-            context_limit: u64::from(context_limit),
-            report: ValidationReport::default(),
-            tokens: Vec::new(),
-        }
-    }
-
-    pub fn context_limit(&self) -> u64 {
-        self.context_limit
-    }
-
     /// Records a line's outcome as [`Tokens::examine`] gave it; `Err` carries the reason it
     /// fails (the caller leaves it out or fails).
     pub fn record(&mut self, call_id: &str, outcome: Result<u64, String>) -> Result<(), String> {
@@ -348,9 +336,9 @@ mod tests {
 
     #[test]
     fn tokens_are_counted_by_the_tokenizer_and_held_to_the_limit() {
-        let mut checker = Checker::new(40);
+        let mut checker = Checker::default();
         let mut tokens = Tokens::new(Tokens::load().unwrap());
-        let limit = checker.context_limit();
+        let limit = 40;
         let short = json!({"messages": [{"role": "user", "content": "Hello world"}, {"role": "assistant", "content": "Hi"}]});
         assert!(checker.record("a", tokens.examine(&short, limit)).is_ok());
         let long = json!({"messages": [{"role": "user", "content": "word ".repeat(100)}, {"role": "assistant", "content": "Hi"}]});

@@ -132,11 +132,7 @@ fn work(jobs: &mpsc::Receiver<Job>, spec: &ExportSpec, mut tokens: Tokens) {
 /// One row as a training line: redacted when the spec says, built, checked and counted.
 /// `Err` is a row that cannot give a line at all (the export fails); a line that fails the
 /// format check is an [`Outcome::Failed`].
-pub fn prepare(
-    row: &ExportRow,
-    spec: &ExportSpec,
-    tokens: &mut Tokens,
-) -> Result<Prepared, String> {
+fn prepare(row: &ExportRow, spec: &ExportSpec, tokens: &mut Tokens) -> Result<Prepared, String> {
     let mut redactions = BTreeMap::new();
     let redacted;
     let row = if spec.redact {

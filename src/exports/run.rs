@@ -302,10 +302,7 @@ impl Writer {
                 v.write(csv_header().as_bytes()).map_err(io)?;
             }
         }
-        let checker = spec
-            .format
-            .is_training()
-            .then(|| Checker::new(spec.context_limit));
+        let checker = spec.format.is_training().then(Checker::default);
         Ok(Writer {
             spec: spec.clone(),
             train,
