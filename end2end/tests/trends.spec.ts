@@ -20,7 +20,7 @@ test("reviews saved in the queue appear as a point with their n on hover and in 
 
   // Nothing reviewed yet: the chart says so.
   await open(page, `/trends/${operation}`);
-  await expect(page.getByTestId("chart-point")).toHaveCount(0);
+  await expect(page.locator(".chart-point-link circle")).toHaveCount(0);
   await expect(page.getByTestId("accuracy-chart")).toContainText("No reviews in this range");
 
   await open(page, `/review?operation=${operation}`);
@@ -42,7 +42,7 @@ test("reviews saved in the queue appear as a point with their n on hover and in 
   await expect(page.getByTestId("queue-empty")).toBeVisible();
 
   await open(page, `/trends/${operation}`);
-  const point = page.getByTestId("chart-point");
+  const point = page.locator(".chart-point-link circle");
   await expect(point).toHaveCount(1);
   // Three sampled reviews are fewer than the minimum (30): drawn hollow, never a confident value.
   await expect(point).toHaveClass(/hollow/);
@@ -70,10 +70,10 @@ test("switching the bucket and the versions updates the URL and the chart", asyn
 
   // Reviews saved through the API are not sampled: the sampled chart is empty, all reviews not.
   await open(page, `/trends/${operation}`);
-  await expect(page.getByTestId("chart-point")).toHaveCount(0);
+  await expect(page.locator(".chart-point-link circle")).toHaveCount(0);
   await page.getByTestId("reviews-switch").getByText("All reviews").click();
   await expect(page).toHaveURL(/sampled=false/);
-  await expect(page.getByTestId("chart-point")).toHaveCount(2);
+  await expect(page.locator(".chart-point-link circle")).toHaveCount(2);
   await expect(page.getByTestId("accuracy-chart").locator(".legend li")).toHaveCount(2);
 
   // Weeks by default; days on a click, with the rest of the URL kept.
@@ -87,7 +87,7 @@ test("switching the bucket and the versions updates the URL and the chart", asyn
   await page.getByTestId("trends-apply").click();
   await expect(page).toHaveURL(/model_version=gpt-4o%402025-01-01/);
   await expect(page).toHaveURL(/bucket=day/);
-  await expect(page.getByTestId("chart-point")).toHaveCount(1);
+  await expect(page.locator(".chart-point-link circle")).toHaveCount(1);
   await expect(page.getByTestId("accuracy-chart").locator(".legend li")).toHaveText(["gpt-4o 2025-01-01"]);
   await expect(page.getByTestId("version-row")).toHaveCount(1);
   await context.close();
@@ -145,12 +145,12 @@ test("the trends pages render their figures without JavaScript", async ({ browse
 
   await page.goto(`/trends/${name}`);
   await expect(page.getByTestId("accuracy-chart").locator("svg title").first()).toContainText("Accuracy of");
-  expect(await page.getByTestId("chart-point").count()).toBeGreaterThan(0);
+  expect(await page.locator(".chart-point-link").count()).toBeGreaterThan(0);
   expect(await page.getByTestId("version-row").count()).toBeGreaterThan(0);
   await expect(page.getByTestId("recommendation")).toBeVisible();
   // The bucket switch is a link too.
   await page.getByTestId("bucket-day").click();
   await expect(page).toHaveURL(/bucket=day/);
-  expect(await page.getByTestId("chart-point").count()).toBeGreaterThan(0);
+  expect(await page.locator(".chart-point-link").count()).toBeGreaterThan(0);
   await context.close();
 });

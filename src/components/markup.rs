@@ -9,19 +9,22 @@
 
 /// Appends `value` escaped: `&`, `<`, `>`, `"` and `'` become character references.
 pub fn text(out: &mut String, value: &str) {
-    let mut rest = value;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
+    // Byte by byte: the five are ASCII, so each is a character boundary of `value`.
+    let mut start = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        let reference = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&value[start..at]);
+        out.push_str(reference);
+        start = at + 1;
     }
-    out.push_str(rest);
+    out.push_str(&value[start..]);
 }
 
 /// Appends a number (never needs escaping).

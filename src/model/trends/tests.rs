@@ -102,3 +102,21 @@ fn standings_name_the_best_and_adjust_for_several_comparisons() {
     ));
     assert_eq!(standing[3], Standing::TooFewReviews);
 }
+
+#[test]
+fn points_travel_as_short_rows_and_come_back_whole() {
+    let point = Point {
+        start: 20_600,
+        sampled: Tally {
+            correct: 41,
+            incorrect: 9,
+        },
+        all: Tally {
+            correct: 120,
+            incorrect: 31,
+        },
+    };
+    let text = serde_json::to_string(&point).unwrap();
+    assert_eq!(text, "[20600,41,9,120,31]");
+    assert_eq!(serde_json::from_str::<Point>(&text).unwrap(), point);
+}

@@ -67,10 +67,11 @@ fn feed_base(operation: &str, version: Option<&Version>) -> String {
     with_query("/calls", &encode_query(&pairs))
 }
 
-/// The feed of `base` narrowed to one bucket's dates (the last bucket ends with the range).
-fn feed_link(base: &str, bucket: Bucket, start: i64, to_day: i64) -> String {
+/// The query pairs that narrow a feed link to one bucket's dates (the last bucket ends with
+/// the range), appended to a line's [`feed_base`]. One per bucket: the lines share them.
+fn bucket_range(bucket: Bucket, start: i64, to_day: i64) -> String {
     let last = (start + bucket.days() - 1).min(to_day - 1);
-    format!("{base}&from={}&to={}", day_date(start), day_date(last))
+    format!("&from={}&to={}", day_date(start), day_date(last))
 }
 
 #[component]
@@ -103,7 +104,10 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     let colour_of = |v: &Version| all_versions.iter().position(|a| a == v).unwrap_or(0);
     let index_of = |start: i64| buckets.binary_search(&start).unwrap_or(0);
     let dates: Vec<String> = buckets.iter().map(|b| day_date(*b).to_string()).collect();
-    let date_of = |start: i64| dates[index_of(start)].clone();
+    let ranges: Vec<String> = buckets
+        .iter()
+        .map(|b| bucket_range(query.bucket, *b, to_day))
+        .collect();
 
     // Each point's figures as text, formatted once for the chart's readout and the table.
     let texts: Vec<Vec<(String, String)>> = lines
@@ -137,20 +141,34 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                         let tally = p.tally(all);
                         let (low, high) = tally.interval()?;
                         let hollow = tally.n() < min_reviews.max(1);
+                        let x = index_of(p.start);
+                        let mut caption = String::with_capacity(96);
+                        caption.push_str(&label);
+                        caption.push_str(" · ");
+                        caption.push_str(&labels[x]);
+                        caption.push_str(": ");
+                        markup::number(&mut caption, tally.correct);
+                        caption.push_str(" correct of n=");
+                        markup::number(&mut caption, tally.n());
+                        caption.push_str(" = ");
+                        caption.push_str(accuracy);
+                        caption.push_str(" (95% ");
+                        caption.push_str(interval);
+                        caption.push(')');
+                        if hollow {
+                            caption.push_str(" · too few reviews");
+                        }
+                        let mut href = String::with_capacity(feed.len() + ranges[x].len());
+                        href.push_str(&feed);
+                        href.push_str(&ranges[x]);
                         Some(ChartPoint {
-                            x: index_of(p.start),
+                            x,
                             value: tally.accuracy()?,
                             low,
                             high,
                             hollow,
-                            caption: format!(
-                                "{label} · {}: {} correct of n={} = {accuracy} (95% {interval}){}",
-                                labels[index_of(p.start)],
-                                tally.correct,
-                                tally.n(),
-                                if hollow { " · too few reviews" } else { "" }
-                            ),
-                            href: feed_link(&feed, query.bucket, p.start, to_day),
+                            caption,
+                            href,
                         })
                     })
                     .collect(),
@@ -188,12 +206,12 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
             data_rows.push_str(r#"<tr data-testid="data-row"><td>"#);
             markup::text(&mut data_rows, &label);
             data_rows.push_str("</td><td>");
-            markup::text(&mut data_rows, &date_of(p.start));
-            data_rows.push_str(r#"</td><td class="num" data-testid="data-n">"#);
+            markup::text(&mut data_rows, &dates[index_of(p.start)]);
+            data_rows.push_str(r#"</td><td data-testid="data-n">"#);
             markup::number(&mut data_rows, tally.n());
-            data_rows.push_str(r#"</td><td class="num">"#);
+            data_rows.push_str("</td><td>");
             markup::number(&mut data_rows, tally.correct);
-            data_rows.push_str(r#"</td><td class="num">"#);
+            data_rows.push_str("</td><td>");
             if tally.n() < min_reviews.max(1) {
                 data_rows.push_str("too few reviews (");
                 markup::text(&mut data_rows, &accuracy);
@@ -201,7 +219,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
             } else {
                 markup::text(&mut data_rows, &accuracy);
             }
-            data_rows.push_str(r#"</td><td class="num">"#);
+            data_rows.push_str("</td><td>");
             markup::text(&mut data_rows, &interval);
             data_rows.push_str("</td></tr>");
         }
@@ -335,7 +353,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     let all_feed = feed_base(&operation, None);
     let volume_hrefs: Vec<String> = volume
         .iter()
-        .map(|v| feed_link(&all_feed, query.bucket, v.start, to_day))
+        .map(|v| format!("{all_feed}{}", ranges[index_of(v.start)]))
         .collect();
 
     view! {
@@ -419,7 +437,9 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
             <details class="data-table" data-testid="accuracy-data">
                 <summary>"Data table"</summary>
                 <div class="table-wrap">
-                    <table class="grid">
+                    // Figures from the third column on, aligned by the table's class rather
+                    // than a class on each of over a thousand cells.
+                    <table class="grid figures-from-3">
                         <caption class="subtle">{format!("Accuracy per model version and {}, {}", query.bucket.as_str(), query.reviews_label())}</caption>
                         <thead><tr>
                             <th scope="col">"Version"</th><th scope="col">{if query.bucket == Bucket::Week { "Week of" } else { "Day" }}</th>
