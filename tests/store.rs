@@ -997,12 +997,43 @@ async fn rollups_kept_by_saves_equal_rollups_rebuilt_from_the_calls() {
     }
 
     let kept = store.rollup_rows().await.unwrap();
-    for kind in ["calls", "tags", "costs"] {
+    for kind in ["calls", "tags", "costs", "tallies"] {
         assert!(
             kept.iter().any(|row| row.starts_with(kind)),
             "no {kind} rows"
         );
     }
+    // The pivoted tallies the trends pages read say what the counts say, cell by cell.
+    let numbers = |row: &str| -> Vec<i64> {
+        row.split(['(', ')', ','])
+            .filter_map(|f| match f.trim() {
+                "true" => Some(1),
+                "false" => Some(0),
+                other => other.parse().ok(),
+            })
+            .collect()
+    };
+    let mut pivoted = std::collections::BTreeMap::<(i64, i64, i64), [i64; 5]>::new();
+    for row in kept.iter().filter(|r| r.starts_with("calls ")) {
+        let [op, model, day, verdict, sampled, n] = numbers(row)[..] else {
+            panic!("{row}")
+        };
+        let cell = pivoted.entry((op, model, day)).or_default();
+        cell[0] += n;
+        cell[1] += if sampled == 1 && verdict == 1 { n } else { 0 };
+        cell[2] += if sampled == 1 && verdict == 2 { n } else { 0 };
+        cell[3] += if verdict == 1 { n } else { 0 };
+        cell[4] += if verdict == 2 { n } else { 0 };
+    }
+    let tallies: std::collections::BTreeMap<(i64, i64, i64), [i64; 5]> = kept
+        .iter()
+        .filter(|r| r.starts_with("tallies "))
+        .map(|row| match numbers(row)[..] {
+            [op, model, day, a, b, c, d, e] => ((op, model, day), [a, b, c, d, e]),
+            _ => panic!("{row}"),
+        })
+        .collect();
+    assert_eq!(tallies, pivoted);
     let report = store.rebuild_rollups().await.unwrap();
     assert_eq!(report.corrected, 0, "the saves kept the rollups exactly");
     assert_eq!(store.rollup_rows().await.unwrap(), kept);

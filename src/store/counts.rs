@@ -2,7 +2,9 @@
 //! - `call_counts`: calls per operation, model version, UTC day of the call, current verdict
 //!   and sampled flag;
 //! - `tag_counts`: incorrect calls carrying each failure tag, with the same keys;
-//! - `call_costs`: calls, summed cost and latency per operation, model version and day.
+//! - `call_costs`: calls, summed cost and latency per operation, model version and day;
+//! - `day_tallies`: `call_counts` pivoted to a row per operation, model version and day,
+//!   kept by triggers on `call_counts` (what the trends pages sum).
 //!
 //! Ingest and review saves keep them in their own transactions; [`Store::rebuild_rollups`]
 //! recomputes them from the calls and reviews (`redline rollups rebuild`).
@@ -237,6 +239,15 @@ async fn read_rollups(tx: &mut Tx) -> StoreResult<RollupRows> {
         ))
         .await?;
     rows.extend(costs.into_iter().map(|r| format!("costs {r:?}")));
+    // Kept by triggers on `call_counts` (migrations 0014/0016), so a rebuild rewrites it too.
+    let tallies: Vec<(i64, i64, i64, i64, i64, i64, i64, i64)> = tx
+        .all(&Sql::new(
+            "SELECT operation_id, model_id, day, calls, sampled_correct, sampled_incorrect,
+                    all_correct, all_incorrect
+             FROM day_tallies WHERE calls <> 0 ORDER BY 1, 2, 3",
+        ))
+        .await?;
+    rows.extend(tallies.into_iter().map(|r| format!("tallies {r:?}")));
     rows.sort();
     Ok(rows)
 }
