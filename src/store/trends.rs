@@ -153,10 +153,18 @@ impl Store {
             Grouping::Day => "CAST(NULL AS BIGINT)",
             _ => "cc.model_id",
         };
-        let count = |column: &str| match keys {
+        let counts = [
+            "calls",
+            "sampled_correct",
+            "sampled_incorrect",
+            "all_correct",
+            "all_incorrect",
+        ]
+        .map(|column| match keys {
             Some(_) => format!("CAST(sum(cc.{column}) AS BIGINT) AS {column}"),
             None => format!("cc.{column} AS {column}"),
-        };
+        })
+        .join(", ");
         // One row per operation and version, its buckets packed into one text (see `unpack`).
         // From `day_tallies`, the counts pivoted by a trigger (migrations 0014/0016): a
         // fifth of `call_counts`' rows, summed without a CASE each, and by day not summed at
@@ -165,14 +173,9 @@ impl Store {
             "SELECT o.name, m.name, m.version,
                     string_agg(concat_ws(',', g.day, g.calls, g.sampled_correct, g.sampled_incorrect,
                                          g.all_correct, g.all_incorrect), ';')
-             FROM (SELECT cc.operation_id, {model} AS model_id, {day} AS day, {}, {}, {}, {}, {}
+             FROM (SELECT cc.operation_id, {model} AS model_id, {day} AS day, {counts}
                    FROM day_tallies cc
-                   WHERE cc.calls <> 0 AND cc.day >= $1 AND cc.day < $2",
-            count("calls"),
-            count("sampled_correct"),
-            count("sampled_incorrect"),
-            count("all_correct"),
-            count("all_incorrect"),
+                   WHERE cc.calls <> 0 AND cc.day >= $1 AND cc.day < $2"
         ))
         .arg(from_day)
         .arg(to_day);

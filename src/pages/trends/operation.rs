@@ -108,6 +108,13 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
         .iter()
         .map(|b| bucket_range(query.bucket, *b, to_day))
         .collect();
+    // A feed link narrowed to the bucket at `x`.
+    let bucket_link = |feed: &str, x: usize| {
+        let mut href = String::with_capacity(feed.len() + ranges[x].len());
+        href.push_str(feed);
+        href.push_str(&ranges[x]);
+        href
+    };
 
     // Each point's figures as text, formatted once for the chart's readout and the table.
     let texts: Vec<Vec<(String, String)>> = lines
@@ -158,9 +165,6 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                         if hollow {
                             caption.push_str(" · too few reviews");
                         }
-                        let mut href = String::with_capacity(feed.len() + ranges[x].len());
-                        href.push_str(&feed);
-                        href.push_str(&ranges[x]);
                         Some(ChartPoint {
                             x,
                             value: tally.accuracy()?,
@@ -168,7 +172,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
                             high,
                             hollow,
                             caption,
-                            href,
+                            href: bucket_link(&feed, x),
                         })
                     })
                     .collect(),
@@ -353,7 +357,7 @@ fn OperationTrendsBody(trends: OperationTrends) -> impl IntoView {
     let all_feed = feed_base(&operation, None);
     let volume_hrefs: Vec<String> = volume
         .iter()
-        .map(|v| format!("{all_feed}{}", ranges[index_of(v.start)]))
+        .map(|v| bucket_link(&all_feed, index_of(v.start)))
         .collect();
 
     view! {
